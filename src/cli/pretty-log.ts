@@ -1,0 +1,27 @@
+import { styleText } from 'node:util';
+
+const LEVELS: Record<number, string> = {
+  10: 'TRACE',
+  20: 'DEBUG',
+  30: 'INFO',
+  40: 'WARN',
+  50: 'ERROR',
+  60: 'FATAL',
+};
+
+// Turns one pino JSON line into "HH:MM:SS INFO  message" for people at a terminal.
+export function prettyLogLine(json: string, stream: NodeJS.WriteStream = process.stdout): string {
+  const record = JSON.parse(json) as { level: number; time: number; msg?: string; err?: { message: string } };
+  const time = new Date(record.time).toTimeString().slice(0, 8);
+  const level = (LEVELS[record.level] ?? String(record.level)).padEnd(5);
+  const colour = record.level >= 50 ? 'red' : record.level >= 40 ? 'yellow' : 'dim';
+  const message = record.msg ?? record.err?.message ?? '';
+  return `${styleText('dim', time, { stream })} ${styleText(colour, level, { stream })} ${message}\n`;
+}
+
+// A pino destination that prints pretty lines; pino only needs write().
+export function prettyDestination(stream: NodeJS.WriteStream = process.stdout): {
+  write(line: string): void;
+} {
+  return { write: (line) => stream.write(prettyLogLine(line, stream)) };
+}

@@ -1,0 +1,30 @@
+// Every error the library throws carries a stable `code`, so scripts can branch without parsing text.
+export class DaytimeError extends Error {
+  readonly code: string;
+
+  constructor(code: string, message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'DaytimeError';
+    this.code = code;
+  }
+}
+
+// Bad input, found before any socket opens. The CLI turns it into exit code 2.
+export class InvalidOptionError extends DaytimeError {
+  readonly option: string;
+
+  constructor(option: string, expected: string, received: unknown, hint?: string) {
+    const got = typeof received === 'string' ? JSON.stringify(received) : String(received);
+    super('ERR_INVALID_OPTION', `${option} must be ${expected}, got ${got}${hint ? `. ${hint}` : ''}`);
+    this.name = 'InvalidOptionError';
+    this.option = option;
+  }
+}
+
+// Node's own socket errors carry codes such as ECONNREFUSED; keep the code and the original as `cause`.
+export function fromSystemError(error: unknown, what: string): DaytimeError {
+  if (error instanceof DaytimeError) return error;
+  const code = (error as NodeJS.ErrnoException | undefined)?.code ?? 'ERR_UNKNOWN';
+  const detail = error instanceof Error ? error.message : String(error);
+  return new DaytimeError(code, `${what}: ${detail}`, { cause: error });
+}

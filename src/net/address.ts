@@ -1,0 +1,36 @@
+import { InvalidOptionError } from '../errors.ts';
+import { integerOption } from '../options/validate.ts';
+
+// "[::1]:9999" for IPv6, "127.0.0.1:9999" otherwise: the form users paste back into `daytime get`.
+export function formatHostPort(host: string, port: number): string {
+  return host.includes(':') ? `[${host}]:${port}` : `${host}:${port}`;
+}
+
+export interface Target {
+  host: string;
+  port: number;
+}
+
+// Parses HOST, HOST:PORT, :PORT, [IPV6] and [IPV6]:PORT. A bare IPv6 address without brackets is
+// taken whole as the host, since its colons cannot be told apart from a port separator.
+export function parseTarget(text: string | undefined, defaults: Target, name = 'target'): Target {
+  if (text === undefined || text === '') return defaults;
+  const bracketed = /^\[([0-9A-Fa-f:.%\w-]+)\](?::(.*))?$/.exec(text);
+  if (bracketed) {
+    const port = bracketed[2];
+    return {
+      host: bracketed[1] ?? defaults.host,
+      port: port === undefined ? defaults.port : integerOption(`${name} port`, port, { min: 1, max: 65535 }),
+    };
+  }
+  const colons = text.split(':').length - 1;
+  if (colons > 1) return { host: text, port: defaults.port };
+  const [host, port] = text.split(':');
+  if (host !== undefined && host !== '' && !/^[\x21-\x7e]+$/.test(host)) {
+    throw new InvalidOptionError(name, 'HOST[:PORT] or [IPV6]:PORT', text);
+  }
+  return {
+    host: host || defaults.host,
+    port: port === undefined ? defaults.port : integerOption(`${name} port`, port, { min: 1, max: 65535 }),
+  };
+}

@@ -1,0 +1,36 @@
+import net from 'node:net';
+
+export interface RawReply {
+  data: Buffer;
+  // True when the server closed its side (EOF) after the data.
+  eof: boolean;
+}
+
+// A bare TCP client: connect, read everything until the server closes, report the bytes.
+export function rawQuery(port: number, host = '127.0.0.1', timeoutMs = 60_000): Promise<RawReply> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    const socket = net.connect({ host, port });
+    socket.setTimeout(timeoutMs, () => socket.destroy(new Error(`no EOF within ${timeoutMs} ms`)));
+    socket.on('data', (chunk: Buffer) => chunks.push(chunk));
+    socket.on('end', () => {
+      socket.destroy();
+      resolve({ data: Buffer.concat(chunks), eof: true });
+    });
+    socket.on('error', reject);
+  });
+}
+
+// Connects and resets at once (RST instead of FIN), as a crashing or hostile client would.
+export function resetClient(port: number, host = '127.0.0.1'): Promise<void> {
+  return new Promise((resolve) => {
+    const socket = net.connect({ host, port }, () => {
+      socket.resetAndDestroy();
+      resolve();
+    });
+    socket.on('error', () => resolve());
+  });
+}
+
+export const CTIME_LINE =
+  /^(Sun|Mon|Tue|Wed|Thu|Fri|Sat) (Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec) [ \d]\d \d\d:\d\d:\d\d \d{4}\r\n$/;
