@@ -22,9 +22,9 @@ export class InvalidOptionError extends DaytimeError {
 }
 
 // Node's own socket errors carry codes such as ECONNREFUSED; keep the code and the original as `cause`.
-export function fromSystemError(error: unknown, what: string): DaytimeError {
+export function fromSystemError(error: unknown, what: string, hint = ''): DaytimeError {
   if (error instanceof DaytimeError) return error;
   const code = (error as NodeJS.ErrnoException | undefined)?.code ?? 'ERR_UNKNOWN';
   const detail = error instanceof Error ? error.message : String(error);
-  return new DaytimeError(code, `${what}: ${detail}`, { cause: error });
+  return new DaytimeError(code, `${what}: ${detail}${hint && ` (${hint})`}`, { cause: error });
 }

@@ -67,8 +67,10 @@ async function serve(flags: ServeFlags): Promise<number> {
       logger,
       logConnections: !flags.quiet,
     });
+    // Handlers first: a signal that arrives while listening is still in progress must not kill the process.
+    const stopped = waitForStopSignal(logger);
     await server.listen();
-    await waitForStopSignal(logger);
+    await stopped;
     await server.close();
     return EXIT_OK;
   } catch (error) {

@@ -6,6 +6,11 @@ export function formatHostPort(host: string, port: number): string {
   return host.includes(':') ? `[${host}]:${port}` : `${host}:${port}`;
 }
 
+// A dual-stack listener sees IPv4 peers as ::ffff:a.b.c.d; people expect a.b.c.d.
+export function unmapIPv4(address: string): string {
+  return address.startsWith('::ffff:') && address.includes('.') ? address.slice(7) : address;
+}
+
 export interface Target {
   host: string;
   port: number;

@@ -2,7 +2,7 @@ import net from 'node:net';
 import type { Logger } from 'pino';
 import { fromSystemError } from '../errors.ts';
 import { type BacklogInfo, describeBacklog } from '../kernel/somaxconn.ts';
-import { formatHostPort } from '../net/address.ts';
+import { formatHostPort, unmapIPv4 } from '../net/address.ts';
 import { LineClock } from './line-clock.ts';
 import { type DaytimeServerConfig, type DaytimeServerInput, normalizeServerOptions } from './options.ts';
 import { countError, type ServerStats } from './stats.ts';
@@ -60,10 +60,8 @@ export class DaytimeServer {
       const onError = (error: NodeJS.ErrnoException) => {
         const where = host === undefined ? `port ${port}` : formatHostPort(host, port);
         const hint =
-          error.code === 'EACCES' && port < 1024
-            ? ' (ports below 1024 need root or CAP_NET_BIND_SERVICE; see the README on socket activation)'
-            : '';
-        reject(fromSystemError(error, `cannot listen on ${where}${hint}`));
+          error.code === 'EACCES' && port < 1024 ? 'ports below 1024 need root or CAP_NET_BIND_SERVICE' : '';
+        reject(fromSystemError(error, `cannot listen on ${where}`, hint));
       };
       this.#server.once('error', onError);
       this.#server.listen({ host, port, backlog }, () => {
@@ -116,7 +114,7 @@ export class DaytimeServer {
       socket.destroy();
     });
     if (this.#logConnections && socket.remoteAddress !== undefined) {
-      const peer = formatHostPort(socket.remoteAddress, socket.remotePort ?? 0);
+      const peer = formatHostPort(unmapIPv4(socket.remoteAddress), socket.remotePort ?? 0);
       this.#logger?.info({ peer }, `Got a connection from ${peer}`);
     }
     socket.end(this.#clock.line(), (error?: Error | null) => {

@@ -5,7 +5,13 @@ import { fileURLToPath } from 'node:url';
 export const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const BIN = `${ROOT}node_modules/.bin`;
 // The pinned Node 24 first, as `npm test` and `npx` arrange it for users.
-export const CLI_ENV = { ...process.env, PATH: `${BIN}:${process.env.PATH}`, NO_COLOR: '1' };
+export const CLI_ENV = {
+  ...process.env,
+  PATH: `${BIN}:${process.env.PATH}`,
+  NO_COLOR: '1',
+  // npm's own warnings (machine-wide npmrc settings) are not the CLI's output.
+  npm_config_loglevel: 'error',
+};
 
 export interface CliResult {
   code: number | null;
@@ -45,13 +51,19 @@ export async function collect(child: ChildProcess): Promise<CliResult> {
   return { code, signal, stdout, stderr };
 }
 
-// Starts `daytime serve` and resolves once its JSON log says where it listens.
-export async function startCliServer(args: string[]): Promise<{
+export interface CliServer {
   child: ChildProcess;
   port: number;
+  // The server's own PID (npx runs the CLI in a process of its own; pino's `pid` field names the server).
   pid: number;
+  // Every JSON log record so far; it keeps growing while the server runs.
   logs: Record<string, unknown>[];
-}> {
+  // Sends the signal to the server and resolves with its exit status once npx has exited.
+  stop(signal?: NodeJS.Signals): Promise<{ code: number | null; stderr: string }>;
+}
+
+// Starts `daytime serve` and resolves once its JSON log says where it listens.
+export async function startCliServer(args: string[]): Promise<CliServer> {
   const child = spawnCli(['serve', '--log-format', 'json', ...args]);
   const logs: Record<string, unknown>[] = [];
   let buffered = '';
@@ -59,6 +71,7 @@ export async function startCliServer(args: string[]): Promise<{
   child.stderr?.on('data', (chunk) => {
     stderr += chunk;
   });
+  const closed = once(child, 'close') as Promise<[number | null]>;
   const port = await new Promise<number>((resolve, reject) => {
     child.stdout?.on('data', (chunk) => {
       buffered += chunk;
@@ -71,8 +84,29 @@ export async function startCliServer(args: string[]): Promise<{
         newline = buffered.indexOf('\n');
       }
     });
-    child.once('close', (code) => reject(new Error(`serve exited with ${code} before listening: ${stderr}`)));
+    closed.then(([code]) => reject(new Error(`serve exited with ${code} before listening: ${stderr}`)));
   });
-  // npx runs the CLI in a process of its own; pino's `pid` field names the server itself.
-  return { child, port, pid: logs[0]?.pid as number, logs };
+  const pid = logs[0]?.pid as number;
+  return {
+    child,
+    port,
+    pid,
+    logs,
+    async stop(signal = 'SIGTERM') {
+      process.kill(pid, signal);
+      const [code] = await closed;
+      return { code, stderr };
+    },
+  };
+}
+
+// Runs the built bin directly with the pinned Node, for cases where npx itself cannot run (another uid).
+export function runBin(args: string[], options: { env?: NodeJS.ProcessEnv; uid?: number } = {}) {
+  const child = spawn(`${BIN}/node`, [`${ROOT}dist/cli.js`, ...args], {
+    cwd: '/',
+    env: { ...CLI_ENV, ...options.env },
+    uid: options.uid,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  return collect(child);
 }

@@ -1,0 +1,49 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { runCli } from '../helpers/cli.ts';
+
+// Every case must exit 2 with exactly one line on stderr naming the problem, and bind nothing
+// (a server that had bound would have logged "listening" on stdout).
+const cases: [string[], RegExp][] = [
+  [['serve', '--backlog', '0'], /--backlog must be an integer from 1 to 65535.*511.*daytime lab/],
+  [['serve', '--backlog', '65536'], /--backlog must be an integer from 1 to 65535, got "65536"/],
+  [['serve', '--backlog', '-1'], /--backlog/],
+  [['serve', '--backlog', '1.5'], /--backlog/],
+  [['serve', '--backlog', 'many'], /--backlog/],
+  [['serve', '--backlog', '99999999999999999999999'], /--backlog/],
+  [['serve', '--port', '70000'], /--port must be an integer from 0 to 65535/],
+  [['serve', '--port', ''], /--port/],
+  [['serve', '--format', 'xml'], /--format must be one of ctime, iso, rfc2822/],
+  [['serve', '--log-format', 'yaml'], /--log-format must be one of pretty, json/],
+  [['serve', '--host', ''], /--host must be a host name or IP address/],
+  [['serve', '--host', 'bücher'], /--host/],
+  [['serve', '--bogus'], /unknown option '--bogus'/],
+  [['serve', '--prot', '1'], /unknown option '--prot'.*--port/],
+  [['serve', '--port'], /--port <port>' argument missing/],
+  [['get', '--timeout', '0'], /--timeout must be a number of seconds/],
+  [['get', '--timeout', 'soon'], /--timeout/],
+  [['get', 'localhost:99999'], /target port must be an integer from 1 to 65535/],
+  [['get', 'a', 'b'], /too many arguments/],
+  [['frobnicate'], /unknown command 'frobnicate'/],
+];
+
+test('bad flags exit 2 with one line and bind nothing', async () => {
+  const results = await Promise.all(cases.map(([args]) => runCli(args)));
+  results.forEach((result, i) => {
+    const [args, pattern] = cases[i] ?? [[], /./];
+    const label = `daytime ${args.join(' ')}`;
+    assert.equal(result.code, 2, `${label}: exit code`);
+    assert.equal(result.stdout, '', `${label}: stdout`);
+    const lines = result.stderr.trimEnd().split('\n');
+    assert.equal(lines.length, 1, `${label}: one line, got ${JSON.stringify(result.stderr)}`);
+    assert.match(lines[0] ?? '', pattern, label);
+    assert.doesNotMatch(result.stderr, /\n\s+at /, `${label}: no stack trace`);
+  });
+});
+
+test('--help teaches the backlog and exits 0', async () => {
+  const result = await runCli(['serve', '--help']);
+  assert.equal(result.code, 0);
+  assert.match(result.stdout, /backlog \+ 1/);
+  assert.match(result.stdout, /somaxconn/);
+});
