@@ -9,7 +9,7 @@ export {
   createDaytimeServer,
   DaytimeServer,
   type DaytimeServerOptions,
-  type ListenInfo,
+  type ListenerInfo,
   type ServerLogger,
 } from './server/daytime-server.ts';
 export { DEFAULT_BACKLOG, DEFAULT_PORT, normalizeServerOptions } from './server/options.ts';

@@ -1,18 +1,34 @@
 import type { Command } from 'commander';
 import { pino } from 'pino';
 import { choiceOption } from '../options/validate.ts';
-import { createDaytimeServer } from '../server/daytime-server.ts';
-import { DEFAULT_BACKLOG, DEFAULT_PORT } from '../server/options.ts';
+import {
+  DEFAULT_BACKLOG,
+  DEFAULT_DRAIN_TIMEOUT_MS,
+  DEFAULT_PORT,
+  DEFAULT_UDP_GLOBAL_RATE,
+  DEFAULT_UDP_RATE,
+  DEFAULT_WRITE_TIMEOUT_MS,
+} from '../server/options.ts';
+import { runServe } from '../server/serve.ts';
 import { prettyDestination } from './pretty-log.ts';
 import { EXIT_OK, reportError } from './run-command.ts';
 
 interface ServeFlags {
   host?: string;
   port: string;
+  timePort?: string;
+  udp?: boolean;
   backlog: string;
   format: string;
   quiet?: boolean;
   logFormat?: string;
+  udpRate: string;
+  udpGlobalRate: string;
+  workers: string;
+  maxConnections?: string;
+  writeTimeout: string;
+  drainTimeout: string;
+  metrics?: string;
 }
 
 const HELP_AFTER = `
@@ -22,27 +38,63 @@ The backlog:
   net.core.somaxconn (4096 by default) and, when the queue is full, silently drops new SYNs: clients
   are delayed by SYN retransmits (about 1, 2, 4 s), not refused. A backlog of 0 cannot be passed
   through Node (it becomes 511); \`daytime lab\` measures what 0, 1, 5 and more really do.
+  With --workers N each worker has its own listener and accept queue: the backlog applies per worker.
+  UDP has no backlog; datagrams wait in the socket's receive buffer.
+
+Socket activation:
+  Started by systemd with LISTEN_FDS, it serves the sockets it was given (TCP and UDP; a socket whose
+  FileDescriptorName= is "time" serves RFC 868) and keeps the unit's Backlog=. See deploy/.
 
 Examples:
   daytime serve                       # the classic service on port 9999, all interfaces
   daytime serve --host 127.0.0.1 --port 1313 --backlog 5
-  daytime serve --format iso --log-format json --quiet
+  daytime serve --time-port 3737 --udp --metrics 127.0.0.1:9464
+  daytime serve --workers 2 --quiet --log-format json
   ss -ltn 'sport = :9999'             # Send-Q is the backlog the kernel uses, Recv-Q the queue now
 `;
+
+const seconds = (ms: number) => String(ms / 1000);
 
 export function registerServe(program: Command): void {
   program
     .command('serve')
-    .summary('run the RFC 867 daytime server')
-    .description('Serve RFC 867 daytime over TCP: each connection gets one line with the time, then EOF.')
+    .summary('run the RFC 867 daytime (and RFC 868 time) server')
+    .description(
+      'Serve RFC 867 daytime over TCP: each connection gets one line with the time, then EOF. Optionally\n' +
+        'RFC 868 time (4 bytes, seconds since 1900) and both over UDP.',
+    )
     .option('--host <host>', 'address or name to bind (default: all interfaces, IPv6 and IPv4)')
-    .option('-p, --port <port>', 'TCP port, 0 for any free one', String(DEFAULT_PORT))
+    .option('-p, --port <port>', 'daytime (RFC 867) port, 0 for any free one', String(DEFAULT_PORT))
+    .option('--time-port <port>', 'also serve time (RFC 868) on this port (default: off)')
+    .option('--udp', 'also serve each enabled service over UDP on the same port number')
     .option(
       '-b, --backlog <n>',
       'listen() backlog, 1..65535; Linux queues backlog + 1',
       String(DEFAULT_BACKLOG),
     )
     .option('-f, --format <format>', 'ctime (like Python time.ctime()), iso (RFC 3339) or rfc2822', 'ctime')
+    .option(
+      '--udp-rate <n>',
+      'UDP replies a second to one source address (burst: twice that)',
+      String(DEFAULT_UDP_RATE),
+    )
+    .option('--udp-global-rate <n>', 'UDP replies a second in all', String(DEFAULT_UDP_GLOBAL_RATE))
+    .option('-w, --workers <n>', 'processes sharing the port with SO_REUSEPORT', '1')
+    .option(
+      '--max-connections <n>',
+      'above this many open connections, close new ones at once (default: no limit)',
+    )
+    .option(
+      '--write-timeout <seconds>',
+      'cut off a connection still open this long after accept',
+      seconds(DEFAULT_WRITE_TIMEOUT_MS),
+    )
+    .option(
+      '--drain-timeout <seconds>',
+      'on SIGTERM, time to serve the clients already connected or queued',
+      seconds(DEFAULT_DRAIN_TIMEOUT_MS),
+    )
+    .option('--metrics <host:port>', 'serve Prometheus metrics at http://HOST:PORT/metrics')
     .option('-q, --quiet', 'no log line per connection')
     .option('--log-format <format>', 'pretty or json (default: pretty on a TTY, JSON lines otherwise)')
     .addHelpText('after', HELP_AFTER)
@@ -59,34 +111,30 @@ async function serve(flags: ServeFlags): Promise<number> {
       ['pretty', 'json'] as const,
     );
     const logger = logFormat === 'json' ? pino() : pino({}, prettyDestination());
-    const server = createDaytimeServer({
-      host: flags.host,
-      port: flags.port,
-      backlog: flags.backlog,
-      format: flags.format,
-      logger,
-      logConnections: !flags.quiet,
-    });
     // Handlers first: a signal that arrives while listening is still in progress must not kill the process.
-    const stopped = waitForStopSignal(logger);
-    await server.listen();
-    await stopped;
-    await server.close();
+    const stop = new AbortController();
+    onStopSignal(logger, stop);
+    const { quiet, logFormat: _logFormat, ...options } = flags;
+    await runServe({
+      ...options,
+      logger,
+      logConnections: !quiet,
+      signal: stop.signal,
+      workerCommand: { modulePath: process.argv[1] ?? '', args: process.argv.slice(2) },
+    });
     return EXIT_OK;
   } catch (error) {
     return reportError('serve', error);
   }
 }
 
-// Resolves on the first SIGINT or SIGTERM; a second one ends the process at once.
-function waitForStopSignal(logger: pino.Logger): Promise<void> {
-  return new Promise((resolve) => {
-    const stop = (signal: NodeJS.Signals) => {
-      logger.info({ signal }, `${signal} received, closing`);
-      process.once(signal, () => process.exit(128 + (signal === 'SIGINT' ? 2 : 15)));
-      resolve();
-    };
-    process.once('SIGINT', stop);
-    process.once('SIGTERM', stop);
-  });
+// The first SIGINT or SIGTERM drains and stops; a second one ends the process at once.
+function onStopSignal(logger: pino.Logger, stop: AbortController): void {
+  const handle = (signal: NodeJS.Signals) => {
+    logger.info({ signal }, `${signal} received, draining`);
+    process.once(signal, () => process.exit(128 + (signal === 'SIGINT' ? 2 : 15)));
+    stop.abort();
+  };
+  process.once('SIGINT', handle);
+  process.once('SIGTERM', handle);
 }

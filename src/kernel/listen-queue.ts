@@ -10,6 +10,8 @@ export interface ListenQueue {
   queued: number;
   // The effective backlog (ss Send-Q), after the somaxconn clamp.
   backlog: number;
+  // The socket's inode (with `ss -e`), to tell apart SO_REUSEPORT listeners on one port.
+  inode?: number;
 }
 
 // Parses `ss -Hltn` output. For a LISTEN socket Recv-Q is the accept-queue length and Send-Q the backlog
@@ -27,6 +29,7 @@ export function parseSsListen(output: string): ListenQueue[] {
       port: Number(local.slice(colon + 1)),
       queued: Number(cols[1]),
       backlog: Number(cols[2]),
+      inode: Number(/\bino:(\d+)/.exec(line)?.[1]) || undefined,
     });
   }
   return rows;
@@ -35,10 +38,20 @@ export function parseSsListen(output: string): ListenQueue[] {
 // The kernel's own view of the TCP listeners on `port`; undefined when `ss` is not installed.
 export async function readListenQueues(port: number): Promise<ListenQueue[] | undefined> {
   try {
-    const { stdout } = await execFileAsync('ss', ['-Hltn', `sport = :${port}`]);
+    const { stdout } = await execFileAsync('ss', ['-Hltne', `sport = :${port}`]);
     return parseSsListen(stdout);
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
     throw error;
+  }
+}
+
+// The backlog in force on one of our listening descriptors (e.g. one systemd passed us), from ss.
+export async function readBacklogOfInode(inode: number): Promise<number | undefined> {
+  try {
+    const { stdout } = await execFileAsync('ss', ['-Hltne']);
+    return parseSsListen(stdout).find((row) => row.inode === inode)?.backlog;
+  } catch {
+    return undefined;
   }
 }

@@ -1,177 +1,171 @@
-import net from 'node:net';
-import type { Logger } from 'pino';
-import { fromSystemError } from '../errors.ts';
-import { type BacklogInfo, describeBacklog } from '../kernel/somaxconn.ts';
-import { formatHostPort, unmapIPv4 } from '../net/address.ts';
-import { LineClock } from './line-clock.ts';
+import type net from 'node:net';
+import { readProcNet, socketInode } from '../kernel/proc-net.ts';
+import { formatHostPort } from '../net/address.ts';
+import type { ListenerInfo } from './listener-info.ts';
+import type { ServerLogger } from './logger.ts';
 import { type DaytimeServerConfig, type DaytimeServerInput, normalizeServerOptions } from './options.ts';
-import { countError, type ServerStats } from './stats.ts';
-
-export type ServerLogger = Pick<Logger, 'debug' | 'info' | 'warn' | 'error'>;
+import { ReplyLimiter } from './rate-limit.ts';
+import { ReplyClock, type ServiceName } from './replies.ts';
+import { copyStats, emptyStats, type ServerStats } from './stats.ts';
+import { TcpService } from './tcp-service.ts';
+import { UdpService } from './udp-service.ts';
 
 export interface DaytimeServerOptions extends DaytimeServerInput {
   // pino or anything with the same methods; without one the server logs nothing.
   logger?: ServerLogger;
   // One info line per connection with the peer address (the classic "Got a connection from").
   logConnections?: boolean;
-  // How long a served connection may wait for the peer to close before it is destroyed, so a peer that
-  // never reads and never closes cannot hold a descriptor.
-  lingerMs?: number;
 }
 
-export interface ListenInfo extends BacklogInfo {
-  address: string;
-  port: number;
-  family: string;
-  // True when no host was given: Node binds `::` with IPv4 mapped in, or 0.0.0.0 without IPv6.
-  allInterfaces: boolean;
-}
+export type { ListenerInfo, ServerLogger };
 
-const DEFAULT_LINGER_MS = 10_000;
-const ERROR_LOG_INTERVAL_MS = 1000;
-
+// RFC 867 daytime and, if asked, RFC 868 time, over TCP and, if asked, UDP.
 export class DaytimeServer {
   readonly config: DaytimeServerConfig;
-  readonly #server: net.Server;
-  readonly #clock: LineClock;
-  readonly #sockets = new Set<net.Socket>();
-  readonly #stats: ServerStats = { connections: 0, served: 0, errors: {} };
+  readonly #stats = emptyStats();
   readonly #logger: ServerLogger | undefined;
-  readonly #logConnections: boolean;
-  readonly #lingerMs: number;
-  #lastErrorLog = 0;
+  readonly #tcp: TcpService[] = [];
+  readonly #udp: UdpService[] = [];
+  #listeners: ListenerInfo[] = [];
 
   constructor(options: DaytimeServerOptions = {}) {
     this.config = normalizeServerOptions(options);
-    this.#clock = new LineClock(this.config.format);
     this.#logger = options.logger;
-    this.#logConnections = Boolean(options.logger) && options.logConnections !== false;
-    this.#lingerMs = options.lingerMs ?? DEFAULT_LINGER_MS;
-    this.#server = net.createServer((socket) => this.#onConnection(socket));
-    // Once listening, an 'error' is an accept() failure (EMFILE, ENFILE...). It must not end the server.
-    this.#server.on('error', (error: NodeJS.ErrnoException) => {
-      if (this.#server.listening) this.#onServerError(error);
-    });
-  }
+    const clock = new ReplyClock(this.config.format);
+    const limiter = new ReplyLimiter({ perSource: this.config.udpRate, global: this.config.udpGlobalRate });
+    const common = { clock, stats: this.#stats, host: this.config.host, reusePort: this.config.reusePort };
+    const tcp = (service: ServiceName, port: number, fd?: number) =>
+      this.#tcp.push(
+        new TcpService({
+          ...common,
+          service,
+          port,
+          fd,
+          backlog: this.config.backlog,
+          maxConnections: this.config.maxConnections,
+          writeTimeoutMs: this.config.writeTimeoutMs,
+          logger: options.logger,
+          logConnections: Boolean(options.logger) && options.logConnections !== false,
+        }),
+      );
+    const udp = (service: ServiceName, port: number, fd?: number) =>
+      this.#udp.push(new UdpService({ ...common, service, port, fd, limiter, logger: options.logger }));
 
-  listen(): Promise<ListenInfo> {
-    const { host, port, backlog } = this.config;
-    return new Promise((resolve, reject) => {
-      const onError = (error: NodeJS.ErrnoException) => {
-        const where = host === undefined ? `port ${port}` : formatHostPort(host, port);
-        const hint =
-          error.code === 'EACCES' && port < 1024 ? 'ports below 1024 need root or CAP_NET_BIND_SERVICE' : '';
-        reject(fromSystemError(error, `cannot listen on ${where}`, hint));
-      };
-      this.#server.once('error', onError);
-      this.#server.listen({ host, port, backlog }, () => {
-        this.#server.off('error', onError);
-        const info = this.#listenInfo();
-        this.#logListening(info);
-        resolve(info);
-      });
-    });
-  }
-
-  // Stops accepting; connections still open after graceMs are destroyed.
-  close(graceMs = 2000): Promise<void> {
-    return new Promise((resolve) => {
-      if (!this.#server.listening) {
-        resolve();
-        return;
+    if (this.config.listenFds) {
+      // Socket activation: the unit decides the sockets; each is TCP or UDP, as the kernel says.
+      for (const { fd, name } of this.config.listenFds) {
+        const service: ServiceName = name === 'time' ? 'time' : 'daytime';
+        if (socketKind(fd) === 'udp') udp(service, 0, fd);
+        else tcp(service, 0, fd);
       }
-      const timer = setTimeout(() => {
-        for (const socket of this.#sockets) socket.destroy();
-      }, graceMs);
-      this.#server.close(() => {
-        clearTimeout(timer);
-        this.#logger?.info({ stats: this.stats() }, 'server closed');
-        resolve();
-      });
-    });
+      return;
+    }
+    tcp('daytime', this.config.port);
+    if (this.config.timePort !== undefined) tcp('time', this.config.timePort);
+    if (this.config.udp) {
+      udp('daytime', this.config.port);
+      if (this.config.timePort !== undefined) udp('time', this.config.timePort);
+    }
+  }
+
+  // Binds every listener; the first is daytime over TCP unless descriptors were inherited.
+  async listen(): Promise<ListenerInfo[]> {
+    try {
+      const tcpPorts = new Map<ServiceName, number>();
+      for (const service of this.#tcp) {
+        const info = await service.listen();
+        tcpPorts.set(info.service, info.port);
+        this.#listeners.push(info);
+        this.#logListening(info);
+      }
+      for (const service of this.#udp) {
+        const info = await service.listen(tcpPorts.get(service.service));
+        this.#listeners.push(info);
+        this.#logListening(info);
+      }
+    } catch (error) {
+      await this.close(0);
+      throw error;
+    }
+    return this.#listeners;
+  }
+
+  listeners(): ListenerInfo[] {
+    return this.#listeners;
+  }
+
+  // Serves every client already connected or waiting in a kernel accept queue, then stops. Connections
+  // still open at the deadline are destroyed.
+  async close(drainTimeoutMs = this.config.drainTimeoutMs): Promise<void> {
+    const deadline = Date.now() + drainTimeoutMs;
+    await Promise.all([...this.#tcp.map((s) => s.drain(deadline)), ...this.#udp.map((s) => s.close())]);
+    if (this.#listeners.length > 0) this.#logger?.info({ stats: this.stats() }, 'server closed');
+    this.#listeners = [];
+  }
+
+  // Connections waiting in each TCP listener's kernel accept queue (undefined without /proc).
+  queued(): (number | undefined)[] {
+    return this.#tcp.map((s) => s.queued());
   }
 
   address(): net.AddressInfo | null {
-    const address = this.#server.address();
-    return typeof address === 'object' ? address : null;
+    const first = this.#listeners[0];
+    return first ? { address: first.address, family: first.family, port: first.port } : null;
   }
 
   stats(): ServerStats {
-    return { ...this.#stats, errors: { ...this.#stats.errors } };
+    return copyStats(this.#stats);
   }
 
-  #onConnection(socket: net.Socket): void {
-    const stats = this.#stats;
-    stats.connections++;
-    this.#sockets.add(socket);
-    socket.on('close', () => this.#sockets.delete(socket));
-    socket.on('error', (error: NodeJS.ErrnoException) => {
-      countError(stats, error.code);
-      this.#logger?.debug({ err: error, peer: socket.remoteAddress }, 'connection error');
-    });
-    socket.setTimeout(this.#lingerMs, () => {
-      countError(stats, 'ETIMEDOUT');
-      socket.destroy();
-    });
-    if (this.#logConnections && socket.remoteAddress !== undefined) {
-      const peer = formatHostPort(unmapIPv4(socket.remoteAddress), socket.remotePort ?? 0);
-      this.#logger?.info({ peer }, `Got a connection from ${peer}`);
-    }
-    socket.end(this.#clock.line(), (error?: Error | null) => {
-      if (!error) stats.served++;
-    });
-    // Anything the client sends is read and dropped: closing with unread data would send an RST that can
-    // destroy the line before the client has read it.
-    socket.resume();
-  }
-
-  #onServerError(error: NodeJS.ErrnoException): void {
-    countError(this.#stats, error.code);
-    const now = Date.now();
-    if (now - this.#lastErrorLog < ERROR_LOG_INTERVAL_MS) return;
-    this.#lastErrorLog = now;
-    this.#logger?.error({ err: error, errors: this.#stats.errors }, `accept failed: ${error.message}`);
-  }
-
-  #listenInfo(): ListenInfo {
-    const address = this.address();
-    return {
-      address: address?.address ?? '',
-      port: address?.port ?? this.config.port,
-      family: address?.family ?? '',
-      allInterfaces: this.config.host === undefined,
-      ...describeBacklog(this.config.backlog),
-    };
-  }
-
-  #logListening(info: ListenInfo): void {
+  #logListening(info: ListenerInfo): void {
     const logger = this.#logger;
     if (!logger) return;
-    const where = formatHostPort(info.address, info.port);
-    const scope = info.allInterfaces
-      ? info.family === 'IPv6'
-        ? ' (all interfaces, IPv6 and IPv4)'
-        : ' (all IPv4 interfaces)'
-      : '';
+    const where = `${formatHostPort(info.address, info.port)}/${info.transport}`;
+    const scope = info.inherited
+      ? ' (inherited from systemd)'
+      : info.allInterfaces
+        ? info.family === 'IPv6'
+          ? ' (all interfaces, IPv6 and IPv4)'
+          : ' (all IPv4 interfaces)'
+        : '';
+    const fields = {
+      service: info.service,
+      transport: info.transport,
+      address: info.address,
+      port: info.port,
+    };
+    const backlog = info.backlog;
+    if (!backlog) {
+      logger.info(fields, `${info.service} listening on ${where}${scope}; UDP has no backlog`);
+      return;
+    }
     const kernel =
-      info.somaxconn === undefined
+      backlog.somaxconn === undefined
         ? 'somaxconn unknown (no /proc)'
-        : `${info.effective} effective (net.core.somaxconn ${info.somaxconn})`;
+        : `${backlog.effective} effective (net.core.somaxconn ${backlog.somaxconn})`;
     const queue =
-      info.acceptQueueCapacity === undefined
+      backlog.acceptQueueCapacity === undefined
         ? ''
-        : `; the accept queue holds ${info.acceptQueueCapacity} connections (backlog + 1 on Linux)`;
+        : `; the accept queue holds ${backlog.acceptQueueCapacity} connections (backlog + 1 on Linux)`;
+    const requested = info.inherited ? 'kept from the socket unit' : 'requested';
     logger.info(
-      { address: info.address, port: info.port, backlog: info.requested, effectiveBacklog: info.effective },
-      `listening on ${where}${scope}; backlog ${info.requested} requested, ${kernel}${queue}`,
+      { ...fields, backlog: backlog.requested, effectiveBacklog: backlog.effective },
+      `${info.service} listening on ${where}${scope}; backlog ${backlog.requested} ${requested}, ${kernel}${queue}`,
     );
-    if (info.clamped) {
+    if (backlog.clamped) {
       logger.warn(
-        `backlog ${info.requested} is clamped by the kernel to net.core.somaxconn = ${info.somaxconn}; ` +
-          `raise it with: sysctl -w net.core.somaxconn=${info.requested}`,
+        `backlog ${backlog.requested} is clamped by the kernel to net.core.somaxconn = ${backlog.somaxconn}; ` +
+          `raise it with: sysctl -w net.core.somaxconn=${backlog.requested}`,
       );
     }
   }
+}
+
+// systemd passes TCP and UDP descriptors alike; /proc/net/udp says which is which (socket
+// activation exists only on Linux, so /proc is there).
+function socketKind(fd: number): 'tcp' | 'udp' {
+  const inode = socketInode(fd);
+  return inode !== undefined && readProcNet('udp')?.some((row) => row.inode === inode) ? 'udp' : 'tcp';
 }
 
 export function createDaytimeServer(options: DaytimeServerOptions = {}): DaytimeServer {

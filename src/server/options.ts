@@ -1,23 +1,69 @@
-import { choiceOption, hostOption, integerOption, type NumberInput } from '../options/validate.ts';
+import { InvalidOptionError } from '../errors.ts';
+import { parseTarget, type Target } from '../net/address.ts';
+import {
+  choiceOption,
+  hostOption,
+  integerOption,
+  type NumberInput,
+  secondsOption,
+} from '../options/validate.ts';
 import { DAYTIME_FORMATS, type DaytimeFormat } from '../protocol/daytime.ts';
 
 export const DEFAULT_PORT = 9999;
 // Node's, nginx's, Redis's and Apache's default: large enough that a burst waits in the kernel, not in SYN retries.
 export const DEFAULT_BACKLOG = 511;
+export const DEFAULT_UDP_RATE = 10;
+export const DEFAULT_UDP_GLOBAL_RATE = 1000;
+export const DEFAULT_WRITE_TIMEOUT_MS = 10_000;
+export const DEFAULT_DRAIN_TIMEOUT_MS = 10_000;
+
+// A descriptor handed over by systemd socket activation; FileDescriptorName=time selects RFC 868.
+export interface ListenFd {
+  fd: number;
+  name?: string;
+}
 
 export interface DaytimeServerInput {
   // Undefined: every interface, IPv6 and IPv4 where the system has both.
   host?: string;
+  // RFC 867 daytime.
   port?: NumberInput;
+  // RFC 868 time; off unless given.
+  timePort?: NumberInput;
+  // Also serve each enabled service over UDP on the same port number.
+  udp?: boolean;
   backlog?: NumberInput;
   format?: string;
+  // UDP replies a second to one source address, and in all.
+  udpRate?: NumberInput;
+  udpGlobalRate?: NumberInput;
+  // Above this many open connections, new ones are closed at once (and counted).
+  maxConnections?: NumberInput;
+  // Seconds a connection may stay open after it is accepted; a peer that never reads or never
+  // closes is cut off then.
+  writeTimeout?: NumberInput;
+  // Seconds SIGTERM may take to serve the clients already connected or queued.
+  drainTimeout?: NumberInput;
+  // Serve on these inherited descriptors instead of binding host and ports.
+  listenFds?: ListenFd[];
+  // SO_REUSEPORT, so several processes can listen on one port, each with its own accept queue.
+  reusePort?: boolean;
 }
 
 export interface DaytimeServerConfig {
   host: string | undefined;
   port: number;
+  timePort: number | undefined;
+  udp: boolean;
   backlog: number;
   format: DaytimeFormat;
+  udpRate: number;
+  udpGlobalRate: number;
+  maxConnections: number | undefined;
+  writeTimeoutMs: number;
+  drainTimeoutMs: number;
+  listenFds: ListenFd[] | undefined;
+  reusePort: boolean;
 }
 
 const explainBacklogZero = (n: number) =>
@@ -28,14 +74,67 @@ const explainBacklogZero = (n: number) =>
 
 // The one place where server options are checked; it throws before any socket exists.
 export function normalizeServerOptions(input: DaytimeServerInput = {}): DaytimeServerConfig {
+  const port = integerOption('port', input.port ?? DEFAULT_PORT, { min: 0, max: 65535 });
+  const timePort =
+    input.timePort === undefined
+      ? undefined
+      : integerOption('timePort', input.timePort, { min: 0, max: 65535 });
+  if (timePort !== undefined && timePort === port && port !== 0) {
+    throw new InvalidOptionError('timePort', 'different from --port (one service per port)', input.timePort);
+  }
   return {
     host: input.host === undefined ? undefined : hostOption('host', input.host),
-    port: integerOption('port', input.port ?? DEFAULT_PORT, { min: 0, max: 65535 }),
+    port,
+    timePort,
+    udp: Boolean(input.udp),
     backlog: integerOption('backlog', input.backlog ?? DEFAULT_BACKLOG, {
       min: 1,
       max: 65535,
       hint: explainBacklogZero,
     }),
     format: choiceOption('format', input.format ?? 'ctime', DAYTIME_FORMATS),
+    udpRate: integerOption('udpRate', input.udpRate ?? DEFAULT_UDP_RATE, { min: 1, max: 1_000_000 }),
+    udpGlobalRate: integerOption('udpGlobalRate', input.udpGlobalRate ?? DEFAULT_UDP_GLOBAL_RATE, {
+      min: 1,
+      max: 10_000_000,
+    }),
+    maxConnections:
+      input.maxConnections === undefined
+        ? undefined
+        : integerOption('maxConnections', input.maxConnections, { min: 1, max: 10_000_000 }),
+    writeTimeoutMs:
+      input.writeTimeout === undefined
+        ? DEFAULT_WRITE_TIMEOUT_MS
+        : secondsOption('writeTimeout', input.writeTimeout, { min: 0.001, max: 3600 }),
+    drainTimeoutMs:
+      input.drainTimeout === undefined
+        ? DEFAULT_DRAIN_TIMEOUT_MS
+        : secondsOption('drainTimeout', input.drainTimeout, { min: 0, max: 3600 }),
+    listenFds: input.listenFds,
+    reusePort: Boolean(input.reusePort),
+  };
+}
+
+export interface ServeInput extends DaytimeServerInput {
+  workers?: NumberInput;
+  // HOST:PORT for the Prometheus endpoint.
+  metrics?: string;
+}
+
+export interface ServeConfig extends DaytimeServerConfig {
+  workers: number;
+  metrics: Target | undefined;
+}
+
+// `daytime serve` as a whole: the server's options plus the process-level ones.
+export function normalizeServeOptions(input: ServeInput = {}): ServeConfig {
+  const config = normalizeServerOptions(input);
+  return {
+    ...config,
+    workers: integerOption('workers', input.workers ?? 1, { min: 1, max: 256 }),
+    metrics:
+      input.metrics === undefined
+        ? undefined
+        : parseTarget(input.metrics, { host: '127.0.0.1', port: 9464 }, 'metrics'),
   };
 }

@@ -1,13 +1,35 @@
+import type { DropReason } from './rate-limit.ts';
+
 export interface ServerStats {
-  // Connections accepted from the kernel's queue.
+  // Connections accepted from the kernel's queues.
   connections: number;
-  // Connections whose full line was handed to the kernel.
+  // Full replies handed to the kernel: TCP connections and UDP datagrams.
   served: number;
-  // Per-connection and accept errors, by code (ECONNRESET, EPIPE, EMFILE, ETIMEDOUT...).
+  // The same, by "service/transport" (daytime/tcp, time/udp...).
+  servedBy: Record<string, number>;
+  // Connections closed at once because --max-connections were open.
+  rejected: number;
+  // UDP datagrams received, and those left unanswered by the rate limits.
+  udpReceived: number;
+  udpDropped: Partial<Record<DropReason, number>>;
+  // Per-connection, accept and send errors, by code (ECONNRESET, EPIPE, EMFILE, ETIMEDOUT...).
   errors: Record<string, number>;
+}
+
+export function emptyStats(): ServerStats {
+  return { connections: 0, served: 0, servedBy: {}, rejected: 0, udpReceived: 0, udpDropped: {}, errors: {} };
 }
 
 export function countError(stats: ServerStats, code: string | undefined): void {
   const key = code ?? 'UNKNOWN';
   stats.errors[key] = (stats.errors[key] ?? 0) + 1;
+}
+
+export function countServed(stats: ServerStats, key: string): void {
+  stats.served++;
+  stats.servedBy[key] = (stats.servedBy[key] ?? 0) + 1;
+}
+
+export function copyStats(stats: ServerStats): ServerStats {
+  return structuredClone(stats);
 }

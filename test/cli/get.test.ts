@@ -3,12 +3,13 @@ import net from 'node:net';
 import { after, before, describe, test } from 'node:test';
 import { createDaytimeServer } from '../../src/index.ts';
 import { runCli } from '../helpers/cli.ts';
+import { listenPort } from '../helpers/raw-client.ts';
 
 describe('daytime get, spawned with npx', () => {
   const server = createDaytimeServer({ host: '127.0.0.1', port: 0 });
   let port: number;
   before(async () => {
-    ({ port } = await server.listen());
+    port = await listenPort(server);
   });
   after(() => server.close());
 

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import net from 'node:net';
 import { after, before, describe, test } from 'node:test';
 import { createDaytimeServer, parseTarget, queryDaytime } from '../../src/index.ts';
+import { listenPort } from '../helpers/raw-client.ts';
 
 // Misbehaving servers on port 0, each doing one wrong thing to every connection.
 function misbehavingServer(
@@ -31,7 +32,7 @@ describe('queryDaytime against our server', () => {
   const server = createDaytimeServer({ host: '127.0.0.1', port: 0 });
   let port: number;
   before(async () => {
-    ({ port } = await server.listen());
+    port = await listenPort(server);
   });
   after(() => server.close());
 

@@ -34,3 +34,10 @@ export function resetClient(port: number, host = '127.0.0.1'): Promise<void> {
 
 export const CTIME_LINE =
   /^(Sun|Mon|Tue|Wed|Thu|Fri|Sat) (Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec) [ \d]\d \d\d:\d\d:\d\d \d{4}\r\n$/;
+
+// Starts a server and returns the port of its first listener (daytime over TCP).
+export async function listenPort(server: { listen(): Promise<{ port: number }[]> }): Promise<number> {
+  const [first] = await server.listen();
+  if (!first) throw new Error('the server has no listener');
+  return first.port;
+}

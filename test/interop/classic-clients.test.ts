@@ -3,7 +3,7 @@ import { execFile, spawnSync } from 'node:child_process';
 import { after, before, describe, test } from 'node:test';
 import { promisify } from 'node:util';
 import { createDaytimeServer } from '../../src/index.ts';
-import { CTIME_LINE } from '../helpers/raw-client.ts';
+import { CTIME_LINE, listenPort } from '../helpers/raw-client.ts';
 
 const run = promisify(execFile);
 const has = (command: string, ...args: string[]) =>
@@ -31,7 +31,7 @@ describe('classic clients accept the line', () => {
   const server = createDaytimeServer({ host: '127.0.0.1', port: 0 });
   let port: number;
   before(async () => {
-    ({ port } = await server.listen());
+    port = await listenPort(server);
   });
   after(() => server.close());
 

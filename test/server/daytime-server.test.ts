@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import net from 'node:net';
 import { after, before, describe, test } from 'node:test';
 import { createDaytimeServer, type DaytimeServer } from '../../src/index.ts';
-import { CTIME_LINE, rawQuery, resetClient } from '../helpers/raw-client.ts';
+import { CTIME_LINE, listenPort, rawQuery, resetClient } from '../helpers/raw-client.ts';
 
 describe('daytime server on 127.0.0.1, port 0', () => {
   let server: DaytimeServer;
@@ -12,7 +12,7 @@ describe('daytime server on 127.0.0.1, port 0', () => {
     // with SYN cookies, and a client whose cookie ACK meets a full accept queue believes it is connected
     // while the server holds nothing: a daytime client, which never speaks first, then waits forever.
     server = createDaytimeServer({ host: '127.0.0.1', port: 0 });
-    ({ port } = await server.listen());
+    port = await listenPort(server);
   });
   after(() => server.close());
 
@@ -70,7 +70,7 @@ test('the iso and rfc2822 formats are served as configured', async () => {
     ['rfc2822', /^\w{3}, \d\d \w{3} \d{4} \d\d:\d\d:\d\d [+-]\d{4}\r\n$/],
   ] as const) {
     const server = createDaytimeServer({ host: '127.0.0.1', port: 0, format });
-    const { port } = await server.listen();
+    const port = await listenPort(server);
     const reply = await rawQuery(port);
     await server.close();
     assert.match(reply.data.toString('latin1'), pattern);
@@ -78,8 +78,8 @@ test('the iso and rfc2822 formats are served as configured', async () => {
 });
 
 test('a peer that never reads and never closes is cut off after the linger time', async () => {
-  const server = createDaytimeServer({ host: '127.0.0.1', port: 0, lingerMs: 200 });
-  const { port } = await server.listen();
+  const server = createDaytimeServer({ host: '127.0.0.1', port: 0, writeTimeout: 0.2 });
+  const port = await listenPort(server);
   const socket = net.connect({ host: '127.0.0.1', port });
   socket.pause();
   // With reading paused we never see EOF; the server must still destroy its side and count it.
@@ -102,7 +102,7 @@ test('bad options are rejected with a code before any socket opens', () => {
 
 test('listening on a port in use fails with EADDRINUSE', async () => {
   const first = createDaytimeServer({ host: '127.0.0.1', port: 0 });
-  const { port } = await first.listen();
+  const port = await listenPort(first);
   const second = createDaytimeServer({ host: '127.0.0.1', port });
   await assert.rejects(second.listen(), { code: 'EADDRINUSE' });
   await first.close();

@@ -1,0 +1,61 @@
+import { readFileSync, readlinkSync } from 'node:fs';
+
+export interface ProcSocketRow {
+  local: string;
+  port: number;
+  // Hex state from the kernel: 0A is LISTEN.
+  state: string;
+  // For a LISTEN socket, the accept-queue length (sk_ack_backlog); for UDP, bytes waiting.
+  rxQueue: number;
+  inode: number;
+}
+
+// Rows of /proc/net/{tcp,tcp6,udp,udp6}. The backlog itself is not there (ss shows it as Send-Q).
+export function parseProcNet(text: string): ProcSocketRow[] {
+  const rows: ProcSocketRow[] = [];
+  for (const line of text.split('\n').slice(1)) {
+    const cols = line.trim().split(/\s+/);
+    if (cols.length < 10) continue;
+    const [address = '', port = '0'] = (cols[1] ?? '').split(':');
+    const [, rx = '0'] = (cols[4] ?? '').split(':');
+    rows.push({
+      local: address,
+      port: Number.parseInt(port, 16),
+      state: cols[3] ?? '',
+      rxQueue: Number.parseInt(rx, 16),
+      inode: Number(cols[9]),
+    });
+  }
+  return rows;
+}
+
+export function readProcNet(protocol: 'tcp' | 'udp'): ProcSocketRow[] | undefined {
+  try {
+    const rows = parseProcNet(readFileSync(`/proc/net/${protocol}`, 'utf8'));
+    try {
+      rows.push(...parseProcNet(readFileSync(`/proc/net/${protocol}6`, 'utf8')));
+    } catch {
+      // No IPv6 in this kernel or namespace.
+    }
+    return rows;
+  } catch {
+    return undefined;
+  }
+}
+
+// The socket inode behind one of our descriptors, to find that very socket in /proc/net or ss.
+export function socketInode(fd: number): number | undefined {
+  try {
+    const match = /^socket:\[(\d+)\]$/.exec(readlinkSync(`/proc/self/fd/${fd}`));
+    return match ? Number(match[1]) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+// Connections waiting in one listener's accept queue; undefined without /proc.
+export function acceptQueueLength(fd: number): number | undefined {
+  const inode = socketInode(fd);
+  if (inode === undefined) return undefined;
+  return readProcNet('tcp')?.find((row) => row.inode === inode)?.rxQueue;
+}

@@ -1,0 +1,16 @@
+import type { BacklogInfo } from '../kernel/somaxconn.ts';
+import type { ServiceName } from './replies.ts';
+
+export interface ListenerInfo {
+  service: ServiceName;
+  transport: 'tcp' | 'udp';
+  address: string;
+  port: number;
+  family: string;
+  // True when no host was given: `::` with IPv4 mapped in, or 0.0.0.0 without IPv6.
+  allInterfaces: boolean;
+  // True for a descriptor inherited from systemd.
+  inherited: boolean;
+  // TCP only: requested and effective backlog, somaxconn and the accept-queue capacity.
+  backlog?: BacklogInfo;
+}

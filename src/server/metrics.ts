@@ -1,0 +1,157 @@
+import http from 'node:http';
+import { Counter, Gauge, Registry } from 'prom-client';
+import { fromSystemError } from '../errors.ts';
+import { readListenQueues } from '../kernel/listen-queue.ts';
+import { readKernelCounters } from '../kernel/netstat.ts';
+import { readProcNet } from '../kernel/proc-net.ts';
+import { formatHostPort, type Target } from '../net/address.ts';
+import type { ServiceName } from './replies.ts';
+import type { ServerStats } from './stats.ts';
+
+export interface MetricsSource {
+  // The server's counters (summed over the workers, with --workers).
+  stats(): Promise<ServerStats> | ServerStats;
+  // The TCP ports whose listeners to report, with the backlog asked for.
+  tcpPorts: { service: ServiceName; port: number; backlog: number }[];
+}
+
+// Prometheus metrics, computed at scrape time from the server's counters and the kernel's view.
+export function createMetricsRegistry(source: MetricsSource): Registry {
+  const registry = new Registry();
+  let snapshot: Promise<ServerStats> | undefined;
+  // One stats() call per scrape, shared by every metric.
+  const stats = () => {
+    snapshot ??= Promise.resolve(source.stats());
+    return snapshot;
+  };
+  const counter = (
+    name: string,
+    help: string,
+    labelNames: string[],
+    fill: (m: Counter, s: ServerStats) => void,
+  ) =>
+    new Counter({
+      name,
+      help,
+      labelNames,
+      registers: [registry],
+      async collect() {
+        this.reset();
+        fill(this, await stats());
+      },
+    });
+
+  counter(
+    'daytime_served_total',
+    'Replies handed to the kernel, by service and transport.',
+    ['service', 'transport'],
+    (m, s) => {
+      for (const [key, n] of Object.entries(s.servedBy)) {
+        const [service = '', transport = ''] = key.split('/');
+        m.inc({ service, transport }, n);
+      }
+    },
+  );
+  counter('daytime_connections_total', 'TCP connections accepted.', [], (m, s) => m.inc(s.connections));
+  counter(
+    'daytime_rejected_connections_total',
+    'Connections closed at once over --max-connections.',
+    [],
+    (m, s) => m.inc(s.rejected),
+  );
+  counter('daytime_errors_total', 'Connection, accept and send errors, by code.', ['code'], (m, s) => {
+    for (const [code, n] of Object.entries(s.errors)) m.inc({ code }, n);
+  });
+  counter('daytime_udp_received_total', 'UDP datagrams received.', [], (m, s) => m.inc(s.udpReceived));
+  counter('daytime_udp_dropped_total', 'UDP datagrams left unanswered, by reason.', ['reason'], (m, s) => {
+    for (const [reason, n] of Object.entries(s.udpDropped)) m.inc({ reason }, n ?? 0);
+  });
+
+  const queueLabels = ['service', 'port', 'listener'];
+  const queueLength = new Gauge({
+    name: 'daytime_listen_queue_length',
+    help: 'Connections waiting in the kernel accept queue of each listening socket (ss Recv-Q).',
+    labelNames: queueLabels,
+    registers: [registry],
+  });
+  new Gauge({
+    name: 'daytime_listen_backlog',
+    help: 'Effective backlog of each listening socket (ss Send-Q, after the somaxconn clamp).',
+    labelNames: queueLabels,
+    registers: [registry],
+    async collect() {
+      this.reset();
+      queueLength.reset();
+      for (const { service, port, backlog } of source.tcpPorts) {
+        const rows = await readListenQueues(port);
+        if (rows) {
+          for (const row of rows) {
+            const labels = { service, port: String(port), listener: String(row.inode ?? row.local) };
+            this.set(labels, row.backlog);
+            queueLength.set(labels, row.queued);
+          }
+          continue;
+        }
+        // Without ss: the queue from /proc, the backlog as asked (the kernel's own figure is not there).
+        for (const row of readProcNet('tcp')?.filter((r) => r.port === port && r.state === '0A') ?? []) {
+          const labels = { service, port: String(port), listener: String(row.inode) };
+          this.set(labels, backlog);
+          queueLength.set(labels, row.rxQueue);
+        }
+      }
+    },
+  });
+
+  const kernel = (name: string, key: string, help: string) =>
+    new Counter({
+      name,
+      help: `${help} Namespace-wide: every socket in this network namespace, not only ours.`,
+      registers: [registry],
+      collect() {
+        this.reset();
+        const value = readKernelCounters()?.[key];
+        if (value !== undefined) this.inc(value);
+      },
+    });
+  kernel(
+    'daytime_kernel_listen_overflows_total',
+    'TcpExtListenOverflows',
+    'SYNs or ACKs dropped on a full accept queue.',
+  );
+  kernel('daytime_kernel_listen_drops_total', 'TcpExtListenDrops', 'SYNs to LISTEN sockets dropped.');
+  kernel(
+    'daytime_kernel_udp_rcvbuf_errors_total',
+    'UdpRcvbufErrors',
+    'UDP datagrams dropped on a full receive buffer.',
+  );
+
+  const metrics = registry.metrics.bind(registry);
+  registry.metrics = async () => {
+    snapshot = undefined;
+    return metrics();
+  };
+  return registry;
+}
+
+// GET /metrics on HOST:PORT; resolves once listening.
+export async function serveMetrics(registry: Registry, target: Target): Promise<http.Server> {
+  const server = http.createServer(async (request, response) => {
+    if (request.url !== '/metrics') {
+      response.writeHead(404).end('try /metrics\n');
+      return;
+    }
+    try {
+      const body = await registry.metrics();
+      response.writeHead(200, { 'content-type': registry.contentType }).end(body);
+    } catch (error) {
+      response.writeHead(500).end(`${(error as Error).message}\n`);
+    }
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', (error) =>
+      reject(fromSystemError(error, `cannot serve metrics on ${formatHostPort(target.host, target.port)}`)),
+    );
+    server.listen(target.port, target.host, resolve);
+  });
+  return server;
+}

@@ -1,0 +1,20 @@
+import { emptyStats, type ServerStats } from './stats.ts';
+
+const addInto = (into: Record<string, number>, from: Record<string, number | undefined>) => {
+  for (const [key, n] of Object.entries(from)) into[key] = (into[key] ?? 0) + (n ?? 0);
+};
+
+// The counters of several worker processes as one.
+export function sumStats(all: ServerStats[]): ServerStats {
+  const total = emptyStats();
+  for (const s of all) {
+    total.connections += s.connections;
+    total.served += s.served;
+    total.rejected += s.rejected;
+    total.udpReceived += s.udpReceived;
+    addInto(total.servedBy, s.servedBy);
+    addInto(total.errors, s.errors);
+    addInto(total.udpDropped as Record<string, number>, s.udpDropped);
+  }
+  return total;
+}
