@@ -1,10 +1,14 @@
 export { normalizeQueryOptions, type QueryConfig, type QueryInput } from './client/options.ts';
 export { type DaytimeReply, parseDaytimeReply, queryDaytime } from './client/query-daytime.ts';
+export { queryTime, type TimeReply } from './client/query-time.ts';
 export { DaytimeError, InvalidOptionError } from './errors.ts';
 export { type ListenQueue, parseSsListen, readListenQueues } from './kernel/listen-queue.ts';
+export { parseNetstat, readKernelCounters } from './kernel/netstat.ts';
+export { acceptQueueLength, parseProcNet, readProcNet } from './kernel/proc-net.ts';
 export { type BacklogInfo, describeBacklog, readSomaxconn } from './kernel/somaxconn.ts';
 export { formatHostPort, parseTarget, type Target } from './net/address.ts';
 export { ctime, DAYTIME_FORMATS, type DaytimeFormat, daytimeLine, iso, rfc2822 } from './protocol/daytime.ts';
+export { decodeTime, encodeTime, RFC868_EPOCH_OFFSET } from './protocol/time.ts';
 export {
   createDaytimeServer,
   DaytimeServer,
@@ -12,5 +16,15 @@ export {
   type ListenerInfo,
   type ServerLogger,
 } from './server/daytime-server.ts';
-export { DEFAULT_BACKLOG, DEFAULT_PORT, normalizeServerOptions } from './server/options.ts';
+export { createMetricsRegistry, serveMetrics } from './server/metrics.ts';
+export {
+  DEFAULT_BACKLOG,
+  DEFAULT_PORT,
+  type ListenFd,
+  normalizeServeOptions,
+  normalizeServerOptions,
+} from './server/options.ts';
+export { type DropReason, ReplyLimiter } from './server/rate-limit.ts';
+export { type RunServeOptions, runServe } from './server/serve.ts';
+export { takeListenFds } from './server/socket-activation.ts';
 export type { ServerStats } from './server/stats.ts';

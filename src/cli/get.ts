@@ -1,48 +1,78 @@
 import type { Command } from 'commander';
 import { DEFAULT_TIMEOUT_MS } from '../client/options.ts';
 import { queryDaytime } from '../client/query-daytime.ts';
+import { queryTime } from '../client/query-time.ts';
 import { parseTarget } from '../net/address.ts';
+import { ctime } from '../protocol/daytime.ts';
 import { DEFAULT_PORT } from '../server/options.ts';
 import { EXIT_OK, reportError } from './run-command.ts';
+
+// RFC 868's well-known port; the daytime default follows the classic example (9999), not RFC 867's 13.
+const DEFAULT_TIME_PORT = 37;
 
 interface GetFlags {
   timeout: string;
   json?: boolean;
+  time?: boolean;
+  udp?: boolean;
 }
 
 const HELP_AFTER = `
-Exit status: 0 with the line on stdout; 1 when the server refuses, resets, times out or sends
-anything but one CRLF-terminated line; 2 for bad arguments.
+Exit status: 0 with the reply on stdout; 1 when the server refuses, resets, times out or sends
+anything but one CRLF-terminated line (daytime) or 4 bytes (time); 2 for bad arguments.
+
+With --time the 32-bit RFC 868 count is decoded in the era nearest the local clock (it wraps on
+2036-02-07), and the offset from the local clock is exact to about 1 s: RFC 868 has whole seconds.
+Over UDP a lost datagram looks like a timeout.
 
 Examples:
   daytime get                         # localhost:9999
   daytime get 127.0.0.1:13
   daytime get '[::1]:9999' --json     # {"line","receivedAt","rttMs","peer"}
+  daytime get --time localhost:3737   # RFC 868 time and the clock offset
+  daytime get --udp --time :3737 --json
 `;
 
 export function registerGet(program: Command): void {
   program
     .command('get')
-    .summary('ask a daytime server for the time')
-    .description('Query an RFC 867 daytime server over TCP and print its line.')
-    .argument('[target]', 'HOST, HOST:PORT, :PORT or [IPV6]:PORT', `localhost:${DEFAULT_PORT}`)
+    .summary('ask a daytime or time server for the time')
+    .description('Query an RFC 867 daytime (default) or RFC 868 time server, over TCP (default) or UDP.')
+    .argument(
+      '[target]',
+      'HOST, HOST:PORT, :PORT or [IPV6]:PORT (default: localhost:9999, or :37 with --time)',
+    )
+    .option('--time', 'query RFC 868 time and print the decoded time and the offset from the local clock')
+    .option('--udp', 'use UDP: one empty datagram out, one reply back')
     .option(
       '-t, --timeout <seconds>',
       'give up after this long, connect and read together',
       String(DEFAULT_TIMEOUT_MS / 1000),
     )
-    .option('--json', 'print {"line","receivedAt","rttMs","peer"} instead of the line')
+    .option('--json', 'print the reply as JSON')
     .addHelpText('after', HELP_AFTER)
-    .action(async (target: string, flags: GetFlags) => {
+    .action(async (target: string | undefined, flags: GetFlags) => {
       process.exitCode = await get(target, flags);
     });
 }
 
-async function get(target: string, flags: GetFlags): Promise<number> {
+async function get(target: string | undefined, flags: GetFlags): Promise<number> {
   try {
-    const { host, port } = parseTarget(target, { host: 'localhost', port: DEFAULT_PORT });
-    const reply = await queryDaytime({ host, port, timeout: flags.timeout });
-    process.stdout.write(flags.json ? `${JSON.stringify(reply)}\n` : `${reply.line}\n`);
+    const defaults = { host: 'localhost', port: flags.time ? DEFAULT_TIME_PORT : DEFAULT_PORT };
+    const { host, port } = parseTarget(target, defaults);
+    const query = { host, port, timeout: flags.timeout, transport: flags.udp ? 'udp' : 'tcp' };
+    if (flags.time) {
+      const reply = await queryTime(query);
+      const offset = `${reply.offsetMs >= 0 ? '+' : ''}${(reply.offsetMs / 1000).toFixed(3)} s`;
+      process.stdout.write(
+        flags.json
+          ? `${JSON.stringify(reply)}\n`
+          : `${ctime(new Date(reply.time))}  offset ${offset} from the local clock (RFC 868: whole seconds)\n`,
+      );
+    } else {
+      const reply = await queryDaytime(query);
+      process.stdout.write(flags.json ? `${JSON.stringify(reply)}\n` : `${reply.line}\n`);
+    }
     return EXIT_OK;
   } catch (error) {
     return reportError('get', error);

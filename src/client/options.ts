@@ -1,4 +1,10 @@
-import { hostOption, integerOption, type NumberInput, secondsOption } from '../options/validate.ts';
+import {
+  choiceOption,
+  hostOption,
+  integerOption,
+  type NumberInput,
+  secondsOption,
+} from '../options/validate.ts';
 import { DEFAULT_PORT } from '../server/options.ts';
 
 export const DEFAULT_TIMEOUT_MS = 5000;
@@ -12,6 +18,7 @@ export interface QueryInput {
   timeout?: NumberInput;
   timeoutMs?: number;
   signal?: AbortSignal;
+  transport?: string;
 }
 
 export interface QueryConfig {
@@ -19,6 +26,7 @@ export interface QueryConfig {
   port: number;
   timeoutMs: number;
   signal: AbortSignal | undefined;
+  transport: 'tcp' | 'udp';
 }
 
 // The one place where client options are checked; it throws before any socket exists.
@@ -34,5 +42,6 @@ export function normalizeQueryOptions(input: QueryInput = {}): QueryConfig {
     port: integerOption('port', input.port ?? DEFAULT_PORT, { min: 1, max: 65535 }),
     timeoutMs,
     signal: input.signal,
+    transport: choiceOption('transport', input.transport ?? 'tcp', ['tcp', 'udp'] as const),
   };
 }

@@ -1,15 +1,13 @@
-import net from 'node:net';
-import { performance } from 'node:perf_hooks';
-import { DaytimeError, fromSystemError } from '../errors.ts';
-import { formatHostPort } from '../net/address.ts';
+import { DaytimeError } from '../errors.ts';
+import { type Exchange, tcpExchange, udpExchange } from './exchange.ts';
 import { MAX_REPLY_BYTES, normalizeQueryOptions, type QueryInput } from './options.ts';
 
 export interface DaytimeReply {
   // The line without its CRLF.
   line: string;
-  // When the reply was complete (EOF), ISO 8601 UTC.
+  // When the reply was complete (EOF, or the datagram), ISO 8601 UTC.
   receivedAt: string;
-  // From the start of connect() to EOF, in milliseconds.
+  // From the start of connect() (or the send) to the complete reply, in milliseconds.
   rttMs: number;
   // The address actually connected to, "[::1]:9999" or "127.0.0.1:9999".
   peer: string;
@@ -26,59 +24,21 @@ export function parseDaytimeReply(reply: Buffer): string {
   return text.slice(0, end);
 }
 
-// RFC 867 over TCP: connect, read until the server closes, check the line.
-export function queryDaytime(input: QueryInput = {}): Promise<DaytimeReply> {
-  const { host, port, timeoutMs, signal } = normalizeQueryOptions(input);
-  const target = formatHostPort(host, port);
-  return new Promise((resolve, reject) => {
-    const started = performance.now();
-    const chunks: Buffer[] = [];
-    let size = 0;
-    let peer = target;
-    const socket = net.connect({ host, port });
-    const fail = (error: DaytimeError) => {
-      clearTimeout(timer);
-      signal?.removeEventListener('abort', onAbort);
-      socket.destroy();
-      reject(error);
-    };
-    const timer = setTimeout(
-      () =>
-        fail(new DaytimeError('ETIMEDOUT', `no complete reply from ${peer} within ${timeoutMs / 1000} s`)),
-      timeoutMs,
-    );
-    const onAbort = () =>
-      fail(new DaytimeError('ABORT_ERR', 'the query was aborted', { cause: signal?.reason }));
-    if (signal?.aborted) return onAbort();
-    signal?.addEventListener('abort', onAbort, { once: true });
+export const roundMs = (ms: number) => Math.round(ms * 1000) / 1000;
 
-    socket.on('connect', () => {
-      peer = formatHostPort(socket.remoteAddress ?? host, socket.remotePort ?? port);
-    });
-    socket.on('data', (chunk: Buffer) => {
-      size += chunk.length;
-      if (size > MAX_REPLY_BYTES) {
-        fail(
-          new DaytimeError('ERR_REPLY_TOO_LONG', `the reply from ${peer} exceeds ${MAX_REPLY_BYTES} bytes`),
-        );
-        return;
-      }
-      chunks.push(chunk);
-    });
-    socket.on('end', () => {
-      const rttMs = performance.now() - started;
-      try {
-        const line = parseDaytimeReply(Buffer.concat(chunks));
-        clearTimeout(timer);
-        signal?.removeEventListener('abort', onAbort);
-        socket.destroy();
-        resolve({ line, receivedAt: new Date().toISOString(), rttMs: Math.round(rttMs * 1000) / 1000, peer });
-      } catch (error) {
-        fail(error as DaytimeError);
-      }
-    });
-    socket.on('error', (error: NodeJS.ErrnoException) =>
-      fail(fromSystemError(error, `cannot query ${peer}`)),
-    );
-  });
+// Runs the exchange over the chosen transport: TCP reads to EOF, UDP takes one datagram.
+export function exchange(input: QueryInput, maxBytes: number): Promise<Exchange> {
+  const config = normalizeQueryOptions(input);
+  return config.transport === 'udp' ? udpExchange(config) : tcpExchange(config, maxBytes);
+}
+
+// RFC 867 daytime over TCP (default) or UDP.
+export async function queryDaytime(input: QueryInput = {}): Promise<DaytimeReply> {
+  const reply = await exchange(input, MAX_REPLY_BYTES);
+  return {
+    line: parseDaytimeReply(reply.data),
+    receivedAt: new Date().toISOString(),
+    rttMs: roundMs(reply.endedAt - reply.startedAt),
+    peer: reply.peer,
+  };
 }
