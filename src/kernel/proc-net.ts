@@ -8,10 +8,11 @@ export interface ProcSocketRow {
   // For a LISTEN socket, the accept-queue length (sk_ack_backlog); for UDP, bytes waiting.
   rxQueue: number;
   inode: number;
+  family: 4 | 6;
 }
 
 // Rows of /proc/net/{tcp,tcp6,udp,udp6}. The backlog itself is not there (ss shows it as Send-Q).
-export function parseProcNet(text: string): ProcSocketRow[] {
+export function parseProcNet(text: string, family: 4 | 6 = 4): ProcSocketRow[] {
   const rows: ProcSocketRow[] = [];
   for (const line of text.split('\n').slice(1)) {
     const cols = line.trim().split(/\s+/);
@@ -24,6 +25,7 @@ export function parseProcNet(text: string): ProcSocketRow[] {
       state: cols[3] ?? '',
       rxQueue: Number.parseInt(rx, 16),
       inode: Number(cols[9]),
+      family,
     });
   }
   return rows;
@@ -33,7 +35,7 @@ export function readProcNet(protocol: 'tcp' | 'udp'): ProcSocketRow[] | undefine
   try {
     const rows = parseProcNet(readFileSync(`/proc/net/${protocol}`, 'utf8'));
     try {
-      rows.push(...parseProcNet(readFileSync(`/proc/net/${protocol}6`, 'utf8')));
+      rows.push(...parseProcNet(readFileSync(`/proc/net/${protocol}6`, 'utf8'), 6));
     } catch {
       // No IPv6 in this kernel or namespace.
     }

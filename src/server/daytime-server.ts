@@ -48,14 +48,17 @@ export class DaytimeServer {
           logConnections: Boolean(options.logger) && options.logConnections !== false,
         }),
       );
-    const udp = (service: ServiceName, port: number, fd?: number) =>
-      this.#udp.push(new UdpService({ ...common, service, port, fd, limiter, logger: options.logger }));
+    const udp = (service: ServiceName, port: number, fd?: number, fdFamily?: 4 | 6) =>
+      this.#udp.push(
+        new UdpService({ ...common, service, port, fd, fdFamily, limiter, logger: options.logger }),
+      );
 
     if (this.config.listenFds) {
       // Socket activation: the unit decides the sockets; each is TCP or UDP, as the kernel says.
       for (const { fd, name } of this.config.listenFds) {
         const service: ServiceName = name === 'time' ? 'time' : 'daytime';
-        if (socketKind(fd) === 'udp') udp(service, 0, fd);
+        const udpFamily = udpSocketFamily(fd);
+        if (udpFamily) udp(service, 0, fd, udpFamily);
         else tcp(service, 0, fd);
       }
       return;
@@ -161,11 +164,11 @@ export class DaytimeServer {
   }
 }
 
-// systemd passes TCP and UDP descriptors alike; /proc/net/udp says which is which (socket
-// activation exists only on Linux, so /proc is there).
-function socketKind(fd: number): 'tcp' | 'udp' {
+// systemd passes TCP and UDP descriptors alike; /proc/net/udp{,6} says which are UDP and of which family
+// (socket activation exists only on Linux, so /proc is there). Undefined: not UDP.
+function udpSocketFamily(fd: number): 4 | 6 | undefined {
   const inode = socketInode(fd);
-  return inode !== undefined && readProcNet('udp')?.some((row) => row.inode === inode) ? 'udp' : 'tcp';
+  return inode === undefined ? undefined : readProcNet('udp')?.find((row) => row.inode === inode)?.family;
 }
 
 export function createDaytimeServer(options: DaytimeServerOptions = {}): DaytimeServer {

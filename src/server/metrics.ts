@@ -67,40 +67,33 @@ export function createMetricsRegistry(source: MetricsSource): Registry {
     for (const [reason, n] of Object.entries(s.udpDropped)) m.inc({ reason }, n ?? 0);
   });
 
-  const queueLabels = ['service', 'port', 'listener'];
-  const queueLength = new Gauge({
-    name: 'daytime_listen_queue_length',
-    help: 'Connections waiting in the kernel accept queue of each listening socket (ss Recv-Q).',
-    labelNames: queueLabels,
-    registers: [registry],
-  });
-  new Gauge({
-    name: 'daytime_listen_backlog',
-    help: 'Effective backlog of each listening socket (ss Send-Q, after the somaxconn clamp).',
-    labelNames: queueLabels,
-    registers: [registry],
-    async collect() {
-      this.reset();
-      queueLength.reset();
-      for (const { service, port, backlog } of source.tcpPorts) {
-        const rows = await readListenQueues(port);
-        if (rows) {
-          for (const row of rows) {
-            const labels = { service, port: String(port), listener: String(row.inode ?? row.local) };
-            this.set(labels, row.backlog);
-            queueLength.set(labels, row.queued);
-          }
-          continue;
-        }
-        // Without ss: the queue from /proc, the backlog as asked (the kernel's own figure is not there).
-        for (const row of readProcNet('tcp')?.filter((r) => r.port === port && r.state === '0A') ?? []) {
-          const labels = { service, port: String(port), listener: String(row.inode) };
-          this.set(labels, backlog);
-          queueLength.set(labels, row.rxQueue);
-        }
-      }
-    },
-  });
+  // One read of the kernel's listeners per scrape, shared by the two gauges.
+  let rows: Promise<ListenerRow[]> | undefined;
+  const listenerRows = () => {
+    rows ??= readListenerRows(source.tcpPorts);
+    return rows;
+  };
+  const gauge = (name: string, help: string, value: (row: ListenerRow) => number) =>
+    new Gauge({
+      name,
+      help,
+      labelNames: ['service', 'port', 'listener'],
+      registers: [registry],
+      async collect() {
+        this.reset();
+        for (const row of await listenerRows()) this.set(row.labels, value(row));
+      },
+    });
+  gauge(
+    'daytime_listen_queue_length',
+    'Connections waiting in the kernel accept queue of each listening socket (ss Recv-Q).',
+    (row) => row.queued,
+  );
+  gauge(
+    'daytime_listen_backlog',
+    'Effective backlog of each listening socket (ss Send-Q, after the somaxconn clamp).',
+    (row) => row.backlog,
+  );
 
   const kernel = (name: string, key: string, help: string) =>
     new Counter({
@@ -128,9 +121,40 @@ export function createMetricsRegistry(source: MetricsSource): Registry {
   const metrics = registry.metrics.bind(registry);
   registry.metrics = async () => {
     snapshot = undefined;
+    rows = undefined;
     return metrics();
   };
   return registry;
+}
+
+interface ListenerRow {
+  labels: { service: string; port: string; listener: string };
+  queued: number;
+  backlog: number;
+}
+
+// Every listener on our TCP ports (one per worker with SO_REUSEPORT): from ss where present, else the
+// queue from /proc/net/tcp with the backlog as asked (the kernel's own figure is not in /proc).
+async function readListenerRows(ports: MetricsSource['tcpPorts']): Promise<ListenerRow[]> {
+  const result: ListenerRow[] = [];
+  for (const { service, port, backlog } of ports) {
+    const ss = await readListenQueues(port);
+    if (ss) {
+      for (const row of ss) {
+        const labels = { service, port: String(port), listener: String(row.inode ?? row.local) };
+        result.push({ labels, queued: row.queued, backlog: row.backlog });
+      }
+      continue;
+    }
+    for (const row of readProcNet('tcp')?.filter((r) => r.port === port && r.state === '0A') ?? []) {
+      result.push({
+        labels: { service, port: String(port), listener: String(row.inode) },
+        queued: row.rxQueue,
+        backlog,
+      });
+    }
+  }
+  return result;
 }
 
 // GET /metrics on HOST:PORT; resolves once listening.

@@ -16,6 +16,8 @@ export interface UdpServiceOptions {
   host: string | undefined;
   port: number;
   fd?: number;
+  // An inherited descriptor's address family: the handle must match it, or every send fails (EINVAL).
+  fdFamily?: 4 | 6;
   reusePort: boolean;
   logger: ServerLogger | undefined;
 }
@@ -34,7 +36,7 @@ export class UdpService {
   async listen(tcpPort?: number): Promise<ListenerInfo> {
     const { host, fd, reusePort } = this.#options;
     const port = this.#options.port === 0 && tcpPort !== undefined ? tcpPort : this.#options.port;
-    let type: dgram.SocketType = 'udp6';
+    let type: dgram.SocketType = this.#options.fdFamily === 4 ? 'udp4' : 'udp6';
     let address = host ?? '::';
     if (host !== undefined) {
       const resolved = await lookup(host).catch((error) => {

@@ -105,7 +105,7 @@ export class WorkerPool {
     child.on('exit', (code, signal) => {
       if (this.#stopping || !slot.ready) return;
       this.#options.logger?.warn(
-        { worker: id, pid: child.pid, code, signal },
+        { worker: id, workerPid: child.pid, code, signal },
         `worker ${id} (pid ${child.pid}) exited (${signal ?? `code ${code}`}); starting a new one`,
       );
       const index = this.#slots.indexOf(slot);
@@ -126,7 +126,7 @@ export class WorkerPool {
         if (message.type !== 'ready') return;
         cleanup();
         this.#options.logger?.info(
-          { worker: slot.id, pid: slot.child.pid },
+          { worker: slot.id, workerPid: slot.child.pid },
           `worker ${slot.id} ready (pid ${slot.child.pid})`,
         );
         resolve();

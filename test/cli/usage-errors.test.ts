@@ -24,6 +24,15 @@ const cases: [string[], RegExp][] = [
   [['get', '--timeout', 'soon'], /--timeout/],
   [['get', 'localhost:99999'], /target port must be an integer from 1 to 65535/],
   [['get', 'a', 'b'], /too many arguments/],
+  [['serve', '--time-port', '9999'], /--time-port must be different from --port/],
+  [['serve', '--time-port', 'x'], /--time-port must be an integer from 0 to 65535/],
+  [['serve', '--udp-rate', '0'], /--udp-rate must be an integer from 1/],
+  [['serve', '--udp-global-rate', '1e9'], /--udp-global-rate/],
+  [['serve', '--workers', '0'], /--workers must be an integer from 1 to 256/],
+  [['serve', '--max-connections', '-5'], /--max-connections/],
+  [['serve', '--write-timeout', '0'], /--write-timeout must be a number of seconds/],
+  [['serve', '--drain-timeout', 'forever'], /--drain-timeout/],
+  [['serve', '--metrics', 'localhost:99999'], /metrics port must be an integer from 1 to 65535/],
   [['frobnicate'], /unknown command 'frobnicate'/],
 ];
 

@@ -77,10 +77,11 @@ describe('queryDaytime fails with a clear code', () => {
     await assert.rejects(queryDaytime({ host: '127.0.0.1', port: server.port }), { code: 'ECONNREFUSED' });
   });
 
-  test('bad options, before any socket', () => {
-    assert.throws(() => queryDaytime({ port: 0 }), { code: 'ERR_INVALID_OPTION' });
-    assert.throws(() => queryDaytime({ timeout: '-1' }), { code: 'ERR_INVALID_OPTION' });
-    assert.throws(() => queryDaytime({ timeout: 'soon' }), { code: 'ERR_INVALID_OPTION' });
+  test('bad options, before any socket', async () => {
+    await assert.rejects(queryDaytime({ port: 0 }), { code: 'ERR_INVALID_OPTION' });
+    await assert.rejects(queryDaytime({ timeout: '-1' }), { code: 'ERR_INVALID_OPTION' });
+    await assert.rejects(queryDaytime({ timeout: 'soon' }), { code: 'ERR_INVALID_OPTION' });
+    await assert.rejects(queryDaytime({ transport: 'sctp' }), { code: 'ERR_INVALID_OPTION' });
   });
 });
 

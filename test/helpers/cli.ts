@@ -54,7 +54,8 @@ export async function collect(child: ChildProcess): Promise<CliResult> {
 export interface CliServer {
   child: ChildProcess;
   port: number;
-  // The server's own PID (npx runs the CLI in a process of its own; pino's `pid` field names the server).
+  // The server's own PID (npx runs the CLI in a process of its own; pino's `pid` field names the server,
+  // or the primary with --workers).
   pid: number;
   // Every JSON log record so far; it keeps growing while the server runs.
   logs: Record<string, unknown>[];
@@ -62,8 +63,16 @@ export interface CliServer {
   stop(signal?: NodeJS.Signals): Promise<{ code: number | null; stderr: string }>;
 }
 
-// Starts `daytime serve` and resolves once its JSON log says where it listens.
-export async function startCliServer(args: string[]): Promise<CliServer> {
+type LogRecord = Record<string, unknown>;
+const listening = (record: LogRecord) =>
+  typeof record.port === 'number' && record.effectiveBacklog !== undefined;
+
+// Starts `daytime serve` and resolves once its JSON log says it is ready: by default, the first
+// "listening" line; the server's PID is the PID of the process that logged the ready line.
+export async function startCliServer(
+  args: string[],
+  ready: (record: LogRecord) => boolean = listening,
+): Promise<CliServer> {
   const child = spawnCli(['serve', '--log-format', 'json', ...args]);
   const logs: Record<string, unknown>[] = [];
   let buffered = '';
@@ -72,6 +81,7 @@ export async function startCliServer(args: string[]): Promise<CliServer> {
     stderr += chunk;
   });
   const closed = once(child, 'close') as Promise<[number | null]>;
+  let pid = 0;
   const port = await new Promise<number>((resolve, reject) => {
     child.stdout?.on('data', (chunk) => {
       buffered += chunk;
@@ -80,13 +90,15 @@ export async function startCliServer(args: string[]): Promise<CliServer> {
         const record = JSON.parse(buffered.slice(0, newline));
         buffered = buffered.slice(newline + 1);
         logs.push(record);
-        if (typeof record.port === 'number' && record.effectiveBacklog !== undefined) resolve(record.port);
+        if (pid === 0 && ready(record)) {
+          pid = record.pid;
+          resolve(record.port);
+        }
         newline = buffered.indexOf('\n');
       }
     });
     closed.then(([code]) => reject(new Error(`serve exited with ${code} before listening: ${stderr}`)));
   });
-  const pid = logs[0]?.pid as number;
   return {
     child,
     port,

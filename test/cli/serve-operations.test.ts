@@ -1,0 +1,214 @@
+import assert from 'node:assert/strict';
+import { spawn, spawnSync } from 'node:child_process';
+import { once } from 'node:events';
+import net from 'node:net';
+import { test } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { queryDaytime, queryTime, readListenQueues } from '../../src/index.ts';
+import { CLI_ENV, ROOT, startCliServer } from '../helpers/cli.ts';
+import { freePort } from '../helpers/ports.ts';
+import { HAS_PROC, isAlive, waitFor } from '../helpers/proc.ts';
+import { CTIME_LINE, rawQuery } from '../helpers/raw-client.ts';
+
+const hasSs = spawnSync('ss', ['-V'], { stdio: 'ignore' }).status === 0;
+
+test('SIGTERM drains: every client waiting in the kernel accept queue of a blocked server gets its line', async (t) => {
+  if (!hasSs) return t.skip('ss (iproute2) is needed to see the queue');
+  const server = await startCliServer(['--host', '127.0.0.1', '--port', '0', '--backlog', '20', '--quiet']);
+  // A stopped process accepts nothing: the kernel completes the handshakes and queues them.
+  process.kill(server.pid, 'SIGSTOP');
+  const clients = Array.from({ length: 10 }, () => rawQuery(server.port));
+  let rows = await readListenQueues(server.port);
+  for (let i = 0; i < 400 && (rows?.[0]?.queued ?? 0) < 10; i++) {
+    await sleep(25);
+    rows = await readListenQueues(server.port);
+  }
+  assert.equal(rows?.[0]?.queued, 10, 'ten connections wait in the accept queue');
+  // SIGTERM arrives while it is stopped; closing the listener now would reset all ten.
+  process.kill(server.pid, 'SIGTERM');
+  process.kill(server.pid, 'SIGCONT');
+  const replies = await Promise.all(clients);
+  for (const reply of replies) assert.match(reply.data.toString('latin1'), CTIME_LINE);
+  const { code } = await server.stop('SIGCONT');
+  assert.equal(code, 0);
+});
+
+test('--max-connections: above it new connections are closed at once and counted', async () => {
+  const server = await startCliServer([
+    '--host',
+    '127.0.0.1',
+    '--port',
+    '0',
+    '--max-connections',
+    '1',
+    '--quiet',
+  ]);
+  // A client that reads its line but keeps its side open holds the one slot.
+  const holder = net.connect({ host: '127.0.0.1', port: server.port, allowHalfOpen: true }).resume();
+  await once(holder, 'end');
+  const over = await rawQuery(server.port).catch((error: NodeJS.ErrnoException) => ({
+    data: Buffer.alloc(0),
+    error,
+  }));
+  assert.equal(over.data.length, 0, 'the connection over the limit got no line');
+  holder.end();
+  await once(holder, 'close');
+  // The slot is free again once the server has seen the holder's FIN.
+  await sleep(200);
+  assert.match((await rawQuery(server.port)).data.toString('latin1'), CTIME_LINE);
+  const { code } = await server.stop();
+  assert.equal(code, 0);
+  const closed = server.logs.find((l) => l.stats) as { stats: { rejected: number } } | undefined;
+  assert.equal(closed?.stats.rejected, 1);
+});
+
+test('--metrics serves Prometheus metrics: served by service and transport, the queue, the backlog, kernel counters', async () => {
+  const metricsPort = await freePort();
+  const server = await startCliServer([
+    '--host',
+    '127.0.0.1',
+    '--port',
+    '0',
+    '--backlog',
+    '7',
+    '--udp',
+    '--metrics',
+    `127.0.0.1:${metricsPort}`,
+    '--quiet',
+  ]);
+  await queryDaytime({ host: '127.0.0.1', port: server.port });
+  await queryDaytime({ host: '127.0.0.1', port: server.port, transport: 'udp' });
+  const body = await (await fetch(`http://127.0.0.1:${metricsPort}/metrics`)).text();
+  await server.stop();
+  assert.match(body, /^daytime_served_total\{service="daytime",transport="tcp"\} 1$/m);
+  assert.match(body, /^daytime_served_total\{service="daytime",transport="udp"\} 1$/m);
+  assert.match(body, /^daytime_connections_total 1$/m);
+  assert.match(body, /^# TYPE daytime_udp_dropped_total counter$/m);
+  if (hasSs || HAS_PROC) {
+    assert.match(
+      body,
+      new RegExp(
+        `^daytime_listen_queue_length\\{service="daytime",port="${server.port}",listener="[^"]+"\\} 0$`,
+        'm',
+      ),
+    );
+  }
+  if (hasSs) {
+    assert.match(
+      body,
+      new RegExp(
+        `^daytime_listen_backlog\\{service="daytime",port="${server.port}",listener="\\d+"\\} 7$`,
+        'm',
+      ),
+    );
+  }
+  if (HAS_PROC) {
+    assert.match(body, /^daytime_kernel_listen_overflows_total \d+$/m);
+    assert.match(body, /^daytime_kernel_listen_drops_total \d+$/m);
+    assert.match(body, /^daytime_kernel_udp_rcvbuf_errors_total \d+$/m);
+  }
+});
+
+test('--workers 2: connections spread over both workers, a killed worker is replaced, metrics sum them', async () => {
+  const metricsPort = await freePort();
+  const server = await startCliServer(
+    ['--host', '127.0.0.1', '--port', '0', '--workers', '2', '--metrics', `127.0.0.1:${metricsPort}`],
+    (record) => typeof record.workers === 'number',
+  );
+  const started = server.logs.find((l) => l.workers) as { pids: number[]; msg: string };
+  assert.match(started.msg, /backlog \(511\) applies per worker/);
+  const servedBy = async (count: number) => {
+    const before = server.logs.length;
+    for (let i = 0; i < count; i++)
+      assert.match((await rawQuery(server.port)).data.toString('latin1'), CTIME_LINE);
+    await waitFor(
+      () => server.logs.slice(before).filter((l) => String(l.msg).startsWith('Got a connection')).length,
+      (n) => n >= count,
+    );
+    return new Set(
+      server.logs
+        .slice(before)
+        .filter((l) => String(l.msg).startsWith('Got a connection'))
+        .map((l) => l.pid),
+    );
+  };
+  const pids = await servedBy(100);
+  assert.deepEqual([...pids].sort(), [...started.pids].sort(), 'both workers served connections');
+
+  const [victim] = started.pids;
+  process.kill(victim ?? 0, 'SIGKILL');
+  const isReplacement = (l: Record<string, unknown>) =>
+    typeof l.workerPid === 'number' && /ready/.test(String(l.msg)) && !started.pids.includes(l.workerPid);
+  const replaced = await waitFor(
+    () => server.logs.find(isReplacement),
+    (l) => l !== undefined,
+  );
+  const newPid = Number(replaced?.workerPid);
+  assert.ok(isAlive(newPid), 'a new worker reported ready');
+  const after = await servedBy(100);
+  assert.ok(after.has(newPid), 'the replacement serves connections');
+
+  const body = await (await fetch(`http://127.0.0.1:${metricsPort}/metrics`)).text();
+  const served = Number(/^daytime_served_total\{service="daytime",transport="tcp"\} (\d+)$/m.exec(body)?.[1]);
+  // The killed worker's counts died with it; the survivor's and the replacement's are summed.
+  assert.ok(served >= 100 && served <= 200, `served ${served}`);
+  if (hasSs)
+    assert.equal(body.match(/^daytime_listen_backlog\{/gm)?.length, 2, 'one backlog per worker listener');
+  const { code } = await server.stop();
+  assert.equal(code, 0);
+});
+
+// systemd-socket-activate listens, then execs the command on the first connection with LISTEN_FDS set.
+function socketActivate(args: string[]) {
+  return spawn(
+    'systemd-socket-activate',
+    [
+      ...args,
+      `${ROOT}node_modules/.bin/node`,
+      `${ROOT}dist/cli.js`,
+      'serve',
+      '--log-format',
+      'json',
+      '--quiet',
+    ],
+    {
+      env: CLI_ENV,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  );
+}
+const hasActivate = spawnSync('systemd-socket-activate', ['--version'], { stdio: 'ignore' }).status === 0;
+
+test('socket activation (TCP): serves the inherited socket and keeps its backlog', async (t) => {
+  if (!hasActivate) return t.skip('systemd-socket-activate is not installed (apt-get install systemd)');
+  if (!hasSs) return t.skip('ss (iproute2) is needed to read the backlog');
+  const port = await freePort();
+  const child = socketActivate(['-l', `127.0.0.1:${port}`, '--fdname=daytime']);
+  let before: Awaited<ReturnType<typeof readListenQueues>>;
+  for (let i = 0; i < 200; i++) {
+    before = await readListenQueues(port);
+    if (before?.length) break;
+    await sleep(25);
+  }
+  const reply = await queryDaytime({ host: '127.0.0.1', port, timeout: 30 });
+  assert.match(`${reply.line}\r\n`, CTIME_LINE);
+  const after = await readListenQueues(port);
+  child.kill('SIGTERM');
+  const [code] = await once(child, 'close');
+  assert.equal(code, 0);
+  assert.ok(before?.[0]?.backlog, 'the socket unit set a backlog');
+  // Node would have re-listened with 511; the server kept what systemd set.
+  assert.equal(after?.[0]?.backlog, before?.[0]?.backlog);
+});
+
+test('socket activation (UDP): a datagram socket named "time" serves RFC 868', async (t) => {
+  if (!hasActivate) return t.skip('systemd-socket-activate is not installed (apt-get install systemd)');
+  const port = await freePort();
+  const child = socketActivate(['--datagram', '-l', `127.0.0.1:${port}`, '--fdname=time']);
+  await sleep(300);
+  // The first datagram wakes systemd-socket-activate and waits in the socket for the server.
+  const reply = await queryTime({ host: '127.0.0.1', port, transport: 'udp', timeout: 30 });
+  child.kill('SIGTERM');
+  await once(child, 'close');
+  assert.ok(Math.abs(reply.offsetMs) < 2000);
+});
