@@ -1,9 +1,11 @@
 #!/usr/bin/env node
 import { readFileSync } from 'node:fs';
 import { Command } from 'commander';
+import { registerBench } from './cli/bench.ts';
 import { registerGet } from './cli/get.ts';
 import { reportError } from './cli/run-command.ts';
 import { registerServe } from './cli/serve.ts';
+import { registerWatch } from './cli/watch.ts';
 
 const { version } = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8'));
 
@@ -25,6 +27,8 @@ const program = new Command('daytime')
 
 registerServe(program);
 registerGet(program);
+registerBench(program);
+registerWatch(program);
 
 try {
   await program.parseAsync(process.argv);

@@ -9,6 +9,22 @@ export interface ProcSocketRow {
   rxQueue: number;
   inode: number;
   family: 4 | 6;
+  // UDP only: datagrams this socket dropped (receive buffer full, among others).
+  drops: number | undefined;
+}
+
+// /proc/net prints addresses as the kernel stores them: hex, each 32-bit word in host (little-endian
+// on x86 and ARM) order. "0100007F" is 127.0.0.1.
+export function decodeProcAddress(hex: string): string {
+  const words = hex.match(/.{8}/g) ?? [];
+  const bytes = words.flatMap((w) => (w.match(/../g) ?? []).reverse().map((b) => Number.parseInt(b, 16)));
+  if (bytes.length === 4) return bytes.join('.');
+  const groups: string[] = [];
+  for (let i = 0; i < bytes.length; i += 2)
+    groups.push((((bytes[i] ?? 0) << 8) | (bytes[i + 1] ?? 0)).toString(16));
+  const text = groups.join(':');
+  if (text.startsWith('0:0:0:0:0:ffff:')) return `::ffff:${bytes.slice(12).join('.')}`;
+  return text.replace(/(^|:)0(:0)+(:|$)/, '::').replace(/:{3,}/, '::');
 }
 
 // Rows of /proc/net/{tcp,tcp6,udp,udp6}. The backlog itself is not there (ss shows it as Send-Q).
@@ -20,12 +36,13 @@ export function parseProcNet(text: string, family: 4 | 6 = 4): ProcSocketRow[] {
     const [address = '', port = '0'] = (cols[1] ?? '').split(':');
     const [, rx = '0'] = (cols[4] ?? '').split(':');
     rows.push({
-      local: address,
+      local: decodeProcAddress(address),
       port: Number.parseInt(port, 16),
       state: cols[3] ?? '',
       rxQueue: Number.parseInt(rx, 16),
       inode: Number(cols[9]),
       family,
+      drops: cols[12] === undefined ? undefined : Number(cols[12]),
     });
   }
   return rows;

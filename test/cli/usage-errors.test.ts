@@ -34,6 +34,16 @@ const cases: [string[], RegExp][] = [
   [['serve', '--drain-timeout', 'forever'], /--drain-timeout/],
   [['serve', '--metrics', 'localhost:99999'], /metrics port must be an integer from 1 to 65535/],
   [['frobnicate'], /unknown command 'frobnicate'/],
+  [['bench', '--connections', '0'], /--connections must be an integer from 1/],
+  [['bench', '--duration', 'long'], /--duration must be a number of seconds/],
+  [['bench', '--count', '1.5'], /--count/],
+  [['bench', '--workers', '65'], /--workers must be an integer from 1 to 64/],
+  [['bench', '--workers', '4', '--connections', '2'], /--connections must be at least --workers/],
+  [['bench', ':0'], /target port/],
+  [['watch'], /missing required argument 'port'/],
+  [['watch', '70000'], /--port must be an integer from 1 to 65535/],
+  [['watch', '9999', '--interval', '0'], /--interval/],
+  [['watch', '9999', '--count', 'x'], /--count/],
 ];
 
 test('bad flags exit 2 with one line and bind nothing', async () => {

@@ -1,0 +1,79 @@
+import type { Command } from 'commander';
+import { formatBenchResult, formatProgress } from '../bench/format.ts';
+import { DEFAULT_BENCH_CONNECTIONS, DEFAULT_BENCH_DURATION_MS } from '../bench/options.ts';
+import { runBench } from '../bench/run-bench.ts';
+import { parseTarget } from '../net/address.ts';
+import { DEFAULT_PORT } from '../server/options.ts';
+import { EXIT_FAILURE, EXIT_OK, reportError } from './run-command.ts';
+
+interface BenchFlags {
+  connections: string;
+  duration: string;
+  count?: string;
+  workers: string;
+  timeout: string;
+  time?: boolean;
+  json?: boolean;
+}
+
+const HELP_AFTER = `
+Each connection connects, reads to EOF and checks the reply (one CRLF line, or 4 bytes with --time);
+as one finishes the next starts, so --connections stay in flight. Latency is connect to EOF. A
+connection that takes 1 s or more is counted apart: that is what a SYN dropped on a full accept queue
+costs (the client's first retransmission comes after 1 s).
+
+Exit status: 0 when every connection succeeded, 1 when any failed, 2 for bad arguments.
+
+Examples:
+  daytime bench                          # localhost:9999, 64 connections, 10 s
+  daytime bench :9999 -c 256 --workers 2 --duration 5
+  daytime bench 127.0.0.1:3737 --time --count 100000 --json
+`;
+
+export function registerBench(program: Command): void {
+  program
+    .command('bench')
+    .summary('load a daytime or time server and measure it')
+    .description(
+      'Open connections to a daytime (or time) server as fast as it answers, and report rate and latency.',
+    )
+    .argument('[target]', 'HOST, HOST:PORT, :PORT or [IPV6]:PORT', `localhost:${DEFAULT_PORT}`)
+    .option('-c, --connections <n>', 'connections in flight', String(DEFAULT_BENCH_CONNECTIONS))
+    .option('-d, --duration <seconds>', 'how long to run', String(DEFAULT_BENCH_DURATION_MS / 1000))
+    .option('-n, --count <n>', 'run exactly this many connections instead of a duration')
+    .option('-w, --workers <n>', 'worker threads, each with its own event loop', '1')
+    .option('-t, --timeout <seconds>', 'give up on one connection after this long', '5')
+    .option('--time', 'RFC 868 time: expect 4 bytes instead of a line')
+    .option('--json', 'print the result as JSON on stdout (no table)')
+    .addHelpText('after', HELP_AFTER)
+    .action(async (target: string | undefined, flags: BenchFlags) => {
+      process.exitCode = await bench(target, flags);
+    });
+}
+
+async function bench(target: string | undefined, flags: BenchFlags): Promise<number> {
+  try {
+    const { host, port } = parseTarget(target, { host: 'localhost', port: DEFAULT_PORT });
+    const stop = new AbortController();
+    process.once('SIGINT', () => stop.abort());
+    const tty = process.stderr.isTTY && !flags.json;
+    const result = await runBench({
+      host,
+      port,
+      connections: flags.connections,
+      duration: flags.count === undefined ? flags.duration : undefined,
+      count: flags.count,
+      workers: flags.workers,
+      timeout: flags.timeout,
+      service: flags.time ? 'time' : 'daytime',
+      signal: stop.signal,
+      onProgress: tty ? (p) => process.stderr.write(`\r${formatProgress(p)}\x1b[K`) : undefined,
+    });
+    if (tty) process.stderr.write('\r\x1b[K');
+    if (flags.json) process.stdout.write(`${JSON.stringify(result)}\n`);
+    else process.stderr.write(formatBenchResult(result));
+    return result.completed === result.ok && result.ok > 0 ? EXIT_OK : EXIT_FAILURE;
+  } catch (error) {
+    return reportError('bench', error);
+  }
+}

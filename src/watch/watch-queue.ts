@@ -1,0 +1,108 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import { readListenQueues } from '../kernel/listen-queue.ts';
+import { readKernelCounters } from '../kernel/netstat.ts';
+import { readProcNet } from '../kernel/proc-net.ts';
+import { formatHostPort } from '../net/address.ts';
+
+export interface WatchedTcpListener {
+  local: string;
+  // Connections waiting for accept().
+  queued: number;
+  // Effective backlog; undefined when read from /proc (it is not there).
+  backlog: number | undefined;
+}
+
+export interface WatchedUdpSocket {
+  local: string;
+  // Bytes waiting in the receive buffer.
+  queuedBytes: number;
+  // Datagrams this socket dropped since it was created.
+  drops: number | undefined;
+}
+
+export interface WatchSample {
+  time: string;
+  port: number;
+  // Where the TCP rows came from: ss shows the backlog, /proc/net/tcp does not.
+  source: 'ss' | 'proc' | 'none';
+  tcp: WatchedTcpListener[];
+  udp: WatchedUdpSocket[];
+  // Per-second rates of the namespace-wide counters since the previous sample (undefined on the first).
+  perSecond: { listenOverflows?: number; listenDrops?: number; udpRcvbufErrors?: number };
+}
+
+export interface WatchOptions {
+  port: number;
+  intervalMs?: number;
+  // Stop after this many samples; forever (until the signal) when undefined.
+  count?: number;
+  signal?: AbortSignal;
+  onSample: (sample: WatchSample) => void;
+}
+
+const COUNTERS = {
+  listenOverflows: 'TcpExtListenOverflows',
+  listenDrops: 'TcpExtListenDrops',
+  udpRcvbufErrors: 'UdpRcvbufErrors',
+} as const;
+
+// Samples every listening socket on a port and the kernel's overflow counters, once an interval.
+export async function watchQueue({
+  port,
+  intervalMs = 1000,
+  count,
+  signal,
+  onSample,
+}: WatchOptions): Promise<void> {
+  let previous: { at: number; counters: Record<string, number> } | undefined;
+  for (let n = 0; count === undefined || n < count; n++) {
+    if (signal?.aborted) return;
+    if (n > 0) {
+      try {
+        await sleep(intervalMs, undefined, { signal });
+      } catch {
+        return;
+      }
+    }
+    const at = performance.now();
+    const counters = readKernelCounters();
+    const perSecond: WatchSample['perSecond'] = {};
+    if (previous && counters) {
+      const seconds = (at - previous.at) / 1000;
+      for (const [name, key] of Object.entries(COUNTERS)) {
+        const now = counters[key];
+        const before = previous.counters[key];
+        if (now !== undefined && before !== undefined) {
+          perSecond[name as keyof typeof COUNTERS] = Math.round(((now - before) / seconds) * 10) / 10;
+        }
+      }
+    }
+    if (counters) previous = { at, counters };
+    onSample({
+      time: new Date().toISOString(),
+      port,
+      ...(await readTcp(port)),
+      udp: readUdp(port),
+      perSecond,
+    });
+  }
+}
+
+async function readTcp(port: number): Promise<Pick<WatchSample, 'source' | 'tcp'>> {
+  const ss = await readListenQueues(port);
+  if (ss) return { source: 'ss', tcp: ss.map(({ local, queued, backlog }) => ({ local, queued, backlog })) };
+  const proc = readProcNet('tcp');
+  if (!proc) return { source: 'none', tcp: [] };
+  return {
+    source: 'proc',
+    tcp: proc
+      .filter((row) => row.port === port && row.state === '0A')
+      .map((row) => ({ local: formatHostPort(row.local, port), queued: row.rxQueue, backlog: undefined })),
+  };
+}
+
+function readUdp(port: number): WatchedUdpSocket[] {
+  return (readProcNet('udp') ?? [])
+    .filter((row) => row.port === port)
+    .map((row) => ({ local: formatHostPort(row.local, port), queuedBytes: row.rxQueue, drops: row.drops }));
+}

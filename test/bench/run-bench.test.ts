@@ -1,0 +1,117 @@
+import assert from 'node:assert/strict';
+import net from 'node:net';
+import { after, before, describe, test } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { runBench } from '../../src/bench/run-bench.ts';
+import { createDaytimeServer } from '../../src/index.ts';
+import { runCli, startCliServer } from '../helpers/cli.ts';
+import { listenPort } from '../helpers/raw-client.ts';
+
+describe('runBench against our server', () => {
+  const server = createDaytimeServer({ host: '127.0.0.1', port: 0, timePort: 0 });
+  let daytime = 0;
+  let time = 0;
+  before(async () => {
+    const listeners = await server.listen();
+    daytime = listeners[0]?.port ?? 0;
+    time = listeners[1]?.port ?? 0;
+  });
+  after(() => server.close());
+
+  for (const workers of [1, 2]) {
+    test(`a count of 2,000 over ${workers} worker(s): all ok, progress reported`, async () => {
+      const progress: number[] = [];
+      const result = await runBench({
+        host: '127.0.0.1',
+        port: daytime,
+        count: 2000,
+        connections: 16,
+        workers,
+        onProgress: (p) => progress.push(p.completed),
+      });
+      assert.equal(result.ok, 2000);
+      assert.equal(result.completed, 2000);
+      assert.deepEqual(Object.values(result.errors), [0, 0, 0, 0, 0]);
+      assert.ok(result.connPerSec > 0);
+      assert.ok(result.latencyMs.p50 > 0 && result.latencyMs.p50 <= result.latencyMs.p99);
+      assert.ok(result.latencyMs.p99 <= result.latencyMs.max);
+      for (let i = 1; i < progress.length; i++) assert.ok((progress[i] ?? 0) >= (progress[i - 1] ?? 0));
+    });
+  }
+
+  test('--time expects 4 bytes: a daytime port is all short reads, a time port all ok', async () => {
+    const wrong = await runBench({ host: '127.0.0.1', port: daytime, count: 50, service: 'time' });
+    assert.equal(wrong.errors.shortRead, 50);
+    const right = await runBench({ host: '127.0.0.1', port: time, count: 50, service: 'time' });
+    assert.equal(right.ok, 50);
+  });
+
+  test('an aborted run stops early and still reports', async () => {
+    const stop = new AbortController();
+    setTimeout(() => stop.abort(), 300);
+    const result = await runBench({ host: '127.0.0.1', port: daytime, duration: 60, signal: stop.signal });
+    assert.ok(result.durationMs < 30_000);
+    assert.ok(result.ok > 0);
+  });
+});
+
+test('errors are counted by kind: refused, timeout, short read', async () => {
+  const silent = net.createServer(() => {}).listen(0, '127.0.0.1');
+  const shorty = net.createServer((s) => s.end('no line')).listen(0, '127.0.0.1');
+  const gone = net.createServer().listen(0, '127.0.0.1');
+  await Promise.all([silent, shorty, gone].map((s) => new Promise((r) => s.once('listening', r))));
+  const portOf = (s: net.Server) => (s.address() as net.AddressInfo).port;
+  const gonePort = portOf(gone);
+  await new Promise((r) => gone.close(r));
+  const [refused, timedOut, short] = await Promise.all([
+    runBench({ host: '127.0.0.1', port: gonePort, count: 20, connections: 4 }),
+    runBench({ host: '127.0.0.1', port: portOf(silent), count: 4, connections: 4, timeout: 0.3 }),
+    runBench({ host: '127.0.0.1', port: portOf(shorty), count: 20, connections: 4 }),
+  ]);
+  silent.close();
+  shorty.close();
+  assert.equal(refused.errors.refused, 20);
+  assert.equal(timedOut.errors.timeout, 4);
+  assert.equal(short.errors.shortRead, 20);
+});
+
+test('connections that waited for a SYN retransmission are counted as taking 1 s or more', async () => {
+  const server = await startCliServer(['--host', '127.0.0.1', '--port', '0', '--backlog', '5', '--quiet']);
+  // Stopped, the server accepts nothing. Six connections fill its queue (backlog + 1) first, so every
+  // SYN of the bench meets a full queue and is dropped; the clients retry after 1 s, 2 s...
+  // (A burst into a queue that is not yet full can instead fill the SYN queue: the kernel then answers
+  // with SYN cookies, and a cookie ACK dropped on the full accept queue leaves a client that waits for
+  // the server to speak, as daytime clients do, hanging until its own timeout.)
+  process.kill(server.pid, 'SIGSTOP');
+  const fillers = Array.from({ length: 6 }, () =>
+    net.connect(server.port, '127.0.0.1').on('error', () => {}),
+  );
+  await sleep(300);
+  setTimeout(() => process.kill(server.pid, 'SIGCONT'), 1500);
+  const result = await runBench({
+    host: '127.0.0.1',
+    port: server.port,
+    count: 6,
+    connections: 6,
+    timeout: 30,
+  });
+  for (const f of fillers) f.destroy();
+  await server.stop();
+  assert.equal(result.ok, 6);
+  assert.equal(result.slow, 6);
+  assert.ok(result.latencyMs.p50 >= 1000);
+});
+
+test('daytime bench --json prints one result object; a failing target exits 1', async () => {
+  const server = createDaytimeServer({ host: '127.0.0.1', port: 0 });
+  const port = await listenPort(server);
+  const ok = await runCli(['bench', `127.0.0.1:${port}`, '--count', '200', '--json']);
+  await server.close();
+  assert.equal(ok.code, 0, ok.stderr);
+  const result = JSON.parse(ok.stdout);
+  assert.equal(result.ok, 200);
+  assert.equal(typeof result.latencyMs.p999, 'number');
+  const failed = await runCli(['bench', `127.0.0.1:${port}`, '--count', '5', '--json']);
+  assert.equal(failed.code, 1);
+  assert.equal(JSON.parse(failed.stdout).errors.refused, 5);
+});

@@ -1,0 +1,44 @@
+import assert from 'node:assert/strict';
+import net from 'node:net';
+import { test } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { type WatchSample, watchQueue } from '../../src/watch/watch-queue.ts';
+import { runCli, startCliServer } from '../helpers/cli.ts';
+import { HAS_PROC } from '../helpers/proc.ts';
+
+test('watch sees the queue of a stopped server fill to backlog + 1 and the overflow counters move', async (t) => {
+  if (!HAS_PROC) return t.skip('the queue and the counters are read from /proc');
+  const server = await startCliServer(['--host', '127.0.0.1', '--port', '0', '--backlog', '2', '--quiet']);
+  process.kill(server.pid, 'SIGSTOP');
+  const clients = Array.from({ length: 6 }, () =>
+    net.connect(server.port, '127.0.0.1').on('error', () => {}),
+  );
+  await sleep(300);
+  const samples: WatchSample[] = [];
+  await watchQueue({ port: server.port, intervalMs: 1200, count: 2, onSample: (s) => samples.push(s) });
+  process.kill(server.pid, 'SIGCONT');
+  for (const c of clients) c.destroy();
+  await server.stop();
+  const [first, second] = samples;
+  assert.equal(first?.tcp.length, 1);
+  assert.equal(first?.tcp[0]?.queued, 3, 'backlog 2 queues 3');
+  if (first?.source === 'ss') assert.equal(first.tcp[0]?.backlog, 2);
+  assert.equal(first?.perSecond.listenOverflows, undefined, 'no rate before a second sample');
+  // The 3 clients left out retransmit their SYNs about once a second; each drop counts.
+  assert.ok((second?.perSecond.listenOverflows ?? 0) > 0, `overflows ${second?.perSecond.listenOverflows}/s`);
+});
+
+test('daytime watch --json --count 2 prints two NDJSON samples and exits 0', async () => {
+  const server = await startCliServer(['--host', '127.0.0.1', '--port', '0', '--udp', '--quiet']);
+  const result = await runCli(['watch', String(server.port), '--json', '--count', '2', '--interval', '0.2']);
+  await server.stop();
+  assert.equal(result.code, 0, result.stderr);
+  const samples = result.stdout
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l));
+  assert.equal(samples.length, 2);
+  assert.equal(samples[0].port, server.port);
+  assert.equal(samples[0].tcp[0].queued, 0);
+  assert.ok(samples[0].udp.some((u: { local: string }) => u.local === `127.0.0.1:${server.port}`));
+});
