@@ -29,6 +29,7 @@ interface ServeFlags {
   writeTimeout: string;
   drainTimeout: string;
   metrics?: string;
+  fastAccept: boolean;
 }
 
 const HELP_AFTER = `
@@ -95,6 +96,10 @@ export function registerServe(program: Command): void {
       seconds(DEFAULT_DRAIN_TIMEOUT_MS),
     )
     .option('--metrics <host:port>', 'serve Prometheus metrics at http://HOST:PORT/metrics')
+    .option(
+      '--no-fast-accept',
+      "use Node's net.Socket for each connection instead of the raw handle (slower)",
+    )
     .option('-q, --quiet', 'no log line per connection')
     .option('--log-format <format>', 'pretty or json (default: pretty on a TTY, JSON lines otherwise)')
     .addHelpText('after', HELP_AFTER)

@@ -44,6 +44,7 @@ export class DaytimeServer {
           backlog: this.config.backlog,
           maxConnections: this.config.maxConnections,
           writeTimeoutMs: this.config.writeTimeoutMs,
+          fastAccept: this.config.fastAccept,
           logger: options.logger,
           logConnections: Boolean(options.logger) && options.logConnections !== false,
         }),
@@ -152,7 +153,12 @@ export class DaytimeServer {
         : `; the accept queue holds ${backlog.acceptQueueCapacity} connections (backlog + 1 on Linux)`;
     const requested = info.inherited ? 'kept from the socket unit' : 'requested';
     logger.info(
-      { ...fields, backlog: backlog.requested, effectiveBacklog: backlog.effective },
+      {
+        ...fields,
+        backlog: backlog.requested,
+        effectiveBacklog: backlog.effective,
+        fastAccept: info.fastAccept,
+      },
       `${info.service} listening on ${where}${scope}; backlog ${backlog.requested} ${requested}, ${kernel}${queue}`,
     );
     if (backlog.clamped) {

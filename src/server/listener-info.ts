@@ -13,4 +13,6 @@ export interface ListenerInfo {
   inherited: boolean;
   // TCP only: requested and effective backlog, somaxconn and the accept-queue capacity.
   backlog?: BacklogInfo;
+  // TCP only: connections taken as raw handles (fast-accept.ts) rather than net.Socket streams.
+  fastAccept?: boolean;
 }

@@ -48,6 +48,8 @@ export interface DaytimeServerInput {
   listenFds?: ListenFd[];
   // SO_REUSEPORT, so several processes can listen on one port, each with its own accept queue.
   reusePort?: boolean;
+  // Take accepted TCP connections as raw handles, skipping net.Socket (default true; see fast-accept.ts).
+  fastAccept?: boolean;
 }
 
 export interface DaytimeServerConfig {
@@ -64,6 +66,7 @@ export interface DaytimeServerConfig {
   drainTimeoutMs: number;
   listenFds: ListenFd[] | undefined;
   reusePort: boolean;
+  fastAccept: boolean;
 }
 
 const explainBacklogZero = (n: number) =>
@@ -112,6 +115,7 @@ export function normalizeServerOptions(input: DaytimeServerInput = {}): DaytimeS
         : secondsOption('drainTimeout', input.drainTimeout, { min: 0, max: 3600 }),
     listenFds: input.listenFds,
     reusePort: Boolean(input.reusePort),
+    fastAccept: input.fastAccept !== false,
   };
 }
 

@@ -1,9 +1,10 @@
 import { once } from 'node:events';
 import net from 'node:net';
 import { DaytimeError } from '../errors.ts';
+import type { Target } from '../net/address.ts';
 import { createDaytimeServer, type DaytimeServerOptions } from './daytime-server.ts';
 import type { ServerLogger } from './logger.ts';
-import { createMetricsRegistry, type MetricsSource, serveMetrics } from './metrics.ts';
+import type { MetricsSource } from './metrics.ts';
 import { normalizeServeOptions, type ServeConfig, type ServeInput } from './options.ts';
 import { takeListenFds } from './socket-activation.ts';
 import {
@@ -67,8 +68,10 @@ async function withMetrics(
   config: ServeConfig,
   source: MetricsSource,
 ): Promise<void> {
-  const metrics = config.metrics
-    ? await serveMetrics(createMetricsRegistry(source), config.metrics)
+  // prom-client is loaded only when metrics are asked for: it is most of an idle server's memory otherwise.
+  const target = config.metrics;
+  const metrics = target
+    ? await import('./metrics.ts').then((m) => m.serveMetrics(m.createMetricsRegistry(source), target))
     : undefined;
   if (metrics && config.metrics) {
     options.logger?.info(

@@ -127,3 +127,33 @@ test('100 resetting clients mixed with 100 normal ones: all normal ones served, 
   const closed = server.logs.find((l) => l.stats) as { stats: { served: number } } | undefined;
   assert.ok((closed?.stats.served ?? 0) >= 100, `served ${closed?.stats.served}`);
 });
+
+test('clients that never read and never close hold no server descriptor', async (t) => {
+  if (!HAS_PROC) return t.skip('descriptor counts need /proc');
+  for (const fastAccept of [true, false]) {
+    const server = await startCliServer([
+      '--host',
+      '127.0.0.1',
+      '--port',
+      '0',
+      '--quiet',
+      ...(fastAccept ? [] : ['--no-fast-accept']),
+    ]);
+    const baseline = openDescriptors(server.pid);
+    // Connected and idle: reading paused, never closing.
+    const idle = Array.from({ length: 50 }, () =>
+      net
+        .connect(server.port, '127.0.0.1')
+        .pause()
+        .on('error', () => {}),
+    );
+    await Promise.all(idle.map((s) => once(s, 'connect')));
+    const after = await waitFor(
+      () => openDescriptors(server.pid),
+      (n) => n <= baseline,
+    );
+    for (const s of idle) s.destroy();
+    await server.stop();
+    assert.equal(after, baseline, `fastAccept=${fastAccept}: descriptors back to the baseline`);
+  }
+});

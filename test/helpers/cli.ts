@@ -1,5 +1,6 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
+import { after } from 'node:test';
 import { fileURLToPath } from 'node:url';
 
 export const ROOT = fileURLToPath(new URL('../../', import.meta.url));
@@ -64,6 +65,13 @@ export interface CliServer {
 }
 
 type LogRecord = Record<string, unknown>;
+
+// Servers still running when a test file ends (a failed assertion skipped its stop()) are killed, so a
+// failure cannot leave the file hanging on their open pipes.
+const live = new Set<CliServer>();
+after(async () => {
+  await Promise.all([...live].map((server) => server.stop('SIGKILL')));
+});
 const listening = (record: LogRecord) =>
   typeof record.port === 'number' && record.effectiveBacklog !== undefined;
 
@@ -99,17 +107,24 @@ export async function startCliServer(
     });
     closed.then(([code]) => reject(new Error(`serve exited with ${code} before listening: ${stderr}`)));
   });
-  return {
+  const server: CliServer = {
     child,
     port,
     pid,
     logs,
     async stop(signal = 'SIGTERM') {
-      process.kill(pid, signal);
+      live.delete(server);
+      try {
+        process.kill(pid, signal);
+      } catch {
+        // Already gone.
+      }
       const [code] = await closed;
       return { code, stderr };
     },
   };
+  live.add(server);
+  return server;
 }
 
 // Runs the built bin directly with the pinned Node, for cases where npx itself cannot run (another uid).
