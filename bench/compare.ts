@@ -149,7 +149,7 @@ try {
       cpuUsPerConn: Math.round(cpu * 10) / 10,
       vsDtref: Math.round((cpu / ref) * 100) / 100,
       connPerSec: Math.round(median(s?.rate ?? [])),
-      p99Ms: median(s?.p99 ?? []),
+      p99Ms: Math.round(median(s?.p99 ?? []) * 1000) / 1000,
       errors: (s?.errors ?? []).reduce((a, b) => a + b, 0),
       peakRssMiB: Math.round(peakRssMiB(child.pid ?? 0) * 10) / 10,
     };

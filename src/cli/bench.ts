@@ -1,7 +1,5 @@
 import type { Command } from 'commander';
-import { formatBenchResult, formatProgress } from '../bench/format.ts';
 import { DEFAULT_BENCH_CONNECTIONS, DEFAULT_BENCH_DURATION_MS } from '../bench/options.ts';
-import { runBench } from '../bench/run-bench.ts';
 import { parseTarget } from '../net/address.ts';
 import { DEFAULT_PORT } from '../server/options.ts';
 import { EXIT_FAILURE, EXIT_OK, reportError } from './run-command.ts';
@@ -53,6 +51,9 @@ export function registerBench(program: Command): void {
 
 async function bench(target: string | undefined, flags: BenchFlags): Promise<number> {
   try {
+    // Loaded here, not at start-up: `daytime serve` should not carry the load generator in memory.
+    const { runBench } = await import('../bench/run-bench.ts');
+    const { formatBenchResult, formatProgress } = await import('../bench/format.ts');
     const { host, port } = parseTarget(target, { host: 'localhost', port: DEFAULT_PORT });
     const stop = new AbortController();
     process.once('SIGINT', () => stop.abort());

@@ -1,7 +1,5 @@
 import type { Command } from 'commander';
 import { DEFAULT_TIMEOUT_MS } from '../client/options.ts';
-import { queryDaytime } from '../client/query-daytime.ts';
-import { queryTime } from '../client/query-time.ts';
 import { parseTarget } from '../net/address.ts';
 import { ctime } from '../protocol/daytime.ts';
 import { DEFAULT_PORT } from '../server/options.ts';
@@ -61,6 +59,8 @@ async function get(target: string | undefined, flags: GetFlags): Promise<number>
     const defaults = { host: 'localhost', port: flags.time ? DEFAULT_TIME_PORT : DEFAULT_PORT };
     const { host, port } = parseTarget(target, defaults);
     const query = { host, port, timeout: flags.timeout, transport: flags.udp ? 'udp' : 'tcp' };
+    const { queryDaytime } = await import('../client/query-daytime.ts');
+    const { queryTime } = await import('../client/query-time.ts');
     if (flags.time) {
       const reply = await queryTime(query);
       const offset = `${reply.offsetMs >= 0 ? '+' : ''}${(reply.offsetMs / 1000).toFixed(3)} s`;

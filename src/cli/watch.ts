@@ -1,7 +1,5 @@
 import type { Command } from 'commander';
 import { integerOption, secondsOption } from '../options/validate.ts';
-import { formatWatchSample } from '../watch/format.ts';
-import { watchQueue } from '../watch/watch-queue.ts';
 import { EXIT_OK, reportError } from './run-command.ts';
 
 interface WatchFlags {
@@ -45,6 +43,8 @@ async function watch(portText: string, flags: WatchFlags): Promise<number> {
     const intervalMs = secondsOption('interval', flags.interval, { min: 0.05, max: 3600 });
     const count =
       flags.count === undefined ? undefined : integerOption('count', flags.count, { min: 1, max: 1e9 });
+    const { watchQueue } = await import('../watch/watch-queue.ts');
+    const { formatWatchSample } = await import('../watch/format.ts');
     const stop = new AbortController();
     process.once('SIGINT', () => stop.abort());
     const live = process.stdout.isTTY && !flags.json;

@@ -74,15 +74,7 @@ export function installFastAccept(server: net.Server, hooks: FastAcceptHooks): b
       if (handle.getpeername(out) === 0) hooks.peer(out.address ?? '', out.port ?? 0);
     }
     const req = new WriteWrap();
-    req.handle = handle;
     req.async = false;
-    let release: (() => void) | undefined;
-    req.oncomplete = (result) => {
-      release?.();
-      if (result < 0) fail(result);
-      else hooks.served();
-      handle.close(hooks.closed);
-    };
     const result = handle.writeBuffer(req, hooks.reply());
     if (result < 0) {
       fail(result);
@@ -92,7 +84,16 @@ export function installFastAccept(server: net.Server, hooks: FastAcceptHooks): b
       hooks.served();
       handle.close(hooks.closed);
     } else {
-      release = hooks.pending(() => handle.close(hooks.closed));
+      // Completion comes on a later turn of the loop, so the callback (and its closure) can be
+      // attached now, only on this rare path.
+      const release = hooks.pending(() => handle.close(hooks.closed));
+      req.handle = handle;
+      req.oncomplete = (status) => {
+        release();
+        if (status < 0) fail(status);
+        else hooks.served();
+        handle.close(hooks.closed);
+      };
     }
   };
   return true;
