@@ -101,45 +101,50 @@ export function runLoop(config: LoopConfig, signal: AbortSignal, counts: Counts)
 
 const READ_BUFFER = Buffer.allocUnsafe(1024);
 
-class Attempt {
+// One connection. It is the socket itself and its handlers are shared functions called with `this`
+// set to it: no closures and no second object per connection, which the load generator feels at
+// 30,000 connections a second.
+class Attempt extends net.Socket {
   readonly start = performance.now();
-  readonly #socket: net.Socket;
-  readonly #done: (attempt: Attempt, outcome: Outcome) => void;
-  readonly #service: 'daytime' | 'time';
-  #bytes = 0;
-  #last = 0;
-  #secondLast = 0;
+  readonly done: (attempt: Attempt, outcome: Outcome) => void;
+  readonly service: 'daytime' | 'time';
+  bytes = 0;
+  last = 0;
+  secondLast = 0;
 
   constructor(config: LoopConfig, done: (attempt: Attempt, outcome: Outcome) => void) {
-    this.#done = done;
-    this.#service = config.service;
     // onread with one shared buffer: no Buffer allocated per read, and no 'data' events.
-    this.#socket = net.connect({
-      port: config.port,
-      host: config.address,
-      onread: {
-        buffer: READ_BUFFER,
-        callback: (size: number, buffer: Uint8Array) => {
-          this.#bytes += size;
-          this.#secondLast = size > 1 ? (buffer[size - 2] ?? 0) : this.#last;
-          this.#last = buffer[size - 1] ?? 0;
-          return true;
-        },
-      },
-    });
-    this.#socket.on('end', () => {
-      const ok =
-        this.#service === 'time'
-          ? this.#bytes === 4
-          : this.#bytes > 2 && this.#bytes <= 512 && this.#secondLast === 13 && this.#last === 10;
-      this.#socket.destroy();
-      this.#done(this, ok ? 'ok' : 'shortRead');
-    });
-    this.#socket.on('error', (error: NodeJS.ErrnoException) => this.fail(classify(error.code)));
+    // allowHalfOpen: at EOF Node would otherwise shutdown() its side first, a syscall we close over anyway.
+    super({ allowHalfOpen: true, onread: { buffer: READ_BUFFER, callback: onRead } });
+    this.done = done;
+    this.service = config.service;
+    this.on('end', onEnd);
+    this.on('error', onError);
+    this.connect(config.port, config.address);
   }
 
   fail(outcome: Outcome): void {
-    this.#socket.destroy();
-    this.#done(this, outcome);
+    this.destroy();
+    this.done(this, outcome);
   }
+}
+
+function onRead(this: Attempt, size: number, buffer: Uint8Array): boolean {
+  this.bytes += size;
+  this.secondLast = size > 1 ? (buffer[size - 2] ?? 0) : this.last;
+  this.last = buffer[size - 1] ?? 0;
+  return true;
+}
+
+function onEnd(this: Attempt): void {
+  const ok =
+    this.service === 'time'
+      ? this.bytes === 4
+      : this.bytes > 2 && this.bytes <= 512 && this.secondLast === 13 && this.last === 10;
+  this.destroy();
+  this.done(this, ok ? 'ok' : 'shortRead');
+}
+
+function onError(this: Attempt, error: NodeJS.ErrnoException): void {
+  this.fail(classify(error.code));
 }
