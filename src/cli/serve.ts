@@ -87,7 +87,7 @@ export function registerServe(program: Command): void {
     )
     .option(
       '--write-timeout <seconds>',
-      'cut off a connection still open this long after accept',
+      'destroy a connection whose reply is still unwritten this long after accept',
       seconds(DEFAULT_WRITE_TIMEOUT_MS),
     )
     .option(
