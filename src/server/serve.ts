@@ -1,7 +1,6 @@
 import { once } from 'node:events';
 import net from 'node:net';
 import { DaytimeError } from '../errors.ts';
-import type { Target } from '../net/address.ts';
 import { createDaytimeServer, type DaytimeServerOptions } from './daytime-server.ts';
 import type { ServerLogger } from './logger.ts';
 import type { MetricsSource } from './metrics.ts';

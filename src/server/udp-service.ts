@@ -95,7 +95,7 @@ export class UdpService {
       const done = () => {
         socket.off('error', onError);
         socket.on('error', (error: NodeJS.ErrnoException) => countError(this.#options.stats, error.code));
-        socket.on('message', (message, peer) => this.#onMessage(socket, peer));
+        socket.on('message', (_message, peer) => this.#onMessage(socket, peer));
         resolve(socket);
       };
       if (fd !== undefined) socket.bind({ fd }, done);
