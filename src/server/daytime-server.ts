@@ -1,4 +1,5 @@
 import type net from 'node:net';
+import { readDescriptorUse } from '../kernel/descriptors.ts';
 import { readProcNet, socketInode } from '../kernel/proc-net.ts';
 import { formatHostPort } from '../net/address.ts';
 import type { ListenerInfo } from './listener-info.ts';
@@ -27,6 +28,7 @@ export class DaytimeServer {
   readonly #tcp: TcpService[] = [];
   readonly #udp: UdpService[] = [];
   #listeners: ListenerInfo[] = [];
+  #descriptorCheck: NodeJS.Timeout | undefined;
 
   constructor(options: DaytimeServerOptions = {}) {
     this.config = normalizeServerOptions(options);
@@ -91,6 +93,7 @@ export class DaytimeServer {
       await this.close(0);
       throw error;
     }
+    this.#watchDescriptors();
     return this.#listeners;
   }
 
@@ -101,6 +104,7 @@ export class DaytimeServer {
   // Serves every client already connected or waiting in a kernel accept queue, then stops. Connections
   // still open at the deadline are destroyed.
   async close(drainTimeoutMs = this.config.drainTimeoutMs): Promise<void> {
+    clearInterval(this.#descriptorCheck);
     const deadline = Date.now() + drainTimeoutMs;
     await Promise.all([...this.#tcp.map((s) => s.drain(deadline)), ...this.#udp.map((s) => s.close())]);
     if (this.#listeners.length > 0) this.#logger?.info({ stats: this.stats() }, 'server closed');
@@ -119,6 +123,23 @@ export class DaytimeServer {
 
   stats(): ServerStats {
     return copyStats(this.#stats);
+  }
+
+  // libuv handles EMFILE on accept by itself (it frees a reserved descriptor, accepts the connection and
+  // closes it unanswered), so the server is never told. Once a second it looks at its own descriptor
+  // table instead and says so while it is full: at most one line a second.
+  #watchDescriptors(): void {
+    if (!this.#logger || readDescriptorUse() === undefined) return;
+    this.#descriptorCheck = setInterval(() => {
+      const use = readDescriptorUse();
+      if (use?.exhausted) {
+        const detail = use.open === undefined ? 'EMFILE' : `${use.open} open, limit ${use.limit}`;
+        this.#logger?.error(
+          { openDescriptors: use.open, limit: use.limit },
+          `descriptors exhausted (${detail}): new connections are closed unanswered until some are freed`,
+        );
+      }
+    }, 1000).unref();
   }
 
   #logListening(info: ListenerInfo): void {

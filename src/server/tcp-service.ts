@@ -3,6 +3,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { fromSystemError } from '../errors.ts';
 import { readBacklogOfInode } from '../kernel/listen-queue.ts';
 import { acceptQueueLength, socketInode } from '../kernel/proc-net.ts';
+import { refuseNewConnections } from '../kernel/socket-filter.ts';
 import { describeBacklog, readSomaxconn } from '../kernel/somaxconn.ts';
 import { formatHostPort, unmapIPv4 } from '../net/address.ts';
 import { type FastAcceptHooks, installFastAccept } from './fast-accept.ts';
@@ -157,8 +158,14 @@ export class TcpService {
 
   // Connections in this listener's kernel accept queue; undefined where /proc is absent.
   queued(): number | undefined {
+    const fd = this.#fd();
+    return fd === undefined ? undefined : acceptQueueLength(fd);
+  }
+
+  // The listening descriptor (libuv's, not a public API; undefined where it is not exposed).
+  #fd(): number | undefined {
     const fd = (this.#server as unknown as { _handle?: { fd?: number } })._handle?.fd;
-    return fd === undefined || fd < 0 ? undefined : acceptQueueLength(fd);
+    return fd === undefined || fd < 0 ? undefined : fd;
   }
 
   // Graceful stop. Closing a listener resets every connection still in its accept queue, so first keep
@@ -166,6 +173,10 @@ export class TcpService {
   // deadline to finish before destroying them.
   async drain(deadline: number): Promise<void> {
     if (!this.#server.listening) return;
+    // New SYNs are dropped from here on, so the queue can only shrink: without this, under steady load
+    // the queue is rarely empty, and whatever completed between the last look and close() is reset.
+    const fd = this.#fd();
+    if (fd !== undefined) await refuseNewConnections(fd);
     let lastCount = -1;
     while (Date.now() < deadline) {
       const queued = this.queued();

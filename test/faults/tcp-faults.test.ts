@@ -1,0 +1,145 @@
+import assert from 'node:assert/strict';
+import { execFileSync, spawnSync } from 'node:child_process';
+import { once } from 'node:events';
+import net from 'node:net';
+import { test } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { runBench } from '../../src/bench/run-bench.ts';
+import { readDescriptorUse } from '../../src/kernel/descriptors.ts';
+import { startCliServer } from '../helpers/cli.ts';
+import { HAS_PROC, isAlive, openDescriptors, waitFor } from '../helpers/proc.ts';
+import { CTIME_LINE, rawQuery } from '../helpers/raw-client.ts';
+
+// Each fault against a real `daytime serve` process; each test asserts a figure: clients served, the
+// process alive, its descriptors back at the baseline.
+async function withServer(
+  args: string[],
+  run: (server: Awaited<ReturnType<typeof startCliServer>>) => Promise<void>,
+) {
+  const server = await startCliServer(['--host', '127.0.0.1', '--port', '0', '--quiet', ...args]);
+  try {
+    await run(server);
+  } finally {
+    await server.stop();
+  }
+}
+
+const baselineAfter = async (pid: number, baseline: number) =>
+  HAS_PROC
+    ? waitFor(
+        () => openDescriptors(pid),
+        (n) => n <= baseline,
+      )
+    : baseline;
+
+test('half-close: a client that shuts its side first still gets the line and EOF', async () => {
+  await withServer([], async (server) => {
+    const replies = await Promise.all(
+      Array.from({ length: 50 }, async () => {
+        const socket = net.connect(server.port, '127.0.0.1');
+        socket.on('connect', () => socket.end());
+        const chunks: Buffer[] = [];
+        socket.on('data', (c: Buffer) => chunks.push(c));
+        await once(socket, 'end');
+        return Buffer.concat(chunks).toString('latin1');
+      }),
+    );
+    for (const reply of replies) assert.match(reply, CTIME_LINE);
+  });
+});
+
+test('clients that send 1 MiB of garbage: normal clients beside them are served, nothing leaks', async () => {
+  await withServer([], async (server) => {
+    const baseline = HAS_PROC ? openDescriptors(server.pid) : 0;
+    const garbage = Buffer.alloc(1 << 20, 0xa5);
+    // The server reads nothing: a garbage client gets the line, then a reset (closing with unread data).
+    // A client still writing when the reset comes may not read the line; Node's own destroys the socket.
+    const hostile = Array.from({ length: 20 }, () => {
+      const socket = net.connect(server.port, '127.0.0.1');
+      socket.on('connect', () => socket.write(garbage, () => {}));
+      socket.on('error', () => {});
+      return new Promise((resolve) => socket.on('close', resolve));
+    });
+    const normal = Array.from({ length: 100 }, () => rawQuery(server.port));
+    const replies = await Promise.all(normal);
+    await Promise.all(hostile);
+    for (const reply of replies) assert.match(reply.data.toString('latin1'), CTIME_LINE);
+    assert.ok(isAlive(server.pid));
+    assert.equal(await baselineAfter(server.pid, baseline), baseline);
+  });
+});
+
+test('5,000 connections opened as fast as possible are all served', async () => {
+  await withServer([], async (server) => {
+    const result = await runBench({
+      host: '127.0.0.1',
+      port: server.port,
+      count: 5000,
+      connections: 256,
+      timeout: 60,
+    });
+    assert.equal(result.ok, 5000, JSON.stringify(result.errors));
+  });
+});
+
+test('descriptor exhaustion: accepts fail, logged at most once a second, and every client is served once it ends', async (t) => {
+  if (!HAS_PROC) return t.skip('needs /proc to count descriptors');
+  if (spawnSync('prlimit', ['--version'], { stdio: 'ignore' }).status !== 0)
+    return t.skip('prlimit (util-linux) is missing');
+  await withServer([], async (server) => {
+    // Lower the running server's descriptor limit to the lowest free descriptor number (the one accept()
+    // would take): every accept() now fails with EMFILE, as if other work had used up the table.
+    const lowestFree = readDescriptorUse(server.pid)?.lowestFree ?? 0;
+    execFileSync('prlimit', ['--pid', String(server.pid), `--nofile=${lowestFree}:4096`]);
+    const started = Date.now();
+    const during = await runBench({
+      host: '127.0.0.1',
+      port: server.port,
+      count: 1000,
+      connections: 1000,
+      timeout: 30,
+    });
+    // Long enough for the once-a-second check to see it, and to show it does not log more often.
+    await sleep(2500);
+    const seconds = (Date.now() - started) / 1000;
+    assert.equal(during.ok, 0, 'no client can be served without a descriptor');
+    assert.ok(isAlive(server.pid), 'the server stays up');
+    // The load drops: the limit is back (as when the other work ends).
+    execFileSync('prlimit', ['--pid', String(server.pid), '--nofile=4096:4096']);
+    await sleep(200);
+    const after = await runBench({
+      host: '127.0.0.1',
+      port: server.port,
+      count: 1000,
+      connections: 100,
+      timeout: 30,
+    });
+    assert.equal(after.ok, 1000);
+    const emfileLines = server.logs.filter((l) => /descriptors exhausted/.test(String(l.msg)));
+    assert.ok(emfileLines.length >= 1, 'the condition is logged');
+    assert.ok(
+      emfileLines.length <= Math.ceil(seconds) + 1,
+      `${emfileLines.length} lines in ${seconds.toFixed(1)} s`,
+    );
+  });
+});
+
+test('SIGTERM under load: every client whose handshake completed gets a full line', async () => {
+  const server = await startCliServer(['--host', '127.0.0.1', '--port', '0', '--quiet']);
+  setTimeout(() => process.kill(server.pid, 'SIGTERM'), 1000);
+  // Clients keep coming after SIGTERM; once the listener is closed they are refused, which is fine.
+  // A reset or a short read would be a client whose handshake completed and who lost its line.
+  const result = await runBench({
+    host: '127.0.0.1',
+    port: server.port,
+    duration: 3,
+    connections: 32,
+    timeout: 30,
+  });
+  const { code } = await server.stop();
+  assert.equal(code, 0);
+  assert.ok(result.ok > 0);
+  assert.equal(result.errors.reset, 0, 'no queued client was reset');
+  assert.equal(result.errors.shortRead, 0, 'no client got a partial reply');
+  assert.equal(result.errors.timeout, 0);
+});
