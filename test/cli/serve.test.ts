@@ -122,7 +122,9 @@ test('100 resetting clients mixed with 100 normal ones: all normal ones served, 
     (n) => n <= baseline,
   );
   assert.ok(isAlive(server.pid), 'the server is alive');
-  assert.equal(after, baseline, 'open descriptors back to the baseline');
+  // At most the baseline: a descriptor the server opens for a moment (its once-a-second look at /proc) may
+  // have been counted in it.
+  assert.ok(after <= baseline, `open descriptors back to the baseline: ${after} of ${baseline}`);
   const { code } = await server.stop();
   assert.equal(code, 0);
   const closed = server.logs.find((l) => l.stats) as { stats: { served: number } } | undefined;
@@ -155,7 +157,7 @@ test('clients that never read and never close hold no server descriptor', async 
     );
     for (const s of idle) s.destroy();
     await server.stop();
-    assert.equal(after, baseline, `fastAccept=${fastAccept}: descriptors back to the baseline`);
+    assert.ok(after <= baseline, `fastAccept=${fastAccept}: ${after} descriptors, baseline ${baseline}`);
   }
 });
 

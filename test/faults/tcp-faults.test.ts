@@ -65,7 +65,7 @@ test('clients that send 1 MiB of garbage: normal clients beside them are served,
     await Promise.all(hostile);
     for (const reply of replies) assert.match(reply.data.toString('latin1'), CTIME_LINE);
     assert.ok(isAlive(server.pid));
-    assert.equal(await baselineAfter(server.pid, baseline), baseline);
+    assert.ok((await baselineAfter(server.pid, baseline)) <= baseline, 'descriptors back to the baseline');
   });
 });
 
