@@ -1,0 +1,112 @@
+import assert from 'node:assert/strict';
+import dgram from 'node:dgram';
+import { once } from 'node:events';
+import { test } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { startCliServer } from '../helpers/cli.ts';
+import { CTIME_LINE } from '../helpers/raw-client.ts';
+
+const LINE_BYTES = 26;
+
+async function client(address = '127.0.0.1') {
+  const socket = dgram.createSocket({ type: 'udp4', recvBufferSize: 1 << 20 });
+  const replies: Buffer[] = [];
+  socket.on('message', (m) => replies.push(m));
+  socket.bind(0, address);
+  await once(socket, 'listening');
+  return { socket, replies };
+}
+
+// Sends as fast as the socket takes them, in batches, and returns the seconds it took.
+async function flood(socket: dgram.Socket, port: number, count: number, payload = Buffer.alloc(0)) {
+  const started = performance.now();
+  for (let sent = 0; sent < count; ) {
+    const batch = Math.min(500, count - sent);
+    await Promise.all(
+      Array.from(
+        { length: batch },
+        () => new Promise((resolve) => socket.send(payload, port, '127.0.0.1', resolve)),
+      ),
+    );
+    sent += batch;
+  }
+  return (performance.now() - started) / 1000;
+}
+
+test('100,000 datagrams from one source are answered at the configured rate only', async () => {
+  const rate = 100;
+  const server = await startCliServer([
+    '--host',
+    '127.0.0.1',
+    '--port',
+    '0',
+    '--udp',
+    '--udp-rate',
+    String(rate),
+    '--quiet',
+  ]);
+  const { socket, replies } = await client();
+  const started = performance.now();
+  await flood(socket, server.port, 100_000);
+  await sleep(500); // replies still in flight
+  const seconds = (performance.now() - started) / 1000;
+  socket.close();
+  const { code } = await server.stop();
+  assert.equal(code, 0);
+  // A burst of twice the rate, then the rate, for as long as the flood lasted.
+  const allowed = 2 * rate + Math.ceil(rate * seconds);
+  const bytes = replies.reduce((n, r) => n + r.length, 0);
+  assert.ok(replies.length > 0 && replies.length <= allowed, `${replies.length} replies, at most ${allowed}`);
+  assert.ok(bytes <= allowed * LINE_BYTES, `${bytes} reply bytes, at most ${allowed * LINE_BYTES}`);
+  const stats = (
+    server.logs.find((l) => l.stats) as { stats: { udpReceived: number; udpDropped: Record<string, number> } }
+  ).stats;
+  assert.equal(
+    stats.udpReceived - replies.length,
+    stats.udpDropped.source_rate,
+    'every unanswered datagram is counted',
+  );
+});
+
+test('many sources are capped by the global limit', async () => {
+  const globalRate = 50;
+  const server = await startCliServer([
+    '--host',
+    '127.0.0.1',
+    '--port',
+    '0',
+    '--udp',
+    '--udp-rate',
+    '1000',
+    '--udp-global-rate',
+    String(globalRate),
+    '--quiet',
+  ]);
+  // Fifty loopback addresses stand in for fifty hosts.
+  const clients = await Promise.all(Array.from({ length: 50 }, (_, i) => client(`127.0.1.${i + 1}`)));
+  const started = performance.now();
+  await Promise.all(clients.map(({ socket }) => flood(socket, server.port, 400)));
+  await sleep(500);
+  const seconds = (performance.now() - started) / 1000;
+  for (const { socket } of clients) socket.close();
+  await server.stop();
+  const answered = clients.reduce((n, c) => n + c.replies.length, 0);
+  const allowed = globalRate + Math.ceil(globalRate * seconds);
+  assert.ok(
+    answered > 0 && answered <= allowed,
+    `${answered} replies to 20,000 datagrams, at most ${allowed}`,
+  );
+});
+
+test('zero-length and 65,507-byte datagrams each get one reply', async () => {
+  const server = await startCliServer(['--host', '127.0.0.1', '--port', '0', '--udp', '--quiet']);
+  const { socket, replies } = await client();
+  await flood(socket, server.port, 1, Buffer.alloc(0));
+  await flood(socket, server.port, 1, Buffer.alloc(65_507, 0x41));
+  for (let i = 0; i < 200 && replies.length < 2; i++) await sleep(25);
+  await sleep(200);
+  socket.close();
+  await server.stop();
+  assert.equal(replies.length, 2);
+  for (const r of replies) assert.match(r.toString('latin1'), CTIME_LINE);
+});
