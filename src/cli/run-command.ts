@@ -6,8 +6,11 @@ export const EXIT_FAILURE = 1;
 export const EXIT_USAGE = 2;
 
 // Option names in the library are camelCase; on the command line they are --kebab-case flags.
+// Positional arguments ("target", "port argument") keep their names.
 const toFlag = (option: string) =>
-  option.includes(' ') ? option : `--${option.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`;
+  option.includes(' ') || option.startsWith('-') || option === 'target'
+    ? option
+    : `--${option.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`;
 
 // One line on stderr and an exit code: 2 for bad input, 1 for everything that went wrong at run time.
 export function reportError(command: string, error: unknown): number {

@@ -39,7 +39,7 @@ export function registerWatch(program: Command): void {
 
 async function watch(portText: string, flags: WatchFlags): Promise<number> {
   try {
-    const port = integerOption('port', portText, { min: 1, max: 65535 });
+    const port = integerOption('port argument', portText, { min: 1, max: 65535 });
     const intervalMs = secondsOption('interval', flags.interval, { min: 0.05, max: 3600 });
     const count =
       flags.count === undefined ? undefined : integerOption('count', flags.count, { min: 1, max: 1e9 });

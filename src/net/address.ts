@@ -19,7 +19,8 @@ export interface Target {
 // Parses HOST, HOST:PORT, :PORT, [IPV6] and [IPV6]:PORT. A bare IPv6 address without brackets is
 // taken whole as the host, since its colons cannot be told apart from a port separator.
 export function parseTarget(text: string | undefined, defaults: Target, name = 'target'): Target {
-  if (text === undefined || text === '') return defaults;
+  if (text === undefined) return defaults;
+  if (text === '') throw new InvalidOptionError(name, 'HOST[:PORT] or [IPV6]:PORT', text);
   const bracketed = /^\[([0-9A-Fa-f:.%\w-]+)\](?::(.*))?$/.exec(text);
   if (bracketed) {
     const port = bracketed[2];

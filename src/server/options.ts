@@ -139,6 +139,6 @@ export function normalizeServeOptions(input: ServeInput = {}): ServeConfig {
     metrics:
       input.metrics === undefined
         ? undefined
-        : parseTarget(input.metrics, { host: '127.0.0.1', port: 9464 }, 'metrics'),
+        : parseTarget(input.metrics, { host: '127.0.0.1', port: 9464 }, '--metrics'),
   };
 }

@@ -32,7 +32,7 @@ const cases: [string[], RegExp][] = [
   [['serve', '--max-connections', '-5'], /--max-connections/],
   [['serve', '--write-timeout', '0'], /--write-timeout must be a number of seconds/],
   [['serve', '--drain-timeout', 'forever'], /--drain-timeout/],
-  [['serve', '--metrics', 'localhost:99999'], /metrics port must be an integer from 1 to 65535/],
+  [['serve', '--metrics', 'localhost:99999'], /--metrics port must be an integer from 1 to 65535/],
   [['frobnicate'], /unknown command 'frobnicate'/],
   [['bench', '--connections', '0'], /--connections must be an integer from 1/],
   [['bench', '--duration', 'long'], /--duration must be a number of seconds/],
@@ -41,7 +41,7 @@ const cases: [string[], RegExp][] = [
   [['bench', '--workers', '4', '--connections', '2'], /--connections must be at least --workers/],
   [['bench', ':0'], /target port/],
   [['watch'], /missing required argument 'port'/],
-  [['watch', '70000'], /--port must be an integer from 1 to 65535/],
+  [['watch', '70000'], /port argument must be an integer from 1 to 65535/],
   [['watch', '9999', '--interval', '0'], /--interval/],
   [['watch', '9999', '--count', 'x'], /--count/],
 ];

@@ -134,6 +134,8 @@ export function runBin(args: string[], options: { env?: NodeJS.ProcessEnv; uid?:
     env: { ...CLI_ENV, ...options.env },
     uid: options.uid,
     stdio: ['ignore', 'pipe', 'pipe'],
+    // A command that should have failed at once but runs must not hang the suite.
+    timeout: 30_000,
   });
   return collect(child);
 }
