@@ -1,12 +1,13 @@
 import assert from 'node:assert/strict';
-import { execFileSync, spawnSync } from 'node:child_process';
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { once } from 'node:events';
+import { readFileSync } from 'node:fs';
 import net from 'node:net';
 import { test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { runBench } from '../../src/bench/run-bench.ts';
 import { readDescriptorUse } from '../../src/kernel/descriptors.ts';
-import { startCliServer } from '../helpers/cli.ts';
+import { CLI_ENV, ROOT, startCliServer } from '../helpers/cli.ts';
 import { HAS_PROC, isAlive, openDescriptors, waitFor } from '../helpers/proc.ts';
 import { CTIME_LINE, rawQuery } from '../helpers/raw-client.ts';
 
@@ -142,4 +143,49 @@ test('SIGTERM under load: every client whose handshake completed gets a full lin
   assert.equal(result.errors.reset, 0, 'no queued client was reset');
   assert.equal(result.errors.shortRead, 0, 'no client got a partial reply');
   assert.equal(result.errors.timeout, 0);
+});
+
+test('under ulimit -n 256, 1,000 concurrent clients are all served: no connection holds a descriptor', async (t) => {
+  if (spawnSync('prlimit', ['--version'], { stdio: 'ignore' }).status !== 0)
+    return t.skip('prlimit (util-linux) is missing');
+  // `prlimit --nofile=256:256 daytime serve` is `ulimit -n 256` for that one process.
+  const child = spawn(
+    'prlimit',
+    [
+      '--nofile=256:256',
+      '--',
+      `${ROOT}dist/cli.js`,
+      'serve',
+      '--host',
+      '127.0.0.1',
+      '--port',
+      '0',
+      '--quiet',
+      '--log-format',
+      'json',
+    ],
+    {
+      env: CLI_ENV,
+      stdio: ['ignore', 'pipe', 'inherit'],
+    },
+  );
+  let out = '';
+  child.stdout?.on('data', (c) => {
+    out += c;
+  });
+  const line = await waitFor(
+    () => out.split('\n').find((l) => l.includes('"effectiveBacklog"')),
+    (l) => l !== undefined,
+    60_000,
+  );
+  const { port, pid } = JSON.parse(line ?? '{}');
+  try {
+    assert.match(readFileSync(`/proc/${pid}/limits`, 'utf8'), /^Max open files\s+256\s+256/m);
+    const result = await runBench({ host: '127.0.0.1', port, count: 1000, connections: 1000, timeout: 30 });
+    assert.equal(result.ok, 1000, JSON.stringify(result.errors));
+    assert.ok(isAlive(pid));
+  } finally {
+    process.kill(pid, 'SIGTERM');
+    await once(child, 'close');
+  }
 });
