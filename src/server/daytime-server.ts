@@ -94,6 +94,11 @@ export class DaytimeServer {
       throw error;
     }
     this.#watchDescriptors();
+    // One line once every listener is bound (UDP binds after TCP): scripts and tests wait for it.
+    this.#logger?.info(
+      { ready: true, port: this.#listeners[0]?.port, listeners: this.#listeners.length },
+      `ready: ${this.#listeners.length} listener(s)`,
+    );
     return this.#listeners;
   }
 

@@ -177,7 +177,7 @@ test('npm start runs daytime serve on port 9999', async (t) => {
     out += c;
   });
   const record = await waitFor(
-    () => out.split('\n').find((l) => l.includes('"effectiveBacklog"')),
+    () => out.split('\n').find((l) => l.includes('"ready":true')),
     (l) => l !== undefined,
     60_000,
   );

@@ -174,7 +174,7 @@ test('under ulimit -n 256, 1,000 concurrent clients are all served: no connectio
     out += c;
   });
   const line = await waitFor(
-    () => out.split('\n').find((l) => l.includes('"effectiveBacklog"')),
+    () => out.split('\n').find((l) => l.includes('"ready":true')),
     (l) => l !== undefined,
     60_000,
   );

@@ -72,11 +72,11 @@ const live = new Set<CliServer>();
 after(async () => {
   await Promise.all([...live].map((server) => server.stop('SIGKILL')));
 });
-const listening = (record: LogRecord) =>
-  typeof record.port === 'number' && record.effectiveBacklog !== undefined;
+// Every listener bound (TCP and UDP): the server's "ready" line.
+const listening = (record: LogRecord) => record.ready === true && typeof record.port === 'number';
 
-// Starts `daytime serve` and resolves once its JSON log says it is ready: by default, the first
-// "listening" line; the server's PID is the PID of the process that logged the ready line.
+// Starts `daytime serve` and resolves once its JSON log says it is ready: by default, its "ready"
+// line; the server's PID is the PID of the process that logged the ready line.
 export async function startCliServer(
   args: string[],
   ready: (record: LogRecord) => boolean = listening,
