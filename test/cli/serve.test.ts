@@ -1,11 +1,10 @@
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { existsSync, readFileSync } from 'node:fs';
 import net from 'node:net';
 import { test } from 'node:test';
 import { readListenQueues } from '../../src/index.ts';
-import { CLI_ENV, ROOT, runBin, runCli, startCliServer } from '../helpers/cli.ts';
+import { runBin, runCli, spawnUntilReady, startCliServer } from '../helpers/cli.ts';
 import { HAS_PROC, isAlive, openDescriptors, waitFor } from '../helpers/proc.ts';
 import { CTIME_LINE, rawQuery, resetClient } from '../helpers/raw-client.ts';
 
@@ -167,24 +166,17 @@ test('npm start runs daytime serve on port 9999', async (t) => {
     probe.listen(9999, '127.0.0.1', () => probe.close(() => resolve(false)));
   });
   if (busy) return t.skip('port 9999 is in use here');
-  const child = spawn('npm', ['start', '--', '--host', '127.0.0.1', '--log-format', 'json'], {
-    cwd: ROOT,
-    env: CLI_ENV,
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let out = '';
-  child.stdout?.on('data', (c) => {
-    out += c;
-  });
-  const record = await waitFor(
-    () => out.split('\n').find((l) => l.includes('"ready":true')),
-    (l) => l !== undefined,
-    60_000,
-  );
-  const { pid, port } = JSON.parse(record ?? '{}');
+  const { pid, port, exited } = await spawnUntilReady('npm', [
+    'start',
+    '--',
+    '--host',
+    '127.0.0.1',
+    '--log-format',
+    'json',
+  ]);
   assert.equal(port, 9999);
   assert.match((await rawQuery(9999)).data.toString('latin1'), CTIME_LINE);
   process.kill(pid, 'SIGTERM');
-  const [code] = await once(child, 'close');
+  const [code] = await exited;
   assert.equal(code, 0);
 });

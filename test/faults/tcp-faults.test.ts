@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { execFileSync, spawn, spawnSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { once } from 'node:events';
 import { readFileSync } from 'node:fs';
 import net from 'node:net';
@@ -7,7 +7,7 @@ import { test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { runBench } from '../../src/bench/run-bench.ts';
 import { readDescriptorUse } from '../../src/kernel/descriptors.ts';
-import { CLI_ENV, ROOT, startCliServer } from '../helpers/cli.ts';
+import { ROOT, spawnUntilReady, startCliServer } from '../helpers/cli.ts';
 import { HAS_PROC, isAlive, openDescriptors, waitFor } from '../helpers/proc.ts';
 import { CTIME_LINE, rawQuery } from '../helpers/raw-client.ts';
 
@@ -149,36 +149,19 @@ test('under ulimit -n 256, 1,000 concurrent clients are all served: no connectio
   if (spawnSync('prlimit', ['--version'], { stdio: 'ignore' }).status !== 0)
     return t.skip('prlimit (util-linux) is missing');
   // `prlimit --nofile=256:256 daytime serve` is `ulimit -n 256` for that one process.
-  const child = spawn(
-    'prlimit',
-    [
-      '--nofile=256:256',
-      '--',
-      `${ROOT}dist/cli.js`,
-      'serve',
-      '--host',
-      '127.0.0.1',
-      '--port',
-      '0',
-      '--quiet',
-      '--log-format',
-      'json',
-    ],
-    {
-      env: CLI_ENV,
-      stdio: ['ignore', 'pipe', 'inherit'],
-    },
-  );
-  let out = '';
-  child.stdout?.on('data', (c) => {
-    out += c;
-  });
-  const line = await waitFor(
-    () => out.split('\n').find((l) => l.includes('"ready":true')),
-    (l) => l !== undefined,
-    60_000,
-  );
-  const { port, pid } = JSON.parse(line ?? '{}');
+  const { pid, port, exited } = await spawnUntilReady('prlimit', [
+    '--nofile=256:256',
+    '--',
+    `${ROOT}dist/cli.js`,
+    'serve',
+    '--host',
+    '127.0.0.1',
+    '--port',
+    '0',
+    '--quiet',
+    '--log-format',
+    'json',
+  ]);
   try {
     assert.match(readFileSync(`/proc/${pid}/limits`, 'utf8'), /^Max open files\s+256\s+256/m);
     const result = await runBench({ host: '127.0.0.1', port, count: 1000, connections: 1000, timeout: 30 });
@@ -186,6 +169,6 @@ test('under ulimit -n 256, 1,000 concurrent clients are all served: no connectio
     assert.ok(isAlive(pid));
   } finally {
     process.kill(pid, 'SIGTERM');
-    await once(child, 'close');
+    await exited;
   }
 });

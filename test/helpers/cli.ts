@@ -139,3 +139,22 @@ export function runBin(args: string[], options: { env?: NodeJS.ProcessEnv; uid?:
   });
   return collect(child);
 }
+
+// Runs a command that starts the server some other way (npm start, under prlimit) and resolves with
+// the server's "ready" log record once it has one.
+export async function spawnUntilReady(command: string, args: string[]) {
+  const child = spawn(command, args, { cwd: ROOT, env: CLI_ENV, stdio: ['ignore', 'pipe', 'inherit'] });
+  let out = '';
+  child.stdout?.on('data', (chunk) => {
+    out += chunk;
+  });
+  const exited = once(child, 'close') as Promise<[number | null]>;
+  const ready = await new Promise<{ pid: number; port: number }>((resolve, reject) => {
+    child.stdout?.on('data', () => {
+      const line = out.split('\n').find((l) => l.includes('"ready":true'));
+      if (line) resolve(JSON.parse(line));
+    });
+    exited.then(([code]) => reject(new Error(`${command} exited with ${code} before it was ready`)));
+  });
+  return { child, exited, ...ready };
+}
