@@ -3,6 +3,7 @@ import { readFileSync } from 'node:fs';
 import { Command } from 'commander';
 import { registerBench } from './cli/bench.ts';
 import { registerGet } from './cli/get.ts';
+import { registerLab } from './cli/lab.ts';
 import { reportError } from './cli/run-command.ts';
 import { registerServe } from './cli/serve.ts';
 import { registerWatch } from './cli/watch.ts';
@@ -29,6 +30,7 @@ registerServe(program);
 registerGet(program);
 registerBench(program);
 registerWatch(program);
+registerLab(program);
 
 try {
   await program.parseAsync(process.argv);

@@ -6,6 +6,9 @@ export { type ListenQueue, parseSsListen, readListenQueues } from './kernel/list
 export { parseNetstat, readKernelCounters } from './kernel/netstat.ts';
 export { acceptQueueLength, parseProcNet, readProcNet } from './kernel/proc-net.ts';
 export { type BacklogInfo, describeBacklog, readSomaxconn } from './kernel/somaxconn.ts';
+export { formatLabSummary } from './lab/format-summary.ts';
+export { EXPERIMENTS, type LabReport, type RunLabOptions, runLab } from './lab/run-lab.ts';
+export type { ExperimentResult } from './lab/types.ts';
 export { formatHostPort, parseTarget, type Target } from './net/address.ts';
 export { ctime, DAYTIME_FORMATS, type DaytimeFormat, daytimeLine, iso, rfc2822 } from './protocol/daytime.ts';
 export { decodeTime, encodeTime, RFC868_EPOCH_OFFSET } from './protocol/time.ts';

@@ -1,0 +1,58 @@
+import type { Command } from 'commander';
+import { EXIT_OK, reportError } from './run-command.ts';
+
+interface LabFlags {
+  only?: string;
+  json?: boolean;
+}
+
+const HELP_AFTER = `
+Experiments on the running kernel, each answering part of: Is listen(5) different from listen(1)?
+Why may the backlog be 0? Is there a preferred value? Does it apply to UDP? Every figure is measured
+now; nothing is hard-coded. Listeners are made with socket(2)/listen(2) through libc, so backlog 0,
+listen() again and listen() on UDP can be tried as they are.
+
+Experiments: capacity, queued-data, close-resets, relisten, somaxconn-clamp, node-backlog,
+udp-no-listen, unix-eagain.
+
+Examples:
+  daytime lab                           # all, summary on stdout, progress on stderr
+  daytime lab --only capacity,udp-no-listen --json
+`;
+
+export function registerLab(program: Command): void {
+  program
+    .command('lab')
+    .summary('measure what listen(backlog) does on this kernel')
+    .description('Run experiments on this kernel that answer the backlog questions with numbers.')
+    .option('--only <ids>', 'run only these experiments (comma-separated)')
+    .option('--json', 'print the report as one JSON document')
+    .addHelpText('after', HELP_AFTER)
+    .action(async (flags: LabFlags) => {
+      process.exitCode = await lab(flags);
+    });
+}
+
+async function lab(flags: LabFlags): Promise<number> {
+  try {
+    const { runLab, selectExperiments } = await import('../lab/run-lab.ts');
+    const only = flags.only?.split(',').map((s) => s.trim());
+    selectExperiments(only);
+    const stop = new AbortController();
+    process.once('SIGINT', () => stop.abort());
+    const report = await runLab({
+      only,
+      signal: stop.signal,
+      onProgress: (m) => process.stderr.write(`lab: ${m}\n`),
+    });
+    if (flags.json) {
+      process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
+    } else {
+      const { formatLabSummary } = await import('../lab/format-summary.ts');
+      process.stdout.write(formatLabSummary(report));
+    }
+    return EXIT_OK;
+  } catch (error) {
+    return reportError('lab', error);
+  }
+}

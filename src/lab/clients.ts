@@ -1,0 +1,34 @@
+import net from 'node:net';
+
+export type ConnectOutcome = 'connected' | 'pending' | 'refused' | 'reset' | 'eagain' | 'error';
+
+// One client connect that waits at most waitMs for the handshake: 'pending' means neither connected
+// nor refused by then, which is what a SYN dropped on a full queue looks like. The socket is returned
+// open so the caller decides when to close it.
+export function tryConnect(
+  target: { port: number } | { path: string },
+  waitMs: number,
+): Promise<{ outcome: ConnectOutcome; socket: net.Socket; ms: number }> {
+  const started = performance.now();
+  return new Promise((resolve) => {
+    const socket = 'path' in target ? net.connect(target.path) : net.connect(target.port, '127.0.0.1');
+    const timer = setTimeout(() => finish('pending'), waitMs);
+    const finish = (outcome: ConnectOutcome) => {
+      clearTimeout(timer);
+      socket.removeAllListeners('connect');
+      resolve({ outcome, socket, ms: performance.now() - started });
+    };
+    socket.once('connect', () => finish('connected'));
+    socket.on('error', (error: NodeJS.ErrnoException) =>
+      finish(
+        error.code === 'ECONNREFUSED'
+          ? 'refused'
+          : error.code === 'ECONNRESET'
+            ? 'reset'
+            : error.code === 'EAGAIN'
+              ? 'eagain'
+              : 'error',
+      ),
+    );
+  });
+}

@@ -1,0 +1,44 @@
+import { execFileSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { release } from 'node:os';
+
+export const LAB_SYSCTLS = [
+  'net/core/somaxconn',
+  'net/ipv4/tcp_max_syn_backlog',
+  'net/ipv4/tcp_syncookies',
+  'net/ipv4/tcp_abort_on_overflow',
+  'net/ipv4/tcp_syn_retries',
+  'net/ipv4/tcp_synack_retries',
+  'net/ipv4/tcp_syn_linear_timeouts',
+  'net/ipv4/tcp_migrate_req',
+];
+
+export interface LabEnvironment {
+  kernel: string;
+  platform: string;
+  node: string;
+  // Each sysctl as read from /proc/sys (dotted name), or null where it does not exist.
+  sysctls: Record<string, number | null>;
+  hasProc: boolean;
+  hasSs: boolean;
+}
+
+export function readEnvironment(): LabEnvironment {
+  const sysctls: Record<string, number | null> = {};
+  let hasProc = true;
+  for (const path of LAB_SYSCTLS) {
+    try {
+      sysctls[path.replaceAll('/', '.')] = Number(readFileSync(`/proc/sys/${path}`, 'utf8').trim());
+    } catch {
+      sysctls[path.replaceAll('/', '.')] = null;
+      if (path === 'net/core/somaxconn') hasProc = false;
+    }
+  }
+  let hasSs = true;
+  try {
+    execFileSync('ss', ['-V'], { stdio: 'ignore' });
+  } catch {
+    hasSs = false;
+  }
+  return { kernel: release(), platform: process.platform, node: process.version, sysctls, hasProc, hasSs };
+}

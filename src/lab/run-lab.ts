@@ -1,0 +1,104 @@
+import { InvalidOptionError } from '../errors.ts';
+import { type LabEnvironment, readEnvironment } from './environment.ts';
+import { capacity } from './experiments/capacity.ts';
+import { closeResets } from './experiments/close-resets.ts';
+import { nodeBacklog } from './experiments/node-backlog.ts';
+import { queuedData } from './experiments/queued-data.ts';
+import { relisten } from './experiments/relisten.ts';
+import { somaxconnClamp } from './experiments/somaxconn-clamp.ts';
+import { udpNoListen } from './experiments/udp-no-listen.ts';
+import { unixEagain } from './experiments/unix-eagain.ts';
+import type { Experiment, ExperimentResult } from './types.ts';
+
+export const EXPERIMENTS: Experiment[] = [
+  capacity,
+  queuedData,
+  closeResets,
+  relisten,
+  somaxconnClamp,
+  nodeBacklog,
+  udpNoListen,
+  unixEagain,
+];
+
+export interface LabReport extends LabEnvironment {
+  startedAt: string;
+  durationMs: number;
+  experiments: ExperimentResult[];
+}
+
+export interface RunLabOptions {
+  // Experiment ids to run; all when undefined.
+  only?: string[];
+  signal?: AbortSignal;
+  onProgress?: (message: string) => void;
+}
+
+// The one place where lab options are checked; it throws before anything runs.
+export function selectExperiments(only: string[] | undefined): Experiment[] {
+  if (only === undefined) return EXPERIMENTS;
+  const known = new Set(EXPERIMENTS.map((e) => e.id));
+  const unknown = only.filter((id) => !known.has(id));
+  if (unknown.length > 0 || only.length === 0) {
+    throw new InvalidOptionError(
+      'only',
+      `a comma-separated list of ${[...known].join(', ')}`,
+      only.join(','),
+    );
+  }
+  return EXPERIMENTS.filter((e) => only.includes(e.id));
+}
+
+// Runs the experiments on this kernel, one after another (they read namespace-wide counters).
+export async function runLab(options: RunLabOptions = {}): Promise<LabReport> {
+  const experiments = selectExperiments(options.only);
+  const environment = readEnvironment();
+  const signal = options.signal ?? new AbortController().signal;
+  const progress = options.onProgress ?? (() => {});
+  const started = performance.now();
+  const startedAt = new Date().toISOString();
+  const results: ExperimentResult[] = [];
+  for (const experiment of experiments) {
+    if (signal.aborted) break;
+    const base = {
+      id: experiment.id,
+      title: experiment.title,
+      questions: experiment.questions,
+      expected: experiment.expected,
+    };
+    const skip =
+      environment.platform !== 'linux'
+        ? 'needs Linux (raw sockets through libc, /proc)'
+        : !environment.hasProc
+          ? 'needs /proc'
+          : !environment.hasSs
+            ? 'needs ss (iproute2) to read the backlog back from the kernel'
+            : experiment.unavailable?.();
+    if (skip) {
+      results.push({
+        ...base,
+        parameters: {},
+        measurements: {},
+        status: 'skipped',
+        verdict: `Skipped: ${skip}.`,
+        skipReason: skip,
+        durationMs: 0,
+      });
+      continue;
+    }
+    progress(`${experiment.id}: ${experiment.title}`);
+    const t0 = performance.now();
+    const outcome = await experiment.run({
+      signal,
+      progress,
+      somaxconn: environment.sysctls['net.core.somaxconn'] ?? undefined,
+    });
+    results.push({ ...base, ...outcome, durationMs: Math.round(performance.now() - t0) });
+  }
+  return {
+    ...environment,
+    startedAt,
+    durationMs: Math.round(performance.now() - started),
+    experiments: results,
+  };
+}

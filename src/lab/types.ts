@@ -1,0 +1,36 @@
+export type Question = 'Q1' | 'Q2' | 'Q3' | 'Q4';
+
+// One experiment's outcome: what it set, what it measured, and a sentence built from the numbers.
+export interface ExperimentResult {
+  id: string;
+  title: string;
+  questions: Question[];
+  parameters: Record<string, unknown>;
+  measurements: Record<string, unknown>;
+  // What ../shared/research/backlog.md expects on Linux 6.x, for comparison (never used as a result).
+  expected: string;
+  // ok: measured and as expected; differs: measured, and not as expected (the report says how);
+  // skipped: not run here (skipReason says why).
+  status: 'ok' | 'differs' | 'skipped';
+  verdict: string;
+  skipReason?: string;
+  durationMs: number;
+}
+
+export interface ExperimentContext {
+  signal: AbortSignal;
+  progress: (message: string) => void;
+  somaxconn: number | undefined;
+}
+
+export interface Experiment {
+  id: string;
+  title: string;
+  questions: Question[];
+  expected: string;
+  // Undefined when it can run here; otherwise why not.
+  unavailable?: () => string | undefined;
+  run(
+    context: ExperimentContext,
+  ): Promise<Omit<ExperimentResult, 'id' | 'title' | 'questions' | 'expected' | 'durationMs'>>;
+}
