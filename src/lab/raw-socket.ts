@@ -127,11 +127,26 @@ export class RawSocket {
 
   // One accept4(2); the connection is closed at once unless kept. Undefined when the queue is empty.
   async acceptOne(): Promise<number | undefined> {
+    return this.acceptOneSync();
+  }
+
+  acceptOneSync(): number | undefined {
     const fd = this.#api.accept4(this.fd, null, null, SOCK_NONBLOCK | SOCK_CLOEXEC);
     if (fd >= 0) return fd;
     const errno = this.#api.errno();
     if (errno === 11) return undefined;
     throw new SyscallError('accept4', errno, this.#api.strerror(errno));
+  }
+
+  // Accepts and closes everything waiting; returns how many.
+  acceptAll(): number {
+    let count = 0;
+    for (;;) {
+      const fd = this.acceptOneSync();
+      if (fd === undefined) return count;
+      this.#api.close(fd);
+      count++;
+    }
   }
 
   closeFd(fd: number): void {

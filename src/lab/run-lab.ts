@@ -1,23 +1,29 @@
 import { InvalidOptionError } from '../errors.ts';
 import { type LabEnvironment, readEnvironment } from './environment.ts';
+import { burst } from './experiments/burst.ts';
 import { capacity } from './experiments/capacity.ts';
 import { closeResets } from './experiments/close-resets.ts';
 import { nodeBacklog } from './experiments/node-backlog.ts';
 import { queuedData } from './experiments/queued-data.ts';
 import { relisten } from './experiments/relisten.ts';
 import { somaxconnClamp } from './experiments/somaxconn-clamp.ts';
+import { synRetry } from './experiments/syn-retry.ts';
 import { udpNoListen } from './experiments/udp-no-listen.ts';
+import { udpRcvbuf } from './experiments/udp-rcvbuf.ts';
 import { unixEagain } from './experiments/unix-eagain.ts';
 import type { Experiment, ExperimentResult } from './types.ts';
 
 export const EXPERIMENTS: Experiment[] = [
   capacity,
+  synRetry,
+  burst,
   queuedData,
   closeResets,
   relisten,
   somaxconnClamp,
   nodeBacklog,
   udpNoListen,
+  udpRcvbuf,
   unixEagain,
 ];
 
