@@ -4,6 +4,7 @@ import { EXIT_OK, reportError } from './run-command.ts';
 interface LabFlags {
   only?: string;
   json?: boolean;
+  html?: string;
 }
 
 const HELP_AFTER = `
@@ -19,6 +20,7 @@ own SYN give-up is about 131 s); a full run takes under 20 s.
 Examples:
   daytime lab                           # all, summary on stdout, progress on stderr
   daytime lab --only capacity,udp-no-listen --json
+  daytime lab --html report.html        # charts as inline SVG; opens offline
 `;
 
 export function registerLab(program: Command): void {
@@ -28,6 +30,7 @@ export function registerLab(program: Command): void {
     .description('Run experiments on this kernel that answer the backlog questions with numbers.')
     .option('--only <ids>', 'run only these experiments (comma-separated)')
     .option('--json', 'print the report as one JSON document')
+    .option('--html <file>', 'also write a self-contained HTML report with charts to FILE')
     .addHelpText('after', HELP_AFTER)
     .action(async (flags: LabFlags) => {
       process.exitCode = await lab(flags);
@@ -46,6 +49,12 @@ async function lab(flags: LabFlags): Promise<number> {
       signal: stop.signal,
       onProgress: (m) => process.stderr.write(`lab: ${m}\n`),
     });
+    if (flags.html) {
+      const { renderLabHtml } = await import('../lab/report-html.ts');
+      const { writeFile } = await import('node:fs/promises');
+      await writeFile(flags.html, await renderLabHtml(report));
+      process.stderr.write(`lab: report written to ${flags.html}\n`);
+    }
     if (flags.json) {
       process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
     } else {
