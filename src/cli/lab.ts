@@ -14,7 +14,8 @@ now; nothing is hard-coded. Listeners are made with socket(2)/listen(2) through 
 listen() again and listen() on UDP can be tried as they are.
 
 Experiments: capacity, syn-retry, burst, queued-data, close-resets, relisten, somaxconn-clamp,
-node-backlog, udp-no-listen, udp-rcvbuf, unix-eagain. Clients use their own timeouts (the kernel's
+node-backlog, udp-no-listen, udp-rcvbuf, unix-eagain; as root, in private network namespaces:
+ns-somaxconn, ns-abort-on-overflow, ns-classic-retry. Clients use their own timeouts (the kernel's
 own SYN give-up is about 131 s); a full run takes under 20 s.
 
 Examples:

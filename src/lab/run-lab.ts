@@ -3,6 +3,7 @@ import { type LabEnvironment, readEnvironment } from './environment.ts';
 import { burst } from './experiments/burst.ts';
 import { capacity } from './experiments/capacity.ts';
 import { closeResets } from './experiments/close-resets.ts';
+import { nsAbortOnOverflow, nsClassicRetry, nsSomaxconn } from './experiments/namespaces.ts';
 import { nodeBacklog } from './experiments/node-backlog.ts';
 import { queuedData } from './experiments/queued-data.ts';
 import { relisten } from './experiments/relisten.ts';
@@ -25,6 +26,9 @@ export const EXPERIMENTS: Experiment[] = [
   udpNoListen,
   udpRcvbuf,
   unixEagain,
+  nsSomaxconn,
+  nsAbortOnOverflow,
+  nsClassicRetry,
 ];
 
 export interface LabReport extends LabEnvironment {
@@ -63,9 +67,7 @@ export async function runLab(options: RunLabOptions = {}): Promise<LabReport> {
   const progress = options.onProgress ?? (() => {});
   const started = performance.now();
   const startedAt = new Date().toISOString();
-  const results: ExperimentResult[] = [];
-  for (const experiment of experiments) {
-    if (signal.aborted) break;
+  const runOne = async (experiment: Experiment): Promise<ExperimentResult> => {
     const base = {
       id: experiment.id,
       title: experiment.title,
@@ -79,9 +81,9 @@ export async function runLab(options: RunLabOptions = {}): Promise<LabReport> {
           ? 'needs /proc'
           : !environment.hasSs
             ? 'needs ss (iproute2) to read the backlog back from the kernel'
-            : experiment.unavailable?.();
+            : (experiment.unavailable?.() ?? (signal.aborted ? 'aborted' : undefined));
     if (skip) {
-      results.push({
+      return {
         ...base,
         parameters: {},
         measurements: {},
@@ -89,8 +91,7 @@ export async function runLab(options: RunLabOptions = {}): Promise<LabReport> {
         verdict: `Skipped: ${skip}.`,
         skipReason: skip,
         durationMs: 0,
-      });
-      continue;
+      };
     }
     progress(`${experiment.id}: ${experiment.title}`);
     const t0 = performance.now();
@@ -99,8 +100,15 @@ export async function runLab(options: RunLabOptions = {}): Promise<LabReport> {
       progress,
       somaxconn: environment.sysctls['net.core.somaxconn'] ?? undefined,
     });
-    results.push({ ...base, ...outcome, durationMs: Math.round(performance.now() - t0) });
-  }
+    return { ...base, ...outcome, durationMs: Math.round(performance.now() - t0) };
+  };
+  // Isolated experiments (namespaces of their own) run alongside the others; the rest share this
+  // namespace's counters and run one after another.
+  const isolated = Promise.all(experiments.filter((e) => e.isolated).map(runOne));
+  const shared: ExperimentResult[] = [];
+  for (const experiment of experiments.filter((e) => !e.isolated)) shared.push(await runOne(experiment));
+  const byId = new Map([...shared, ...(await isolated)].map((r) => [r.id, r]));
+  const results = experiments.map((e) => byId.get(e.id) as ExperimentResult);
   return {
     ...environment,
     startedAt,

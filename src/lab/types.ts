@@ -30,6 +30,9 @@ export interface Experiment {
   expected: string;
   // Undefined when it can run here; otherwise why not.
   unavailable?: () => string | undefined;
+  // Runs in network namespaces of its own: its counters cannot mix with the others', so it runs
+  // alongside them instead of after them.
+  isolated?: boolean;
   run(
     context: ExperimentContext,
   ): Promise<Omit<ExperimentResult, 'id' | 'title' | 'questions' | 'expected' | 'durationMs'>>;

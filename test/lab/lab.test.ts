@@ -87,3 +87,22 @@ test('daytime lab: the summary answers Q1-Q4 from the numbers; a bad --only exit
   assert.equal(bad.code, 2);
   assert.match(bad.stderr, /--only must be a comma-separated list of capacity/);
 });
+
+test('in a private network namespace (root): somaxconn 8 clamps to 8, the host untouched; otherwise skipped with a reason', async (t) => {
+  if (skip) return t.skip(skip);
+  const hostBefore = (await import('node:fs')).readFileSync('/proc/sys/net/core/somaxconn', 'utf8');
+  const [result] = (await runLab({ only: ['ns-somaxconn'] })).experiments;
+  const hostAfter = (await import('node:fs')).readFileSync('/proc/sys/net/core/somaxconn', 'utf8');
+  assert.equal(hostAfter, hostBefore, "the host's somaxconn is not touched");
+  if (process.getuid?.() !== 0) {
+    assert.equal(result?.status, 'skipped');
+    assert.match(result?.skipReason ?? '', /root/);
+    return;
+  }
+  if (result?.status === 'skipped') return t.skip(result.skipReason ?? 'skipped');
+  const clamp = result?.measurements.clamp as { ssBacklog: number }[];
+  assert.ok(
+    clamp.every((r) => r.ssBacklog === 8),
+    JSON.stringify(clamp),
+  );
+});
