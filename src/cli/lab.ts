@@ -13,8 +13,8 @@ Why may the backlog be 0? Is there a preferred value? Does it apply to UDP? Ever
 now; nothing is hard-coded. Listeners are made with socket(2)/listen(2) through libc, so backlog 0,
 listen() again and listen() on UDP can be tried as they are.
 
-Experiments: capacity, syn-retry, burst, queued-data, close-resets, relisten, somaxconn-clamp,
-node-backlog, udp-no-listen, udp-rcvbuf, unix-eagain; as root, in private network namespaces:
+Experiments: capacity, syn-retry, syn-give-up, burst, queued-data, close-resets, relisten,
+somaxconn-clamp, node-backlog, node-eager-accept, udp-no-listen, udp-rcvbuf, unix-eagain; as root, in private network namespaces:
 ns-somaxconn, ns-abort-on-overflow, ns-classic-retry. Clients use their own timeouts (the kernel's
 own SYN give-up is about 131 s); a full run takes under 20 s.
 

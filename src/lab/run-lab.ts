@@ -5,9 +5,11 @@ import { capacity } from './experiments/capacity.ts';
 import { closeResets } from './experiments/close-resets.ts';
 import { nsAbortOnOverflow, nsClassicRetry, nsSomaxconn } from './experiments/namespaces.ts';
 import { nodeBacklog } from './experiments/node-backlog.ts';
+import { nodeEagerAccept } from './experiments/node-eager-accept.ts';
 import { queuedData } from './experiments/queued-data.ts';
 import { relisten } from './experiments/relisten.ts';
 import { somaxconnClamp } from './experiments/somaxconn-clamp.ts';
+import { synGiveUp } from './experiments/syn-give-up.ts';
 import { synRetry } from './experiments/syn-retry.ts';
 import { udpNoListen } from './experiments/udp-no-listen.ts';
 import { udpRcvbuf } from './experiments/udp-rcvbuf.ts';
@@ -17,12 +19,14 @@ import type { Experiment, ExperimentResult } from './types.ts';
 export const EXPERIMENTS: Experiment[] = [
   capacity,
   synRetry,
+  synGiveUp,
   burst,
   queuedData,
   closeResets,
   relisten,
   somaxconnClamp,
   nodeBacklog,
+  nodeEagerAccept,
   udpNoListen,
   udpRcvbuf,
   unixEagain,
