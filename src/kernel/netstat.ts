@@ -26,3 +26,14 @@ export function readKernelCounters(): Record<string, number> | undefined {
     return undefined;
   }
 }
+
+// How much a counter rose between two readings; undefined when either reading lacks it.
+export function counterDelta(
+  before: Record<string, number> | undefined,
+  after: Record<string, number> | undefined,
+  key: string,
+): number | undefined {
+  const a = before?.[key];
+  const b = after?.[key];
+  return a === undefined || b === undefined ? undefined : b - a;
+}

@@ -5,6 +5,8 @@
 // already queued are sockets of their own, created before the filter, and are not affected.
 // Node has no setsockopt, hence libc through koffi; loaded only when a drain needs it.
 
+import { loadLibc } from './libc.ts';
+
 const SOL_SOCKET = 1;
 const SO_ATTACH_FILTER = 26;
 const BPF_RET_K = 0x06; // BPF_RET | BPF_K: return the constant k, the number of bytes to keep
@@ -12,10 +14,8 @@ const BPF_RET_K = 0x06; // BPF_RET | BPF_K: return the constant k, the number of
 let attach: Promise<((fd: number) => boolean) | undefined> | undefined;
 
 async function loadAttach(): Promise<((fd: number) => boolean) | undefined> {
-  if (process.platform !== 'linux') return undefined;
   try {
-    const koffi = (await import('koffi')).default;
-    const libc = koffi.load('libc.so.6');
+    const { koffi, lib: libc } = await loadLibc();
     const SockFilter = koffi.struct('daytime_sock_filter', {
       code: 'uint16',
       jt: 'uint8',

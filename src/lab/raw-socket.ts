@@ -2,6 +2,7 @@
 // listener that never accepts unless told to, backlog 0, listen() again with a new backlog, listen()
 // on a UDP socket, AF_UNIX. Linux only.
 import { DaytimeError } from '../errors.ts';
+import { loadLibc } from '../kernel/libc.ts';
 
 const AF_UNIX = 1;
 const AF_INET = 2;
@@ -24,16 +25,12 @@ interface Libc {
 let libc: Promise<Libc> | undefined;
 
 function apiLoaded(): Promise<Libc> {
-  libc ??= loadLibc();
+  libc ??= bindLibc();
   return libc;
 }
 
-async function loadLibc(): Promise<Libc> {
-  if (process.platform !== 'linux') {
-    throw new DaytimeError('ERR_LAB_UNSUPPORTED', 'the raw listener needs Linux');
-  }
-  const koffi = (await import('koffi')).default;
-  const lib = koffi.load('libc.so.6');
+async function bindLibc(): Promise<Libc> {
+  const { koffi, lib } = await loadLibc();
   const fn = (signature: string) => lib.func(signature) as (...args: unknown[]) => number;
   const socket = fn('int socket(int domain, int type, int protocol)');
   const bind = fn('int bind(int fd, const void *addr, uint32_t length)');
@@ -126,11 +123,7 @@ export class RawSocket {
   }
 
   // One accept4(2); the connection is closed at once unless kept. Undefined when the queue is empty.
-  async acceptOne(): Promise<number | undefined> {
-    return this.acceptOneSync();
-  }
-
-  acceptOneSync(): number | undefined {
+  acceptOne(): number | undefined {
     const fd = this.#api.accept4(this.fd, null, null, SOCK_NONBLOCK | SOCK_CLOEXEC);
     if (fd >= 0) return fd;
     const errno = this.#api.errno();
@@ -142,7 +135,7 @@ export class RawSocket {
   acceptAll(): number {
     let count = 0;
     for (;;) {
-      const fd = this.acceptOneSync();
+      const fd = this.acceptOne();
       if (fd === undefined) return count;
       this.#api.close(fd);
       count++;

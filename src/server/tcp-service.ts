@@ -152,10 +152,6 @@ export class TcpService {
     return this.#options.service;
   }
 
-  get listening(): boolean {
-    return this.#server.listening;
-  }
-
   // Connections in this listener's kernel accept queue; undefined where /proc is absent.
   queued(): number | undefined {
     const fd = this.#fd();

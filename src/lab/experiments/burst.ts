@@ -1,5 +1,5 @@
 import net from 'node:net';
-import { readKernelCounters } from '../../kernel/netstat.ts';
+import { counterDelta, readKernelCounters } from '../../kernel/netstat.ts';
 import { RawSocket, SOCK_STREAM } from '../raw-socket.ts';
 import type { Experiment } from '../types.ts';
 
@@ -39,14 +39,10 @@ export const burst: Experiment = {
       const before = readKernelCounters();
       clients.push(...(await runBurst(backlog)));
       const after = readKernelCounters();
-      const delta = (key: string) =>
-        before?.[key] === undefined || after?.[key] === undefined
-          ? undefined
-          : (after[key] ?? 0) - (before[key] ?? 0);
       cookies[backlog] = {
-        syncookiesSent: delta('TcpExtSyncookiesSent'),
-        reqQFullDoCookies: delta('TcpExtTCPReqQFullDoCookies'),
-        listenOverflows: delta('TcpExtListenOverflows'),
+        syncookiesSent: counterDelta(before, after, 'TcpExtSyncookiesSent'),
+        reqQFullDoCookies: counterDelta(before, after, 'TcpExtTCPReqQFullDoCookies'),
+        listenOverflows: counterDelta(before, after, 'TcpExtListenOverflows'),
       };
     }
     const summary = BURST_BACKLOGS.map((backlog) => {
@@ -94,7 +90,7 @@ async function runBurst(backlog: number): Promise<BurstClient[]> {
   const since = () => Math.round(performance.now() - start) / 1000;
   // The serial server: one accept, reply, close, then the next after a pause.
   const acceptor = setInterval(() => {
-    const fd = listener.acceptOneSync();
+    const fd = listener.acceptOne();
     if (fd !== undefined) {
       const socket = new net.Socket({ fd, readable: false, writable: true });
       socket.on('error', () => {});

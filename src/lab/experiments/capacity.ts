@@ -1,5 +1,5 @@
 import { readListenQueues } from '../../kernel/listen-queue.ts';
-import { readKernelCounters } from '../../kernel/netstat.ts';
+import { counterDelta, readKernelCounters } from '../../kernel/netstat.ts';
 import { tryConnect } from '../clients.ts';
 import { RawSocket, SOCK_STREAM } from '../raw-socket.ts';
 import type { Experiment } from '../types.ts';
@@ -48,10 +48,6 @@ export const capacity: Experiment = {
         }
         const after = readKernelCounters();
         const ss = (await readListenQueues(listener.port))?.[0];
-        const delta = (key: string) =>
-          before?.[key] === undefined || after?.[key] === undefined
-            ? undefined
-            : (after[key] ?? 0) - (before[key] ?? 0);
         rows.push({
           backlog,
           attempted: outcomes.length,
@@ -60,8 +56,8 @@ export const capacity: Experiment = {
           refusedOrReset: outcomes.filter((o) => o === 'refused' || o === 'reset').length,
           ssQueued: ss?.queued,
           ssBacklog: ss?.backlog,
-          listenOverflowsDelta: delta('TcpExtListenOverflows'),
-          listenDropsDelta: delta('TcpExtListenDrops'),
+          listenOverflowsDelta: counterDelta(before, after, 'TcpExtListenOverflows'),
+          listenDropsDelta: counterDelta(before, after, 'TcpExtListenDrops'),
         });
       } finally {
         for (const s of sockets) s.destroy();

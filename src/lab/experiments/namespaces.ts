@@ -1,4 +1,4 @@
-import { execFileSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { netnsUnavailable, runInNetns } from '../netns.ts';
 import type { Experiment } from '../types.ts';
 import type { CapacityRow } from './capacity.ts';
@@ -37,12 +37,9 @@ export const nsClassicRetry: Experiment = {
   unavailable: () => {
     const why = netnsUnavailable();
     if (why) return why;
-    try {
-      execFileSyncQuiet('test', ['-e', '/proc/sys/net/ipv4/tcp_syn_linear_timeouts']);
-      return undefined;
-    } catch {
-      return 'this kernel has no tcp_syn_linear_timeouts (before Linux 6.5: the schedule is already exponential)';
-    }
+    return existsSync('/proc/sys/net/ipv4/tcp_syn_linear_timeouts')
+      ? undefined
+      : 'this kernel has no tcp_syn_linear_timeouts (before Linux 6.5: the schedule is already exponential)';
   },
   async run() {
     const result = await runInNetns('syn-retry', { 'net.ipv4.tcp_syn_linear_timeouts': 0 });
@@ -78,7 +75,3 @@ export const nsAbortOnOverflow: Experiment = {
     };
   },
 };
-
-function execFileSyncQuiet(command: string, args: string[]): void {
-  execFileSync(command, args, { stdio: 'ignore' });
-}

@@ -22,7 +22,7 @@ export const queuedData: Experiment = {
     try {
       client.socket.write(MESSAGE);
       await sleep(300);
-      const fd = await listener.acceptOne();
+      const fd = listener.acceptOne();
       if (fd === undefined) throw new Error('nothing to accept');
       const accepted = new net.Socket({ fd, readable: true, writable: true });
       const received = await new Promise<string>((resolve) => {

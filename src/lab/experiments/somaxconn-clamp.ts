@@ -8,7 +8,6 @@ export const somaxconnClamp: Experiment = {
   title: 'The somaxconn clamp',
   questions: ['Q3'],
   expected: 'Send-Q = somaxconn (4096 since Linux 5.4) for any larger backlog and for -1',
-  unavailable: () => undefined,
   async run({ somaxconn }) {
     const asked = [(somaxconn ?? 4096) + 100, 65535, -1];
     const rows: { asked: number; ssBacklog: number | undefined }[] = [];

@@ -1,5 +1,5 @@
 import dgram from 'node:dgram';
-import { readKernelCounters } from '../../kernel/netstat.ts';
+import { counterDelta, readKernelCounters } from '../../kernel/netstat.ts';
 import { readProcNet, socketInode } from '../../kernel/proc-net.ts';
 import { RawSocket, SOCK_DGRAM } from '../raw-socket.ts';
 import type { Experiment } from '../types.ts';
@@ -31,7 +31,7 @@ export const udpRcvbuf: Experiment = {
       const after = readKernelCounters();
       const inode = socketInode(receiver.fd);
       const row = readProcNet('udp')?.find((r) => r.inode === inode);
-      const rcvbufErrors = (after?.UdpRcvbufErrors ?? 0) - (before?.UdpRcvbufErrors ?? 0);
+      const rcvbufErrors = counterDelta(before, after, 'UdpRcvbufErrors') ?? 0;
       const drops = row?.drops ?? null;
       const queuedBytes = row?.rxQueue ?? null;
       const kept = drops === null ? null : DATAGRAMS - drops;
