@@ -12,6 +12,9 @@ import { parseArgs } from 'node:util';
 const ROOT = fileURLToPath(new URL('../', import.meta.url));
 const PERF = fileURLToPath(new URL('../../shared/perf/', import.meta.url));
 const NODE = `${ROOT}node_modules/.bin/node`;
+const BIN = `${ROOT}dist/cli.js`;
+// The bin's shebang (`env -S node ...`) finds the pinned Node 24 here.
+const ENV = { ...process.env, PATH: `${ROOT}node_modules/.bin:${process.env.PATH}` };
 const { values } = parseArgs({
   options: {
     rounds: { type: 'string', default: '6' },
@@ -34,19 +37,10 @@ const candidates: Candidate[] = [
   },
   {
     name: 'daytime serve',
+    // The bin itself, as `daytime serve` runs: its shebang picks the Node flags.
     command: (p) => [
-      NODE,
-      [
-        `${ROOT}dist/cli.js`,
-        'serve',
-        '--host',
-        '127.0.0.1',
-        '--port',
-        String(p),
-        '--quiet',
-        '--log-format',
-        'json',
-      ],
+      BIN,
+      ['serve', '--host', '127.0.0.1', '--port', String(p), '--quiet', '--log-format', 'json'],
     ],
   },
   { name: 'naive net.createServer', command: (p) => [NODE, [`${ROOT}bench/servers/naive.ts`, String(p)]] },
@@ -114,7 +108,7 @@ try {
     const [cmd, args] = candidate.command(port);
     const child = spawn(cmd, args, {
       stdio: ['ignore', 'ignore', 'inherit'],
-      env: { ...process.env, PATH: `${ROOT}node_modules/.bin:${process.env.PATH}` },
+      env: ENV,
     });
     running.push({ candidate, port, child });
     await waitListening(port);
@@ -161,20 +155,9 @@ try {
   const loadRates: number[] = [];
   for (let round = 1; round <= Math.max(2, Math.ceil(rounds / 2)); round++) {
     const out = execFileSync(
-      NODE,
-      [
-        `${ROOT}dist/cli.js`,
-        'bench',
-        `127.0.0.1:${dtref?.port}`,
-        '--workers',
-        '2',
-        '-c',
-        '64',
-        '-d',
-        String(seconds),
-        '--json',
-      ],
-      { encoding: 'utf8' },
+      BIN,
+      ['bench', `127.0.0.1:${dtref?.port}`, '--workers', '2', '-c', '64', '-d', String(seconds), '--json'],
+      { encoding: 'utf8', env: ENV },
     );
     benchRates.push(JSON.parse(out).connPerSec);
     loadRates.push(dtload(dtref?.port ?? 0, ['-t', '2']).rate ?? 0);
@@ -191,6 +174,8 @@ try {
     date: new Date().toISOString(),
     kernel: execFileSync('uname', ['-r'], { encoding: 'utf8' }).trim(),
     node: execFileSync(NODE, ['--version'], { encoding: 'utf8' }).trim(),
+    // The Node flags daytime serve and daytime bench ran with.
+    shebang: readFileSync(BIN, 'utf8').split('\n')[0],
     rounds,
     seconds,
     servers,
