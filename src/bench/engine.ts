@@ -1,5 +1,6 @@
 import net from 'node:net';
 import { createHistogram, type RecordableHistogram } from 'node:perf_hooks';
+import { detectFastConnect, type FastConnect, type RawHandle, startConnect } from './fast-connect.ts';
 
 export const OUTCOMES = ['ok', 'refused', 'reset', 'timeout', 'shortRead', 'other'] as const;
 export type Outcome = (typeof OUTCOMES)[number];
@@ -15,6 +16,8 @@ export interface LoopConfig {
   deadline: number | undefined;
   timeoutMs: number;
   service: 'daytime' | 'time';
+  // Connect on the bare TCP handle where this Node allows it (fast-connect.ts), else a net.Socket.
+  fastConnect: boolean;
 }
 
 export interface LoopResult {
@@ -27,6 +30,8 @@ export interface LoopResult {
   // leaves out thread start-up and the tail of connections still in flight at the end (as dtload does).
   windowOk: number;
   windowMs: number;
+  // Whether the connections were made on bare TCP handles.
+  fastConnect: boolean;
 }
 
 export const emptyCounts = (): Counts => ({
@@ -41,6 +46,18 @@ export const emptyCounts = (): Counts => ({
 const classify = (code: string | undefined): Outcome =>
   code === 'ECONNREFUSED' ? 'refused' : code === 'ECONNRESET' || code === 'EPIPE' ? 'reset' : 'other';
 
+type Done = (attempt: Attempt, outcome: Outcome) => void;
+// One connection in flight, whichever way it is made.
+interface Attempt {
+  readonly start: number;
+  fail(outcome: Outcome): void;
+}
+type NewAttempt = (done: Done) => Attempt;
+
+// The reply check: a CRLF line of at most 512 bytes, or exactly 4 bytes for time.
+const replyOk = (service: LoopConfig['service'], bytes: number, secondLast: number, last: number) =>
+  service === 'time' ? bytes === 4 : bytes > 2 && bytes <= 512 && secondLast === 13 && last === 10;
+
 // A closed loop: `connections` connections in flight, each replaced as it finishes. Each one connects,
 // reads to EOF and checks the reply (a CRLF line, or 4 bytes for time).
 export function runLoop(config: LoopConfig, signal: AbortSignal, counts: Counts): Promise<LoopResult> {
@@ -52,6 +69,8 @@ export function runLoop(config: LoopConfig, signal: AbortSignal, counts: Counts)
   const begun = performance.now();
   let windowEnd = 0;
   const wanted = config.count;
+  const fast = config.fastConnect ? detectFastConnect() : undefined;
+  const newAttempt: NewAttempt = fast ? rawAttempts(fast, config) : (done) => new SocketAttempt(config, done);
 
   return new Promise((resolve) => {
     const finish = () => {
@@ -60,7 +79,14 @@ export function runLoop(config: LoopConfig, signal: AbortSignal, counts: Counts)
         wanted === undefined
           ? Math.min(windowEnd || performance.now(), config.deadline ?? Infinity)
           : performance.now();
-      resolve({ counts, latency, slow, windowOk, windowMs: Math.max(1, end - begun) });
+      resolve({
+        counts,
+        latency,
+        slow,
+        windowOk,
+        windowMs: Math.max(1, end - begun),
+        fastConnect: fast !== undefined,
+      });
     };
     const more = () =>
       !signal.aborted &&
@@ -82,8 +108,7 @@ export function runLoop(config: LoopConfig, signal: AbortSignal, counts: Counts)
     };
     const open = () => {
       started++;
-      const attempt = new Attempt(config, done);
-      inFlight.add(attempt);
+      inFlight.add(newAttempt(done));
     };
     // One timer for all connections: cheaper than a timer each.
     const sweeper = setInterval(
@@ -101,18 +126,72 @@ export function runLoop(config: LoopConfig, signal: AbortSignal, counts: Counts)
 
 const READ_BUFFER = Buffer.allocUnsafe(1024);
 
-// One connection. It is the socket itself and its handlers are shared functions called with `this`
-// set to it: no closures and no second object per connection, which the load generator feels at
-// 30,000 connections a second.
-class Attempt extends net.Socket {
+// One connection on a bare TCP handle (fast-connect.ts): the handle is the attempt, its onread a
+// shared function, and a read's bytes land in the thread's one buffer.
+function rawAttempts(fast: FastConnect, config: LoopConfig): NewAttempt {
+  const target = { address: config.address, port: config.port, ipv6: net.isIPv6(config.address) };
+  const { service } = config;
+  class RawAttempt extends fast.TCP implements Attempt {
+    readonly start = performance.now();
+    readonly done: Done;
+    ended = false;
+    bytes = 0;
+    last = 0;
+    secondLast = 0;
+
+    constructor(done: Done) {
+      super(fast.socketType);
+      this.done = done;
+      this.onread = onRawRead;
+      this.useUserBuffer(READ_BUFFER);
+      const status = startConnect(fast, this, target, afterConnect);
+      // Failed before any request was made: report it on the next tick, once the loop holds it.
+      if (status < 0) process.nextTick(() => this.fail(classify(fast.errorName(status))));
+    }
+
+    fail(outcome: Outcome): void {
+      if (this.ended) return;
+      this.ended = true;
+      this.close();
+      this.done(this, outcome);
+    }
+  }
+  function afterConnect(status: number, handle: RawHandle): void {
+    const attempt = handle as RawAttempt;
+    if (status < 0) attempt.fail(classify(fast.errorName(status)));
+    else {
+      const error = attempt.readStart();
+      if (error < 0) attempt.fail(classify(fast.errorName(error)));
+    }
+  }
+  function onRawRead(this: RawHandle): void {
+    const attempt = this as RawAttempt;
+    const size = fast.readResult();
+    if (size > 0) {
+      attempt.bytes += size;
+      attempt.secondLast = size > 1 ? (READ_BUFFER[size - 2] ?? 0) : attempt.last;
+      attempt.last = READ_BUFFER[size - 1] ?? 0;
+    } else if (size === fast.eof) {
+      attempt.fail(replyOk(service, attempt.bytes, attempt.secondLast, attempt.last) ? 'ok' : 'shortRead');
+    } else if (size < 0) {
+      attempt.fail(classify(fast.errorName(size)));
+    }
+  }
+  return (done) => new RawAttempt(done);
+}
+
+// One connection on a net.Socket. It is the socket itself and its handlers are shared functions
+// called with `this` set to it: no closures and no second object per connection, which the load
+// generator feels at 30,000 connections a second.
+class SocketAttempt extends net.Socket implements Attempt {
   readonly start = performance.now();
-  readonly done: (attempt: Attempt, outcome: Outcome) => void;
+  readonly done: Done;
   readonly service: 'daytime' | 'time';
   bytes = 0;
   last = 0;
   secondLast = 0;
 
-  constructor(config: LoopConfig, done: (attempt: Attempt, outcome: Outcome) => void) {
+  constructor(config: LoopConfig, done: Done) {
     // onread with one shared buffer: no Buffer allocated per read, and no 'data' events.
     // allowHalfOpen: at EOF Node would otherwise shutdown() its side first, a syscall we close over anyway.
     super({ allowHalfOpen: true, onread: { buffer: READ_BUFFER, callback: onRead } });
@@ -129,22 +208,19 @@ class Attempt extends net.Socket {
   }
 }
 
-function onRead(this: Attempt, size: number, buffer: Uint8Array): boolean {
+function onRead(this: SocketAttempt, size: number, buffer: Uint8Array): boolean {
   this.bytes += size;
   this.secondLast = size > 1 ? (buffer[size - 2] ?? 0) : this.last;
   this.last = buffer[size - 1] ?? 0;
   return true;
 }
 
-function onEnd(this: Attempt): void {
-  const ok =
-    this.service === 'time'
-      ? this.bytes === 4
-      : this.bytes > 2 && this.bytes <= 512 && this.secondLast === 13 && this.last === 10;
+function onEnd(this: SocketAttempt): void {
+  const ok = replyOk(this.service, this.bytes, this.secondLast, this.last);
   this.destroy();
   this.done(this, ok ? 'ok' : 'shortRead');
 }
 
-function onError(this: Attempt, error: NodeJS.ErrnoException): void {
+function onError(this: SocketAttempt, error: NodeJS.ErrnoException): void {
   this.fail(classify(error.code));
 }

@@ -24,6 +24,8 @@ export interface BenchInput {
   timeout?: NumberInput;
   // daytime (RFC 867, a CRLF line) or time (RFC 868, 4 bytes).
   service?: string;
+  // Connect on bare TCP handles where Node allows it (default), or on a net.Socket each (false).
+  fastConnect?: boolean;
 }
 
 export interface BenchConfig {
@@ -35,6 +37,7 @@ export interface BenchConfig {
   workers: number;
   timeoutMs: number;
   service: 'daytime' | 'time';
+  fastConnect: boolean;
 }
 
 export const DEFAULT_BENCH_CONNECTIONS = 64;
@@ -66,6 +69,7 @@ export function normalizeBenchOptions(input: BenchInput = {}): BenchConfig {
     workers,
     timeoutMs: secondsOption('timeout', input.timeout ?? 5, { min: 0.001, max: 3600 }),
     service: choiceOption('service', input.service ?? 'daytime', ['daytime', 'time'] as const),
+    fastConnect: input.fastConnect !== false,
   };
 }
 

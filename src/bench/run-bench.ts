@@ -30,6 +30,8 @@ export interface BenchResult {
   latencyMs: { p50: number; p90: number; p99: number; p999: number; max: number; mean: number };
   // Connections that took 1 s or more: a dropped SYN waits at least 1 s for its retransmission.
   slow: number;
+  // Connections were made on bare TCP handles (fast-connect.ts) rather than a net.Socket each.
+  fastConnect: boolean;
 }
 
 export interface RunBenchOptions extends BenchInput {
@@ -53,6 +55,7 @@ export async function runBench(options: RunBenchOptions = {}): Promise<BenchResu
     deadline: undefined,
     timeoutMs: config.timeoutMs,
     service: config.service,
+    fastConnect: config.fastConnect,
   }));
   const live = loops.map(() => emptyCounts());
   const started = performance.now();
@@ -111,6 +114,7 @@ async function runInWorker(
             slow: message.slow ?? 0,
             windowOk: message.windowOk ?? 0,
             windowMs: message.windowMs ?? 1,
+            fastConnect: message.fastConnect ?? false,
           });
         }
       });
@@ -154,6 +158,7 @@ function summarize(
       mean: empty ? 0 : ms(latency.mean),
     },
     slow: results.reduce((n, r) => n + r.slow, 0),
+    fastConnect: results.every((r) => r.fastConnect),
   };
 }
 

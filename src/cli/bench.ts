@@ -12,6 +12,7 @@ interface BenchFlags {
   timeout: string;
   time?: boolean;
   json?: boolean;
+  fastConnect: boolean;
 }
 
 const HELP_AFTER = `
@@ -43,6 +44,10 @@ export function registerBench(program: Command): void {
     .option('-t, --timeout <seconds>', 'give up on one connection after this long', '5')
     .option('--time', 'RFC 868 time: expect 4 bytes instead of a line')
     .option('--json', 'print the result as JSON on stdout (no table)')
+    .option(
+      '--no-fast-connect',
+      "use Node's net.Socket for each connection instead of the bare TCP handle (slower)",
+    )
     .addHelpText('after', HELP_AFTER)
     .action(async (target: string | undefined, flags: BenchFlags) => {
       process.exitCode = await bench(target, flags);
@@ -67,6 +72,7 @@ async function bench(target: string | undefined, flags: BenchFlags): Promise<num
       workers: flags.workers,
       timeout: flags.timeout,
       service: flags.time ? 'time' : 'daytime',
+      fastConnect: flags.fastConnect,
       signal: stop.signal,
       onProgress: tty ? (p) => process.stderr.write(`\r${formatProgress(p)}\x1b[K`) : undefined,
     });

@@ -18,8 +18,13 @@ describe('runBench against our server', () => {
   });
   after(() => server.close());
 
-  for (const workers of [1, 2]) {
-    test(`a count of 2,000 over ${workers} worker(s): all ok, progress reported`, async () => {
+  for (const [workers, fastConnect] of [
+    [1, true],
+    [2, true],
+    [2, false],
+  ] as const) {
+    const path = fastConnect ? 'bare TCP handles' : 'net.Socket';
+    test(`a count of 2,000 over ${workers} worker(s) on ${path}: all ok, progress reported`, async () => {
       const progress: number[] = [];
       const result = await runBench({
         host: '127.0.0.1',
@@ -27,8 +32,10 @@ describe('runBench against our server', () => {
         count: 2000,
         connections: 16,
         workers,
+        fastConnect,
         onProgress: (p) => progress.push(p.completed),
       });
+      assert.equal(result.fastConnect, fastConnect);
       assert.equal(result.ok, 2000);
       assert.equal(result.completed, 2000);
       assert.deepEqual(Object.values(result.errors), [0, 0, 0, 0, 0]);
@@ -55,24 +62,52 @@ describe('runBench against our server', () => {
   });
 });
 
-test('errors are counted by kind: refused, timeout, short read', async () => {
-  const silent = net.createServer(() => {}).listen(0, '127.0.0.1');
-  const shorty = net.createServer((s) => s.end('no line')).listen(0, '127.0.0.1');
-  const gone = net.createServer().listen(0, '127.0.0.1');
-  await Promise.all([silent, shorty, gone].map((s) => new Promise((r) => s.once('listening', r))));
-  const portOf = (s: net.Server) => (s.address() as net.AddressInfo).port;
-  const gonePort = portOf(gone);
-  await new Promise((r) => gone.close(r));
-  const [refused, timedOut, short] = await Promise.all([
-    runBench({ host: '127.0.0.1', port: gonePort, count: 20, connections: 4 }),
-    runBench({ host: '127.0.0.1', port: portOf(silent), count: 4, connections: 4, timeout: 0.3 }),
-    runBench({ host: '127.0.0.1', port: portOf(shorty), count: 20, connections: 4 }),
-  ]);
-  silent.close();
-  shorty.close();
-  assert.equal(refused.errors.refused, 20);
-  assert.equal(timedOut.errors.timeout, 4);
-  assert.equal(short.errors.shortRead, 20);
+for (const fastConnect of [true, false]) {
+  const path = fastConnect ? 'bare TCP handles' : 'net.Socket';
+  test(`errors are counted by kind on ${path}: refused, timeout, reset, short read`, async () => {
+    const silent = net.createServer(() => {}).listen(0, '127.0.0.1');
+    const shorty = net.createServer((s) => s.end('no line')).listen(0, '127.0.0.1');
+    const resetting = net.createServer((s) => s.resetAndDestroy()).listen(0, '127.0.0.1');
+    const gone = net.createServer().listen(0, '127.0.0.1');
+    const servers = [silent, shorty, resetting, gone];
+    await Promise.all(servers.map((s) => new Promise((r) => s.once('listening', r))));
+    const portOf = (s: net.Server) => (s.address() as net.AddressInfo).port;
+    const gonePort = portOf(gone);
+    await new Promise((r) => gone.close(r));
+    const base = { host: '127.0.0.1', fastConnect };
+    const [refused, timedOut, short, reset] = await Promise.all([
+      runBench({ ...base, port: gonePort, count: 20, connections: 4 }),
+      runBench({ ...base, port: portOf(silent), count: 4, connections: 4, timeout: 0.3 }),
+      runBench({ ...base, port: portOf(shorty), count: 20, connections: 4 }),
+      runBench({ ...base, port: portOf(resetting), count: 20, connections: 4 }),
+    ]);
+    for (const s of [silent, shorty, resetting]) s.close();
+    assert.equal(refused.errors.refused, 20);
+    assert.equal(timedOut.errors.timeout, 4);
+    assert.equal(short.errors.shortRead, 20);
+    assert.equal(reset.errors.reset, 20);
+    assert.equal(reset.ok, 0);
+  });
+}
+
+test('IPv6: both client paths connect to [::1]', async (t) => {
+  const server = createDaytimeServer({ host: '::1', port: 0 });
+  let port: number;
+  try {
+    port = await listenPort(server);
+  } catch (error) {
+    t.skip(`no IPv6 loopback here: ${(error as Error).message}`);
+    return;
+  }
+  try {
+    for (const fastConnect of [true, false]) {
+      const result = await runBench({ host: '::1', port, count: 100, connections: 8, fastConnect });
+      assert.equal(result.ok, 100, `fastConnect ${fastConnect}`);
+      assert.equal(result.target, `[::1]:${port}`);
+    }
+  } finally {
+    await server.close();
+  }
 });
 
 test('connections that waited for a SYN retransmission are counted as taking 1 s or more', async () => {
@@ -106,11 +141,15 @@ test('daytime bench --json prints one result object; a failing target exits 1', 
   const server = createDaytimeServer({ host: '127.0.0.1', port: 0 });
   const port = await listenPort(server);
   const ok = await runCli(['bench', `127.0.0.1:${port}`, '--count', '200', '--json']);
+  const slow = await runCli(['bench', `127.0.0.1:${port}`, '--count', '200', '--no-fast-connect', '--json']);
   await server.close();
   assert.equal(ok.code, 0, ok.stderr);
   const result = JSON.parse(ok.stdout);
   assert.equal(result.ok, 200);
+  assert.equal(result.fastConnect, true);
   assert.equal(typeof result.latencyMs.p999, 'number');
+  assert.equal(slow.code, 0, slow.stderr);
+  assert.deepEqual([JSON.parse(slow.stdout).ok, JSON.parse(slow.stdout).fastConnect], [200, false]);
   const failed = await runCli(['bench', `127.0.0.1:${port}`, '--count', '5', '--json']);
   assert.equal(failed.code, 1);
   assert.equal(JSON.parse(failed.stdout).errors.refused, 5);
