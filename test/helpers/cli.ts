@@ -1,5 +1,6 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
+import { existsSync } from 'node:fs';
 import { after } from 'node:test';
 import { fileURLToPath } from 'node:url';
 
@@ -157,4 +158,21 @@ export async function spawnUntilReady(command: string, args: string[]) {
     exited.then(([code]) => reject(new Error(`${command} exited with ${code} before it was ready`)));
   });
   return { child, exited, ...ready };
+}
+
+// `script` (util-linux) where present: it runs a command on a pseudo-terminal, as a user's shell would.
+export const scriptPath = ['/usr/bin/script', '/bin/script'].find((p) => existsSync(p));
+
+// Runs `npx daytime ARGS` on a pseudo-terminal (stdout and stderr both the terminal), so the CLI
+// draws as it does for a user; the output is what the terminal received.
+export function runCliOnTty(args: string[]): Promise<CliResult> {
+  if (!scriptPath) throw new Error('script(1) is not installed');
+  const command = ['npx', '--no-install', 'daytime', ...args].map((a) => `'${a}'`).join(' ');
+  const child = spawn(scriptPath, ['-qec', command, '/dev/null'], {
+    cwd: ROOT,
+    env: { ...CLI_ENV, TERM: 'xterm' },
+    stdio: ['ignore', 'pipe', 'pipe'],
+    timeout: 60_000,
+  });
+  return collect(child);
 }
