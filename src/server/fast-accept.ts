@@ -60,6 +60,12 @@ export function installFastAccept(server: net.Server, hooks: FastAcceptHooks): b
   const WriteWrap = writeWrapClass();
   if (!listener || typeof listener.onconnection !== 'function' || !WriteWrap) return false;
   const fail = (status: number) => hooks.error(getSystemErrorName(status));
+  // uv_close() closes the descriptor at once; only its callback waits for a later turn of the loop,
+  // and that callback would be one more call into JavaScript per connection. So no callback.
+  const close = (handle: TcpHandle) => {
+    handle.close();
+    hooks.closed();
+  };
   listener.onconnection = (status, handle) => {
     if (status < 0 || !handle) {
       hooks.acceptError(getSystemErrorName(status));
@@ -78,21 +84,21 @@ export function installFastAccept(server: net.Server, hooks: FastAcceptHooks): b
     const result = handle.writeBuffer(req, hooks.reply());
     if (result < 0) {
       fail(result);
-      handle.close(hooks.closed);
+      close(handle);
     } else if (!req.async) {
       // Written to the kernel at once (the usual case): close now; the FIN follows the data.
       hooks.served();
-      handle.close(hooks.closed);
+      close(handle);
     } else {
       // Completion comes on a later turn of the loop, so the callback (and its closure) can be
       // attached now, only on this rare path.
-      const release = hooks.pending(() => handle.close(hooks.closed));
+      const release = hooks.pending(() => close(handle));
       req.handle = handle;
       req.oncomplete = (status) => {
         release();
         if (status < 0) fail(status);
         else hooks.served();
-        handle.close(hooks.closed);
+        close(handle);
       };
     }
   };
