@@ -54,8 +54,19 @@ interface Attempt {
 }
 type NewAttempt = (done: Done) => Attempt;
 
+// What the reply check needs of a connection's reads, kept as they arrive instead of the bytes.
+interface ReplyTail {
+  bytes: number;
+  last: number;
+  secondLast: number;
+}
+function noteRead(tail: ReplyTail, size: number, buffer: Uint8Array): void {
+  tail.bytes += size;
+  tail.secondLast = size > 1 ? (buffer[size - 2] ?? 0) : tail.last;
+  tail.last = buffer[size - 1] ?? 0;
+}
 // The reply check: a CRLF line of at most 512 bytes, or exactly 4 bytes for time.
-const replyOk = (service: LoopConfig['service'], bytes: number, secondLast: number, last: number) =>
+const replyOk = (service: LoopConfig['service'], { bytes, secondLast, last }: ReplyTail) =>
   service === 'time' ? bytes === 4 : bytes > 2 && bytes <= 512 && secondLast === 13 && last === 10;
 
 // A closed loop: `connections` connections in flight, each replaced as it finishes. Each one connects,
@@ -131,7 +142,7 @@ const READ_BUFFER = Buffer.allocUnsafe(1024);
 function rawAttempts(fast: FastConnect, config: LoopConfig): NewAttempt {
   const target = { address: config.address, port: config.port, ipv6: net.isIPv6(config.address) };
   const { service } = config;
-  class RawAttempt extends fast.TCP implements Attempt {
+  class RawAttempt extends fast.TCP implements Attempt, ReplyTail {
     readonly start = performance.now();
     readonly done: Done;
     ended = false;
@@ -167,12 +178,9 @@ function rawAttempts(fast: FastConnect, config: LoopConfig): NewAttempt {
   function onRawRead(this: RawHandle): void {
     const attempt = this as RawAttempt;
     const size = fast.readResult();
-    if (size > 0) {
-      attempt.bytes += size;
-      attempt.secondLast = size > 1 ? (READ_BUFFER[size - 2] ?? 0) : attempt.last;
-      attempt.last = READ_BUFFER[size - 1] ?? 0;
-    } else if (size === fast.eof) {
-      attempt.fail(replyOk(service, attempt.bytes, attempt.secondLast, attempt.last) ? 'ok' : 'shortRead');
+    if (size > 0) noteRead(attempt, size, READ_BUFFER);
+    else if (size === fast.eof) {
+      attempt.fail(replyOk(service, attempt) ? 'ok' : 'shortRead');
     } else if (size < 0) {
       attempt.fail(classify(fast.errorName(size)));
     }
@@ -183,7 +191,7 @@ function rawAttempts(fast: FastConnect, config: LoopConfig): NewAttempt {
 // One connection on a net.Socket. It is the socket itself and its handlers are shared functions
 // called with `this` set to it: no closures and no second object per connection, which the load
 // generator feels at 30,000 connections a second.
-class SocketAttempt extends net.Socket implements Attempt {
+class SocketAttempt extends net.Socket implements Attempt, ReplyTail {
   readonly start = performance.now();
   readonly done: Done;
   readonly service: 'daytime' | 'time';
@@ -209,14 +217,12 @@ class SocketAttempt extends net.Socket implements Attempt {
 }
 
 function onRead(this: SocketAttempt, size: number, buffer: Uint8Array): boolean {
-  this.bytes += size;
-  this.secondLast = size > 1 ? (buffer[size - 2] ?? 0) : this.last;
-  this.last = buffer[size - 1] ?? 0;
+  noteRead(this, size, buffer);
   return true;
 }
 
 function onEnd(this: SocketAttempt): void {
-  const ok = replyOk(this.service, this.bytes, this.secondLast, this.last);
+  const ok = replyOk(this.service, this);
   this.destroy();
   this.done(this, ok ? 'ok' : 'shortRead');
 }
