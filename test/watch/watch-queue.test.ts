@@ -1,9 +1,10 @@
 import assert from 'node:assert/strict';
+import dgram from 'node:dgram';
 import net from 'node:net';
 import { test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { type WatchSample, watchQueue } from '../../src/watch/watch-queue.ts';
-import { runCli, startCliServer } from '../helpers/cli.ts';
+import { runBin, runCli, startCliServer } from '../helpers/cli.ts';
 import { HAS_PROC } from '../helpers/proc.ts';
 
 test('watch sees the queue of a stopped server fill to backlog + 1 and the overflow counters move', async (t) => {
@@ -41,4 +42,60 @@ test('daytime watch --json --count 2 prints two NDJSON samples and exits 0', asy
   assert.equal(samples[0].port, server.port);
   assert.equal(samples[0].tcp[0].queued, 0);
   assert.ok(samples[0].udp.some((u: { local: string }) => u.local === `127.0.0.1:${server.port}`));
+});
+
+test('without ss, watch reads the queue from /proc/net/tcp (no backlog there)', async (t) => {
+  if (!HAS_PROC) return t.skip('the fallback is /proc');
+  const server = await startCliServer(['--host', '127.0.0.1', '--port', '0', '--backlog', '2', '--quiet']);
+  process.kill(server.pid, 'SIGSTOP');
+  const clients = Array.from({ length: 6 }, () =>
+    net.connect(server.port, '127.0.0.1').on('error', () => {}),
+  );
+  await sleep(300);
+  // runBin starts Node by its full path, so an empty PATH leaves the CLI without ss.
+  const result = await runBin(['watch', String(server.port), '--json', '--count', '1'], {
+    env: { PATH: '/nonexistent' },
+  });
+  process.kill(server.pid, 'SIGCONT');
+  for (const c of clients) c.destroy();
+  await server.stop();
+  assert.equal(result.code, 0, result.stderr);
+  const sample = JSON.parse(result.stdout);
+  assert.equal(sample.source, 'proc');
+  assert.equal(sample.tcp.length, 1);
+  assert.equal(sample.tcp[0].queued, 3, 'backlog 2 queues 3');
+  assert.equal(sample.tcp[0].backlog, undefined);
+});
+
+test('a UDP port whose server stops reading: watch shows its drops and UdpRcvbufErrors per second', async (t) => {
+  if (!HAS_PROC) return t.skip('the drops and the counters are read from /proc');
+  const server = await startCliServer(['--host', '127.0.0.1', '--port', '0', '--udp', '--quiet']);
+  process.kill(server.pid, 'SIGSTOP');
+  const sender = dgram.createSocket('udp4');
+  const samples: WatchSample[] = [];
+  try {
+    await watchQueue({
+      port: server.port,
+      intervalMs: 1000,
+      count: 2,
+      onSample: (sample) => {
+        samples.push(sample);
+        // Between the two samples: far more datagrams than the stopped server's receive buffer holds.
+        if (samples.length === 1) for (let i = 0; i < 2000; i++) sender.send('x', server.port, '127.0.0.1');
+      },
+    });
+  } finally {
+    sender.close();
+    process.kill(server.pid, 'SIGCONT');
+    await server.stop();
+  }
+  const [first, second] = samples;
+  const row = (s: WatchSample | undefined) => s?.udp.find((u) => u.local === `127.0.0.1:${server.port}`);
+  assert.equal(row(first)?.drops, 0);
+  assert.ok((row(second)?.drops ?? 0) > 0, `drops ${row(second)?.drops}`);
+  assert.ok((row(second)?.queuedBytes ?? 0) > 0);
+  assert.ok(
+    (second?.perSecond.udpRcvbufErrors ?? 0) > 0,
+    `RcvbufErrors ${second?.perSecond.udpRcvbufErrors}/s`,
+  );
 });
