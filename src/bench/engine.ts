@@ -1,5 +1,6 @@
 import net from 'node:net';
 import { createHistogram, type RecordableHistogram } from 'node:perf_hooks';
+import { getSystemErrorName } from 'node:util';
 import { detectFastConnect, type FastConnect, type RawHandle, startConnect } from './fast-connect.ts';
 
 export const OUTCOMES = ['ok', 'refused', 'reset', 'timeout', 'shortRead', 'other'] as const;
@@ -157,7 +158,7 @@ function rawAttempts(fast: FastConnect, config: LoopConfig): NewAttempt {
       this.useUserBuffer(READ_BUFFER);
       const status = startConnect(fast, this, target, afterConnect);
       // Failed before any request was made: report it on the next tick, once the loop holds it.
-      if (status < 0) process.nextTick(() => this.fail(classify(fast.errorName(status))));
+      if (status < 0) process.nextTick(() => this.fail(classify(getSystemErrorName(status))));
     }
 
     fail(outcome: Outcome): void {
@@ -169,10 +170,10 @@ function rawAttempts(fast: FastConnect, config: LoopConfig): NewAttempt {
   }
   function afterConnect(status: number, handle: RawHandle): void {
     const attempt = handle as RawAttempt;
-    if (status < 0) attempt.fail(classify(fast.errorName(status)));
+    if (status < 0) attempt.fail(classify(getSystemErrorName(status)));
     else {
       const error = attempt.readStart();
-      if (error < 0) attempt.fail(classify(fast.errorName(error)));
+      if (error < 0) attempt.fail(classify(getSystemErrorName(error)));
     }
   }
   function onRawRead(this: RawHandle): void {
@@ -182,7 +183,7 @@ function rawAttempts(fast: FastConnect, config: LoopConfig): NewAttempt {
     else if (size === fast.eof) {
       attempt.fail(replyOk(service, attempt) ? 'ok' : 'shortRead');
     } else if (size < 0) {
-      attempt.fail(classify(fast.errorName(size)));
+      attempt.fail(classify(getSystemErrorName(size)));
     }
   }
   return (done) => new RawAttempt(done);

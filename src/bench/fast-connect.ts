@@ -1,8 +1,8 @@
-import { getSystemErrorName } from 'node:util';
+import { nodeBinding } from '../net/node-binding.ts';
 
 // A load generator that builds a net.Socket (a full Duplex stream) per connection measures Node's
-// stream machinery as much as the server: with one, `daytime bench --workers 2` reached 0.80-0.91x
-// the C load generator's rate (dtload -t 2) against the same C server; on the bare TCP handle it
+// stream machinery as much as the server: with one, `daytime bench --workers 2` reached 0.79-0.95x
+// the C load generator's rate (dtload -t 2) in single pairs against the same C server; on the bare TCP handle it
 // reaches about the same rate as dtload (bench/README.md). The fast path connects a TCP handle as
 // net.Socket does inside, reads into one shared buffer and closes at EOF. It relies on internals, so
 // it is feature-detected and the engine falls back to net.Socket (`--no-fast-connect` forces that):
@@ -12,7 +12,6 @@ import { getSystemErrorName } from 'node:util';
 //   error is left for the handle's `onread` (lib/internal/stream_base_commons.js, onStreamRead), and
 //   the handle's `useUserBuffer`, behind net.Socket's `onread: { buffer }` option;
 // - `UV_EOF` from process.binding('uv').
-// process.binding is deprecated (DEP0111) and still allow-lists these three in Node 24.
 
 export interface ConnectReq {
   oncomplete: (status: number, handle: RawHandle) => void;
@@ -36,48 +35,38 @@ export interface FastConnect {
   // The length of the read just reported to onread, or a negative libuv error.
   readResult(): number;
   eof: number;
-  // The name of a negative libuv status: ECONNREFUSED, ECONNRESET...
-  errorName(status: number): string;
 }
-
-type Binding = Record<string, unknown>;
-const binding = (name: string): Binding =>
-  (process as unknown as { binding(name: string): Binding }).binding(name);
 
 // The internals above, or undefined where this Node does not have them as expected.
 export function detectFastConnect(): FastConnect | undefined {
-  try {
-    const tcp = binding('tcp_wrap');
-    const stream = binding('stream_wrap');
-    const eof = binding('uv').UV_EOF;
-    const TCP = tcp.TCP as RawHandleClass | undefined;
-    const ConnectWrap = tcp.TCPConnectWrap as (new () => ConnectReq) | undefined;
-    const socketType = (tcp.constants as { SOCKET?: number } | undefined)?.SOCKET;
-    const state = stream.streamBaseState as Int32Array | undefined;
-    const slot = stream.kReadBytesOrError;
-    if (
-      typeof TCP !== 'function' ||
-      typeof ConnectWrap !== 'function' ||
-      typeof socketType !== 'number' ||
-      !(state instanceof Int32Array) ||
-      typeof slot !== 'number' ||
-      typeof eof !== 'number' ||
-      typeof TCP.prototype.useUserBuffer !== 'function' ||
-      typeof TCP.prototype.readStart !== 'function'
-    ) {
-      return undefined;
-    }
-    return {
-      TCP,
-      socketType,
-      newRequest: () => new ConnectWrap(),
-      readResult: () => state[slot] ?? 0,
-      eof,
-      errorName: (status) => getSystemErrorName(status),
-    };
-  } catch {
+  const tcp = nodeBinding('tcp_wrap');
+  const stream = nodeBinding('stream_wrap');
+  const eof = nodeBinding('uv')?.UV_EOF;
+  if (!tcp || !stream) return undefined;
+  const TCP = tcp.TCP as RawHandleClass | undefined;
+  const ConnectWrap = tcp.TCPConnectWrap as (new () => ConnectReq) | undefined;
+  const socketType = (tcp.constants as { SOCKET?: number } | undefined)?.SOCKET;
+  const state = stream.streamBaseState as Int32Array | undefined;
+  const slot = stream.kReadBytesOrError;
+  if (
+    typeof TCP !== 'function' ||
+    typeof ConnectWrap !== 'function' ||
+    typeof socketType !== 'number' ||
+    !(state instanceof Int32Array) ||
+    typeof slot !== 'number' ||
+    typeof eof !== 'number' ||
+    typeof TCP.prototype.useUserBuffer !== 'function' ||
+    typeof TCP.prototype.readStart !== 'function'
+  ) {
     return undefined;
   }
+  return {
+    TCP,
+    socketType,
+    newRequest: () => new ConnectWrap(),
+    readResult: () => state[slot] ?? 0,
+    eof,
+  };
 }
 
 // Starts a connect on `handle`; a negative return is a libuv error (the request never completes).

@@ -1,5 +1,6 @@
 import type net from 'node:net';
 import { getSystemErrorName } from 'node:util';
+import { nodeBinding } from '../net/node-binding.ts';
 
 // Node's own per-connection path builds a net.Socket (a full Duplex stream) for every accepted
 // connection; for a reply of 26 bytes that object is about a fifth of the server's CPU per connection
@@ -43,14 +44,8 @@ export interface FastAcceptHooks {
 }
 
 function writeWrapClass(): WriteWrapClass | undefined {
-  try {
-    const binding = (process as unknown as { binding(name: string): { WriteWrap?: WriteWrapClass } }).binding(
-      'stream_wrap',
-    );
-    return typeof binding.WriteWrap === 'function' ? binding.WriteWrap : undefined;
-  } catch {
-    return undefined;
-  }
+  const WriteWrap = nodeBinding('stream_wrap')?.WriteWrap;
+  return typeof WriteWrap === 'function' ? (WriteWrap as WriteWrapClass) : undefined;
 }
 
 // Replaces the listening server's per-connection callback; returns false (and changes nothing) where
