@@ -1,10 +1,9 @@
 import assert from 'node:assert/strict';
 import net from 'node:net';
 import { after, before, describe, test } from 'node:test';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { runBench } from '../../src/bench/run-bench.ts';
 import { createDaytimeServer } from '../../src/index.ts';
-import { runCli, startCliServer } from '../helpers/cli.ts';
+import { runCli, startCliServer, stopWithQueuedClients } from '../helpers/cli.ts';
 import { listenPort } from '../helpers/raw-client.ts';
 
 describe('runBench against our server', () => {
@@ -117,11 +116,7 @@ test('connections that waited for a SYN retransmission are counted as taking 1 s
   // (A burst into a queue that is not yet full can instead fill the SYN queue: the kernel then answers
   // with SYN cookies, and a cookie ACK dropped on the full accept queue leaves a client that waits for
   // the server to speak, as daytime clients do, hanging until its own timeout.)
-  process.kill(server.pid, 'SIGSTOP');
-  const fillers = Array.from({ length: 6 }, () =>
-    net.connect(server.port, '127.0.0.1').on('error', () => {}),
-  );
-  await sleep(300);
+  const fillers = await stopWithQueuedClients(server, 6);
   setTimeout(() => process.kill(server.pid, 'SIGCONT'), 1500);
   const result = await runBench({
     host: '127.0.0.1',

@@ -1,7 +1,9 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { existsSync } from 'node:fs';
+import net from 'node:net';
 import { after } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 
 export const ROOT = fileURLToPath(new URL('../../', import.meta.url));
@@ -175,4 +177,15 @@ export function runCliOnTty(args: string[]): Promise<CliResult> {
     timeout: 60_000,
   });
   return collect(child);
+}
+
+// Stops the server process (SIGSTOP: it accepts nothing) and connects `count` clients to it, which
+// land in its accept queue until it is full; the caller sends SIGCONT and destroys the clients.
+export async function stopWithQueuedClients(server: CliServer, count: number): Promise<net.Socket[]> {
+  process.kill(server.pid, 'SIGSTOP');
+  const clients = Array.from({ length: count }, () =>
+    net.connect(server.port, '127.0.0.1').on('error', () => {}),
+  );
+  await sleep(300);
+  return clients;
 }

@@ -1,20 +1,14 @@
 import assert from 'node:assert/strict';
 import dgram from 'node:dgram';
-import net from 'node:net';
 import { test } from 'node:test';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { type WatchSample, watchQueue } from '../../src/watch/watch-queue.ts';
-import { runBin, runCli, startCliServer } from '../helpers/cli.ts';
+import { runBin, runCli, startCliServer, stopWithQueuedClients } from '../helpers/cli.ts';
 import { HAS_PROC } from '../helpers/proc.ts';
 
 test('watch sees the queue of a stopped server fill to backlog + 1 and the overflow counters move', async (t) => {
   if (!HAS_PROC) return t.skip('the queue and the counters are read from /proc');
   const server = await startCliServer(['--host', '127.0.0.1', '--port', '0', '--backlog', '2', '--quiet']);
-  process.kill(server.pid, 'SIGSTOP');
-  const clients = Array.from({ length: 6 }, () =>
-    net.connect(server.port, '127.0.0.1').on('error', () => {}),
-  );
-  await sleep(300);
+  const clients = await stopWithQueuedClients(server, 6);
   const samples: WatchSample[] = [];
   await watchQueue({ port: server.port, intervalMs: 1200, count: 2, onSample: (s) => samples.push(s) });
   process.kill(server.pid, 'SIGCONT');
@@ -47,11 +41,7 @@ test('daytime watch --json --count 2 prints two NDJSON samples and exits 0', asy
 test('without ss, watch reads the queue from /proc/net/tcp (no backlog there)', async (t) => {
   if (!HAS_PROC) return t.skip('the fallback is /proc');
   const server = await startCliServer(['--host', '127.0.0.1', '--port', '0', '--backlog', '2', '--quiet']);
-  process.kill(server.pid, 'SIGSTOP');
-  const clients = Array.from({ length: 6 }, () =>
-    net.connect(server.port, '127.0.0.1').on('error', () => {}),
-  );
-  await sleep(300);
+  const clients = await stopWithQueuedClients(server, 6);
   // runBin starts Node by its full path, so an empty PATH leaves the CLI without ss.
   const result = await runBin(['watch', String(server.port), '--json', '--count', '1'], {
     env: { PATH: '/nonexistent' },
