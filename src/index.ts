@@ -17,6 +17,12 @@ export { formatHostPort, parseTarget, type Target } from './net/address.ts';
 export { ctime, DAYTIME_FORMATS, type DaytimeFormat, daytimeLine, iso, rfc2822 } from './protocol/daytime.ts';
 export { decodeTime, encodeTime, RFC868_EPOCH_OFFSET } from './protocol/time.ts';
 export {
+  ACCEPT_CHOICES,
+  ACCEPT_PATHS,
+  type AcceptChoice,
+  type AcceptPathName,
+} from './server/accept/types.ts';
+export {
   createDaytimeServer,
   DaytimeServer,
   type DaytimeServerOptions,

@@ -29,7 +29,7 @@ interface ServeFlags {
   writeTimeout: string;
   drainTimeout: string;
   metrics?: string;
-  fastAccept: boolean;
+  accept: string;
 }
 
 const HELP_AFTER = `
@@ -41,6 +41,13 @@ The backlog:
   through Node (it becomes 511); \`daytime lab\` measures what 0, 1, 5 and more really do.
   With --workers N each worker has its own listener and accept queue: the backlog applies per worker.
   UDP has no backlog; datagrams wait in the socket's receive buffer.
+
+Accept paths (--accept):
+  libc    accept4, write and close through libc (koffi) in one loop per readiness of the listener:
+          per connection only what a C server does. Linux.
+  handle  Node's TCP handle for each connection, without a net.Socket (Node internals).
+  socket  a net.Socket for each connection: Node's public API, the slowest, runs anywhere.
+  auto    the first of these that runs here. The ready line, the stats and the metrics name the path.
 
 Socket activation:
   Started by systemd with LISTEN_FDS, it serves the sockets it was given (TCP and UDP; a socket whose
@@ -97,8 +104,9 @@ export function registerServe(program: Command): void {
     )
     .option('--metrics <host:port>', 'serve Prometheus metrics at http://HOST:PORT/metrics')
     .option(
-      '--no-fast-accept',
-      "use Node's net.Socket for each connection instead of the raw handle (slower)",
+      '--accept <path>',
+      'how connections are taken: auto, libc, handle or socket (see "Accept paths" below)',
+      'auto',
     )
     .option('-q, --quiet', 'no log line per connection')
     .option('--log-format <format>', 'pretty or json (default: pretty on a TTY, JSON lines otherwise)')

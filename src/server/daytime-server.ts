@@ -46,7 +46,7 @@ export class DaytimeServer {
           backlog: this.config.backlog,
           maxConnections: this.config.maxConnections,
           writeTimeoutMs: this.config.writeTimeoutMs,
-          fastAccept: this.config.fastAccept,
+          accept: this.config.accept,
           logger: options.logger,
           logConnections: Boolean(options.logger) && options.logConnections !== false,
         }),
@@ -94,10 +94,20 @@ export class DaytimeServer {
       throw error;
     }
     this.#watchDescriptors();
+    const paths = [...new Set(this.#listeners.flatMap((l) => (l.acceptPath ? [l.acceptPath] : [])))];
+    for (const path of this.#listeners.flatMap((l) => (l.acceptPath ? [l.acceptPath] : []))) {
+      this.#stats.acceptPaths[path] = (this.#stats.acceptPaths[path] ?? 0) + 1;
+    }
     // One line once every listener is bound (UDP binds after TCP): scripts and tests wait for it.
     this.#logger?.info(
-      { ready: true, port: this.#listeners[0]?.port, listeners: this.#listeners.length },
-      `ready: ${this.#listeners.length} listener(s)`,
+      {
+        ready: true,
+        port: this.#listeners[0]?.port,
+        listeners: this.#listeners.length,
+        acceptPath: paths.join(','),
+      },
+      `ready: ${this.#listeners.length} listener(s)` +
+        (paths.length > 0 ? `; TCP connections taken by the ${paths.join(', ')} accept path` : ''),
     );
     return this.#listeners;
   }
@@ -183,7 +193,7 @@ export class DaytimeServer {
         ...fields,
         backlog: backlog.requested,
         effectiveBacklog: backlog.effective,
-        fastAccept: info.fastAccept,
+        acceptPath: info.acceptPath,
       },
       `${info.service} listening on ${where}${scope}; backlog ${backlog.requested} ${requested}, ${kernel}${queue}`,
     );

@@ -1,4 +1,5 @@
 import type { BacklogInfo } from '../kernel/somaxconn.ts';
+import type { AcceptPathName } from './accept/types.ts';
 import type { ServiceName } from './replies.ts';
 
 export interface ListenerInfo {
@@ -13,6 +14,6 @@ export interface ListenerInfo {
   inherited: boolean;
   // TCP only: requested and effective backlog, somaxconn and the accept-queue capacity.
   backlog?: BacklogInfo;
-  // TCP only: connections taken as raw handles (fast-accept.ts) rather than net.Socket streams.
-  fastAccept?: boolean;
+  // TCP only: how connections are taken (accept/choose.ts): libc, handle or socket.
+  acceptPath?: AcceptPathName;
 }

@@ -62,6 +62,16 @@ export function createMetricsRegistry(source: MetricsSource): Registry {
   counter('daytime_errors_total', 'Connection, accept and send errors, by code.', ['code'], (m, s) => {
     for (const [code, n] of Object.entries(s.errors)) m.inc({ code }, n);
   });
+  new Gauge({
+    name: 'daytime_accept_path_listeners',
+    help: 'TCP listeners by the accept path that takes their connections: libc, handle or socket.',
+    labelNames: ['path'],
+    registers: [registry],
+    async collect() {
+      this.reset();
+      for (const [path, n] of Object.entries((await stats()).acceptPaths)) this.set({ path }, n);
+    },
+  });
   counter('daytime_udp_received_total', 'UDP datagrams received.', [], (m, s) => m.inc(s.udpReceived));
   counter('daytime_udp_dropped_total', 'UDP datagrams left unanswered, by reason.', ['reason'], (m, s) => {
     for (const [reason, n] of Object.entries(s.udpDropped)) m.inc({ reason }, n ?? 0);

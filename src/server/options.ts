@@ -8,6 +8,7 @@ import {
   secondsOption,
 } from '../options/validate.ts';
 import { DAYTIME_FORMATS, type DaytimeFormat } from '../protocol/daytime.ts';
+import { ACCEPT_CHOICES, type AcceptChoice } from './accept/types.ts';
 
 export const DEFAULT_PORT = 9999;
 // Node's, nginx's, Redis's and Apache's default: large enough that a burst waits in the kernel, not in SYN retries.
@@ -48,8 +49,9 @@ export interface DaytimeServerInput {
   listenFds?: ListenFd[];
   // SO_REUSEPORT, so several processes can listen on one port, each with its own accept queue.
   reusePort?: boolean;
-  // Take accepted TCP connections as raw handles, skipping net.Socket (default true; see fast-accept.ts).
-  fastAccept?: boolean;
+  // How accepted TCP connections are taken: auto (default: the fastest that runs here), libc, handle or
+  // socket (accept/choose.ts).
+  accept?: string;
 }
 
 export interface DaytimeServerConfig {
@@ -66,7 +68,7 @@ export interface DaytimeServerConfig {
   drainTimeoutMs: number;
   listenFds: ListenFd[] | undefined;
   reusePort: boolean;
-  fastAccept: boolean;
+  accept: AcceptChoice;
 }
 
 const explainBacklogZero = (n: number) =>
@@ -115,7 +117,7 @@ export function normalizeServerOptions(input: DaytimeServerInput = {}): DaytimeS
         : secondsOption('drainTimeout', input.drainTimeout, { min: 0, max: 3600 }),
     listenFds: input.listenFds,
     reusePort: Boolean(input.reusePort),
-    fastAccept: input.fastAccept !== false,
+    accept: choiceOption('accept', input.accept ?? 'auto', ACCEPT_CHOICES),
   };
 }
 

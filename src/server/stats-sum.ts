@@ -14,6 +14,7 @@ export function sumStats(all: ServerStats[]): ServerStats {
     total.udpReceived += s.udpReceived;
     addInto(total.servedBy, s.servedBy);
     addInto(total.errors, s.errors);
+    addInto(total.acceptPaths, s.acceptPaths ?? {});
     addInto(total.udpDropped as Record<string, number>, s.udpDropped);
   }
   return total;

@@ -14,10 +14,21 @@ export interface ServerStats {
   udpDropped: Partial<Record<DropReason, number>>;
   // Per-connection, accept and send errors, by code (ECONNRESET, EPIPE, EMFILE, ETIMEDOUT...).
   errors: Record<string, number>;
+  // TCP listeners by the accept path that takes their connections (libc, handle, socket).
+  acceptPaths: Record<string, number>;
 }
 
 export function emptyStats(): ServerStats {
-  return { connections: 0, served: 0, servedBy: {}, rejected: 0, udpReceived: 0, udpDropped: {}, errors: {} };
+  return {
+    connections: 0,
+    served: 0,
+    servedBy: {},
+    rejected: 0,
+    udpReceived: 0,
+    udpDropped: {},
+    errors: {},
+    acceptPaths: {},
+  };
 }
 
 export function countError(stats: ServerStats, code: string | undefined): void {

@@ -5,74 +5,58 @@ import { test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { runBench } from '../../src/bench/run-bench.ts';
 import { queryDaytime, queryTime, readListenQueues } from '../../src/index.ts';
-import { CLI_ENV, ROOT, startCliServer } from '../helpers/cli.ts';
+import { TESTED_ACCEPT_PATHS } from '../helpers/accept.ts';
+import { CLI_ENV, ROOT, startCliServer, startQuietServer } from '../helpers/cli.ts';
 import { freePort } from '../helpers/ports.ts';
 import { HAS_PROC, isAlive, waitFor } from '../helpers/proc.ts';
 import { CTIME_LINE, rawQuery } from '../helpers/raw-client.ts';
 
 const hasSs = spawnSync('ss', ['-V'], { stdio: 'ignore' }).status === 0;
 
-test('SIGTERM drains: every client waiting in the kernel accept queue of a blocked server gets its line', async (t) => {
-  if (!hasSs) return t.skip('ss (iproute2) is needed to see the queue');
-  const server = await startCliServer(['--host', '127.0.0.1', '--port', '0', '--backlog', '20', '--quiet']);
-  // A stopped process accepts nothing: the kernel completes the handshakes and queues them.
-  process.kill(server.pid, 'SIGSTOP');
-  const clients = Array.from({ length: 10 }, () => rawQuery(server.port));
-  let rows = await readListenQueues(server.port);
-  for (let i = 0; i < 400 && (rows?.[0]?.queued ?? 0) < 10; i++) {
-    await sleep(25);
-    rows = await readListenQueues(server.port);
-  }
-  assert.equal(rows?.[0]?.queued, 10, 'ten connections wait in the accept queue');
-  // SIGTERM arrives while it is stopped; closing the listener now would reset all ten.
-  process.kill(server.pid, 'SIGTERM');
-  process.kill(server.pid, 'SIGCONT');
-  const replies = await Promise.all(clients);
-  for (const reply of replies) assert.match(reply.data.toString('latin1'), CTIME_LINE);
-  const { code } = await server.stop('SIGCONT');
-  assert.equal(code, 0);
-});
+for (const accept of TESTED_ACCEPT_PATHS)
+  test(`--accept ${accept}: SIGTERM drains: every client waiting in the kernel accept queue of a blocked server gets its line`, async (t) => {
+    if (!hasSs) return t.skip('ss (iproute2) is needed to see the queue');
+    const server = await startQuietServer(['--backlog', '20', '--accept', accept]);
+    // A stopped process accepts nothing: the kernel completes the handshakes and queues them.
+    process.kill(server.pid, 'SIGSTOP');
+    const clients = Array.from({ length: 10 }, () => rawQuery(server.port));
+    let rows = await readListenQueues(server.port);
+    for (let i = 0; i < 400 && (rows?.[0]?.queued ?? 0) < 10; i++) {
+      await sleep(25);
+      rows = await readListenQueues(server.port);
+    }
+    assert.equal(rows?.[0]?.queued, 10, 'ten connections wait in the accept queue');
+    // SIGTERM arrives while it is stopped; closing the listener now would reset all ten.
+    process.kill(server.pid, 'SIGTERM');
+    process.kill(server.pid, 'SIGCONT');
+    const replies = await Promise.all(clients);
+    for (const reply of replies) assert.match(reply.data.toString('latin1'), CTIME_LINE);
+    const { code } = await server.stop('SIGCONT');
+    assert.equal(code, 0);
+  });
 
-test('--max-connections: every connection of a burst is either served or closed unanswered, and counted', async () => {
-  // Replies are written and closed at once, so connections only pile up while the kernel cannot take a
-  // write; a burst against a limit of 1 is the closest a test gets. Whatever happens, the server's
-  // counts and the clients' must agree: served + rejected = connections, rejected = empty replies.
-  const server = await startCliServer([
-    '--host',
-    '127.0.0.1',
-    '--port',
-    '0',
-    '--max-connections',
-    '1',
-    '--quiet',
-  ]);
-  const result = await runBench({ host: '127.0.0.1', port: server.port, count: 500, connections: 64 });
-  const { code } = await server.stop();
-  assert.equal(code, 0);
-  const closed = server.logs.find((l) => l.stats) as
-    | { stats: { connections: number; served: number; rejected: number; errors: Record<string, number> } }
-    | undefined;
-  assert.equal(closed?.stats.connections, 500);
-  assert.equal((closed?.stats.served ?? 0) + (closed?.stats.rejected ?? 0), 500);
-  assert.equal(result.ok, closed?.stats.served);
-  assert.equal(result.errors.shortRead + result.errors.reset, closed?.stats.rejected);
-  assert.deepEqual(closed?.stats.errors, {});
-});
+for (const accept of TESTED_ACCEPT_PATHS)
+  test(`--accept ${accept}: --max-connections: every connection of a burst is either served or closed unanswered, and counted`, async () => {
+    // Replies are written and closed at once, so connections only pile up while the kernel cannot take a
+    // write; a burst against a limit of 1 is the closest a test gets. Whatever happens, the server's
+    // counts and the clients' must agree: served + rejected = connections, rejected = empty replies.
+    const server = await startQuietServer(['--max-connections', '1', '--accept', accept]);
+    const result = await runBench({ host: '127.0.0.1', port: server.port, count: 500, connections: 64 });
+    const { code } = await server.stop();
+    assert.equal(code, 0);
+    const closed = server.logs.find((l) => l.stats) as
+      | { stats: { connections: number; served: number; rejected: number; errors: Record<string, number> } }
+      | undefined;
+    assert.equal(closed?.stats.connections, 500);
+    assert.equal((closed?.stats.served ?? 0) + (closed?.stats.rejected ?? 0), 500);
+    assert.equal(result.ok, closed?.stats.served);
+    assert.equal(result.errors.shortRead + result.errors.reset, closed?.stats.rejected);
+    assert.deepEqual(closed?.stats.errors, {});
+  });
 
 test('--metrics serves Prometheus metrics: served by service and transport, the queue, the backlog, kernel counters', async () => {
   const metricsPort = await freePort();
-  const server = await startCliServer([
-    '--host',
-    '127.0.0.1',
-    '--port',
-    '0',
-    '--backlog',
-    '7',
-    '--udp',
-    '--metrics',
-    `127.0.0.1:${metricsPort}`,
-    '--quiet',
-  ]);
+  const server = await startQuietServer(['--backlog', '7', '--udp', '--metrics', `127.0.0.1:${metricsPort}`]);
   await queryDaytime({ host: '127.0.0.1', port: server.port });
   await queryDaytime({ host: '127.0.0.1', port: server.port, transport: 'udp' });
   const body = await (await fetch(`http://127.0.0.1:${metricsPort}/metrics`)).text();
@@ -80,6 +64,9 @@ test('--metrics serves Prometheus metrics: served by service and transport, the 
   assert.match(body, /^daytime_served_total\{service="daytime",transport="tcp"\} 1$/m);
   assert.match(body, /^daytime_served_total\{service="daytime",transport="udp"\} 1$/m);
   assert.match(body, /^daytime_connections_total 1$/m);
+  // auto: the fastest path that runs here.
+  const path = process.platform === 'linux' ? 'libc' : 'handle';
+  assert.match(body, new RegExp(`^daytime_accept_path_listeners\\{path="${path}"\\} 1$`, 'm'));
   assert.match(body, /^# TYPE daytime_udp_dropped_total counter$/m);
   if (hasSs || HAS_PROC) {
     assert.match(
@@ -149,6 +136,7 @@ test('--workers 2: connections spread over both workers, a killed worker is repl
   const served = Number(/^daytime_served_total\{service="daytime",transport="tcp"\} (\d+)$/m.exec(body)?.[1]);
   // The killed worker's counts died with it; the survivor's and the replacement's are summed.
   assert.ok(served >= 100 && served <= 200, `served ${served}`);
+  assert.match(body, /^daytime_accept_path_listeners\{path="\w+"\} 2$/m, 'one listener per worker');
   if (hasSs)
     assert.equal(body.match(/^daytime_listen_backlog\{/gm)?.length, 2, 'one backlog per worker listener');
   const { code } = await server.stop();
@@ -187,12 +175,19 @@ test('socket activation (TCP): serves the inherited socket and keeps its backlog
     if (before?.length) break;
     await sleep(25);
   }
+  let logs = '';
+  child.stdout.on('data', (chunk) => {
+    logs += chunk;
+  });
   const reply = await queryDaytime({ host: '127.0.0.1', port, timeout: 30 });
   assert.match(`${reply.line}\r\n`, CTIME_LINE);
   const after = await readListenQueues(port);
   child.kill('SIGTERM');
   const [code] = await once(child, 'close');
   assert.equal(code, 0);
+  const ready = logs.split('\n').find((line) => line.includes('"ready":true'));
+  // The inherited descriptor is taken by the same accept paths as one the server bound itself.
+  assert.equal(JSON.parse(ready ?? '{}').acceptPath, process.platform === 'linux' ? 'libc' : 'handle');
   assert.ok(before?.[0]?.backlog, 'the socket unit set a backlog');
   // Node would have re-listened with 511; the server kept what systemd set.
   assert.equal(after?.[0]?.backlog, before?.[0]?.backlog);

@@ -4,7 +4,8 @@ import { existsSync, readFileSync } from 'node:fs';
 import net from 'node:net';
 import { test } from 'node:test';
 import { readListenQueues } from '../../src/index.ts';
-import { runBin, runCli, spawnUntilReady, startCliServer } from '../helpers/cli.ts';
+import { TESTED_ACCEPT_PATHS } from '../helpers/accept.ts';
+import { runBin, runCli, spawnUntilReady, startCliServer, startQuietServer } from '../helpers/cli.ts';
 import { HAS_PROC, isAlive, openDescriptors, waitFor } from '../helpers/proc.ts';
 import { CTIME_LINE, rawQuery, resetClient } from '../helpers/raw-client.ts';
 
@@ -42,22 +43,32 @@ test('the start line reports requested and effective backlog, clamping and the a
   );
 });
 
-test('one log line per connection with the peer address; none with --quiet', async () => {
-  for (const quiet of [false, true]) {
-    const server = await startCliServer([
-      '--host',
-      '127.0.0.1',
-      '--port',
-      '0',
-      ...(quiet ? ['--quiet'] : []),
-    ]);
-    const reply = await rawQuery(server.port);
-    assert.match(reply.data.toString('latin1'), CTIME_LINE);
-    await server.stop();
-    const peers = server.logs.filter((l) => String(l.msg).startsWith('Got a connection from 127.0.0.1:'));
-    assert.equal(peers.length, quiet ? 0 : 1, `quiet=${quiet}`);
-  }
-});
+// Connects from HOST and returns the client's own port, once the server has closed.
+async function connectFrom(host: string, port: number): Promise<number> {
+  const socket = net.connect({ host, port }).resume();
+  await once(socket, 'connect');
+  const local = socket.localPort ?? 0;
+  await once(socket, 'close');
+  return local;
+}
+
+for (const accept of TESTED_ACCEPT_PATHS) {
+  test(`--accept ${accept}: one log line per connection naming the peer (IPv4 and IPv6); none with --quiet`, async () => {
+    for (const quiet of [false, true]) {
+      // No --host: every interface, IPv6 with IPv4 mapped in, so both kinds of peer address arrive.
+      const server = await startCliServer(['--port', '0', '--accept', accept, ...(quiet ? ['--quiet'] : [])]);
+      const ready = server.logs.find((l) => l.ready);
+      assert.equal(ready?.acceptPath, accept, 'the ready line names the path');
+      const v4 = await connectFrom('127.0.0.1', server.port);
+      const v6 = await connectFrom('::1', server.port);
+      await server.stop();
+      const peers = server.logs
+        .filter((l) => String(l.msg).startsWith('Got a connection from '))
+        .map((l) => l.peer);
+      assert.deepEqual(peers, quiet ? [] : [`127.0.0.1:${v4}`, `[::1]:${v6}`], `quiet=${quiet}`);
+    }
+  });
+}
 
 for (const signal of ['SIGINT', 'SIGTERM'] as const) {
   test(`${signal} stops the server cleanly with exit 0`, async () => {
@@ -105,7 +116,7 @@ test('a privileged port without the privilege: one line naming EACCES, exit 1', 
 
 test('100 resetting clients mixed with 100 normal ones: all normal ones served, descriptors back to baseline', async (t) => {
   if (!HAS_PROC) return t.skip('descriptor counts need /proc');
-  const server = await startCliServer(['--host', '127.0.0.1', '--port', '0', '--quiet']);
+  const server = await startQuietServer();
   const baseline = openDescriptors(server.pid);
   const normal: Promise<{ data: Buffer }>[] = [];
   const resets: Promise<void>[] = [];
@@ -132,15 +143,8 @@ test('100 resetting clients mixed with 100 normal ones: all normal ones served, 
 
 test('clients that never read and never close hold no server descriptor', async (t) => {
   if (!HAS_PROC) return t.skip('descriptor counts need /proc');
-  for (const fastAccept of [true, false]) {
-    const server = await startCliServer([
-      '--host',
-      '127.0.0.1',
-      '--port',
-      '0',
-      '--quiet',
-      ...(fastAccept ? [] : ['--no-fast-accept']),
-    ]);
+  for (const accept of TESTED_ACCEPT_PATHS) {
+    const server = await startQuietServer(['--accept', accept]);
     const baseline = openDescriptors(server.pid);
     // Connected and idle: reading paused, never closing.
     const idle = Array.from({ length: 50 }, () =>
@@ -156,7 +160,7 @@ test('clients that never read and never close hold no server descriptor', async 
     );
     for (const s of idle) s.destroy();
     await server.stop();
-    assert.ok(after <= baseline, `fastAccept=${fastAccept}: ${after} descriptors, baseline ${baseline}`);
+    assert.ok(after <= baseline, `--accept ${accept}: ${after} descriptors, baseline ${baseline}`);
   }
 });
 

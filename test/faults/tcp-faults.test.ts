@@ -7,7 +7,8 @@ import { test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { runBench } from '../../src/bench/run-bench.ts';
 import { readDescriptorUse } from '../../src/kernel/descriptors.ts';
-import { ROOT, spawnUntilReady, startCliServer } from '../helpers/cli.ts';
+import { TESTED_ACCEPT_PATHS } from '../helpers/accept.ts';
+import { ROOT, spawnUntilReady, type startCliServer, startQuietServer } from '../helpers/cli.ts';
 import { HAS_PROC, isAlive, openDescriptors, waitFor } from '../helpers/proc.ts';
 import { CTIME_LINE, rawQuery } from '../helpers/raw-client.ts';
 
@@ -17,7 +18,7 @@ async function withServer(
   args: string[],
   run: (server: Awaited<ReturnType<typeof startCliServer>>) => Promise<void>,
 ) {
-  const server = await startCliServer(['--host', '127.0.0.1', '--port', '0', '--quiet', ...args]);
+  const server = await startQuietServer(args);
   try {
     await run(server);
   } finally {
@@ -83,92 +84,111 @@ test('5,000 connections opened as fast as possible are all served', async () => 
   });
 });
 
-test('descriptor exhaustion: accepts fail, logged at most once a second, and every client is served once it ends', async (t) => {
-  if (!HAS_PROC) return t.skip('needs /proc to count descriptors');
-  if (spawnSync('prlimit', ['--version'], { stdio: 'ignore' }).status !== 0)
-    return t.skip('prlimit (util-linux) is missing');
-  await withServer([], async (server) => {
-    // Lower the running server's descriptor limit to the lowest free descriptor number (the one accept()
-    // would take): every accept() now fails with EMFILE, as if other work had used up the table.
-    const lowestFree = readDescriptorUse(server.pid)?.lowestFree ?? 0;
-    execFileSync('prlimit', ['--pid', String(server.pid), `--nofile=${lowestFree}:4096`]);
-    const started = Date.now();
-    const during = await runBench({
+for (const accept of TESTED_ACCEPT_PATHS)
+  test(`--accept ${accept}: descriptor exhaustion: accepts fail, logged at most once a second, and every client is served once it ends`, async (t) => {
+    if (!HAS_PROC) return t.skip('needs /proc to count descriptors');
+    if (spawnSync('prlimit', ['--version'], { stdio: 'ignore' }).status !== 0)
+      return t.skip('prlimit (util-linux) is missing');
+    await withServer(['--accept', accept], async (server) => {
+      // Lower the running server's descriptor limit to the lowest free descriptor number (the one accept()
+      // would take): every accept() now fails with EMFILE, as if other work had used up the table.
+      const lowestFree = readDescriptorUse(server.pid)?.lowestFree ?? 0;
+      execFileSync('prlimit', ['--pid', String(server.pid), `--nofile=${lowestFree}:4096`]);
+      const started = Date.now();
+      let okWhileExhausted = 0;
+      const running = runBench({
+        host: '127.0.0.1',
+        port: server.port,
+        count: 1000,
+        connections: 1000,
+        timeout: 30,
+        onProgress: (p) => {
+          okWhileExhausted = p.ok;
+        },
+      });
+      // Long enough for the once-a-second check to see it, and to show it does not log more often.
+      await sleep(2500);
+      const seconds = (Date.now() - started) / 1000;
+      assert.equal(okWhileExhausted, 0, 'no client can be served without a descriptor');
+      assert.ok(isAlive(server.pid), 'the server stays up');
+      // The load drops: the limit is back (as when the other work ends).
+      execFileSync('prlimit', ['--pid', String(server.pid), '--nofile=4096:4096']);
+      const during = await running;
+      if (accept === 'libc') {
+        // The libc path stops accepting while accept() fails: the clients wait in the kernel (the queue,
+        // then SYN retransmissions) and are all served once descriptors are free again.
+        assert.equal(during.ok, 1000, JSON.stringify(during.errors));
+      } else {
+        // libuv's answer to EMFILE: it frees a reserved descriptor, accepts and closes the connection
+        // unanswered, so those clients are lost (a short read each).
+        assert.equal(during.ok, 0);
+      }
+      await sleep(200);
+      const after = await runBench({
+        host: '127.0.0.1',
+        port: server.port,
+        count: 1000,
+        connections: 100,
+        timeout: 30,
+      });
+      assert.equal(after.ok, 1000);
+      const emfileLines = server.logs.filter((l) => /descriptors exhausted/.test(String(l.msg)));
+      assert.ok(emfileLines.length >= 1, 'the condition is logged');
+      assert.ok(
+        emfileLines.length <= Math.ceil(seconds) + 1,
+        `${emfileLines.length} lines in ${seconds.toFixed(1)} s`,
+      );
+    });
+  });
+
+for (const accept of TESTED_ACCEPT_PATHS)
+  test(`--accept ${accept}: SIGTERM under load: every client whose handshake completed gets a full line`, async () => {
+    const server = await startQuietServer(['--accept', accept]);
+    setTimeout(() => process.kill(server.pid, 'SIGTERM'), 1000);
+    // Clients keep coming after SIGTERM; once the listener is closed they are refused, which is fine.
+    // A reset or a short read would be a client whose handshake completed and who lost its line.
+    const result = await runBench({
       host: '127.0.0.1',
       port: server.port,
-      count: 1000,
-      connections: 1000,
+      duration: 3,
+      connections: 32,
       timeout: 30,
     });
-    // Long enough for the once-a-second check to see it, and to show it does not log more often.
-    await sleep(2500);
-    const seconds = (Date.now() - started) / 1000;
-    assert.equal(during.ok, 0, 'no client can be served without a descriptor');
-    assert.ok(isAlive(server.pid), 'the server stays up');
-    // The load drops: the limit is back (as when the other work ends).
-    execFileSync('prlimit', ['--pid', String(server.pid), '--nofile=4096:4096']);
-    await sleep(200);
-    const after = await runBench({
-      host: '127.0.0.1',
-      port: server.port,
-      count: 1000,
-      connections: 100,
-      timeout: 30,
-    });
-    assert.equal(after.ok, 1000);
-    const emfileLines = server.logs.filter((l) => /descriptors exhausted/.test(String(l.msg)));
-    assert.ok(emfileLines.length >= 1, 'the condition is logged');
-    assert.ok(
-      emfileLines.length <= Math.ceil(seconds) + 1,
-      `${emfileLines.length} lines in ${seconds.toFixed(1)} s`,
-    );
+    const { code } = await server.stop();
+    assert.equal(code, 0);
+    assert.ok(result.ok > 0);
+    assert.equal(result.errors.reset, 0, 'no queued client was reset');
+    assert.equal(result.errors.shortRead, 0, 'no client got a partial reply');
+    assert.equal(result.errors.timeout, 0);
   });
-});
 
-test('SIGTERM under load: every client whose handshake completed gets a full line', async () => {
-  const server = await startCliServer(['--host', '127.0.0.1', '--port', '0', '--quiet']);
-  setTimeout(() => process.kill(server.pid, 'SIGTERM'), 1000);
-  // Clients keep coming after SIGTERM; once the listener is closed they are refused, which is fine.
-  // A reset or a short read would be a client whose handshake completed and who lost its line.
-  const result = await runBench({
-    host: '127.0.0.1',
-    port: server.port,
-    duration: 3,
-    connections: 32,
-    timeout: 30,
+for (const accept of TESTED_ACCEPT_PATHS)
+  test(`--accept ${accept}: under ulimit -n 256, 1,000 concurrent clients are all served: no connection holds a descriptor`, async (t) => {
+    if (spawnSync('prlimit', ['--version'], { stdio: 'ignore' }).status !== 0)
+      return t.skip('prlimit (util-linux) is missing');
+    // `prlimit --nofile=256:256 daytime serve` is `ulimit -n 256` for that one process.
+    const { pid, port, exited } = await spawnUntilReady('prlimit', [
+      '--nofile=256:256',
+      '--',
+      `${ROOT}dist/cli.js`,
+      'serve',
+      '--host',
+      '127.0.0.1',
+      '--port',
+      '0',
+      '--quiet',
+      '--log-format',
+      'json',
+      '--accept',
+      accept,
+    ]);
+    try {
+      assert.match(readFileSync(`/proc/${pid}/limits`, 'utf8'), /^Max open files\s+256\s+256/m);
+      const result = await runBench({ host: '127.0.0.1', port, count: 1000, connections: 1000, timeout: 30 });
+      assert.equal(result.ok, 1000, JSON.stringify(result.errors));
+      assert.ok(isAlive(pid));
+    } finally {
+      process.kill(pid, 'SIGTERM');
+      await exited;
+    }
   });
-  const { code } = await server.stop();
-  assert.equal(code, 0);
-  assert.ok(result.ok > 0);
-  assert.equal(result.errors.reset, 0, 'no queued client was reset');
-  assert.equal(result.errors.shortRead, 0, 'no client got a partial reply');
-  assert.equal(result.errors.timeout, 0);
-});
-
-test('under ulimit -n 256, 1,000 concurrent clients are all served: no connection holds a descriptor', async (t) => {
-  if (spawnSync('prlimit', ['--version'], { stdio: 'ignore' }).status !== 0)
-    return t.skip('prlimit (util-linux) is missing');
-  // `prlimit --nofile=256:256 daytime serve` is `ulimit -n 256` for that one process.
-  const { pid, port, exited } = await spawnUntilReady('prlimit', [
-    '--nofile=256:256',
-    '--',
-    `${ROOT}dist/cli.js`,
-    'serve',
-    '--host',
-    '127.0.0.1',
-    '--port',
-    '0',
-    '--quiet',
-    '--log-format',
-    'json',
-  ]);
-  try {
-    assert.match(readFileSync(`/proc/${pid}/limits`, 'utf8'), /^Max open files\s+256\s+256/m);
-    const result = await runBench({ host: '127.0.0.1', port, count: 1000, connections: 1000, timeout: 30 });
-    assert.equal(result.ok, 1000, JSON.stringify(result.errors));
-    assert.ok(isAlive(pid));
-  } finally {
-    process.kill(pid, 'SIGTERM');
-    await exited;
-  }
-});

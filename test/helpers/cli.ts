@@ -78,6 +78,11 @@ after(async () => {
 // Every listener bound (TCP and UDP): the server's "ready" line.
 const listening = (record: LogRecord) => record.ready === true && typeof record.port === 'number';
 
+// `daytime serve` on 127.0.0.1, a free port, no line per connection, plus ARGS.
+export function startQuietServer(args: string[] = []): Promise<CliServer> {
+  return startCliServer(['--host', '127.0.0.1', '--port', '0', '--quiet', ...args]);
+}
+
 // Starts `daytime serve` and resolves once its JSON log says it is ready: by default, its "ready"
 // line; the server's PID is the PID of the process that logged the ready line.
 export async function startCliServer(

@@ -1,12 +1,12 @@
-import type net from 'node:net';
 import { getSystemErrorName } from 'node:util';
-import { nodeBinding } from '../net/node-binding.ts';
+import { nodeBinding } from '../../net/node-binding.ts';
+import { type AcceptPath, type ConnectionHooks, closeServer, listenerFd } from './types.ts';
 
 // Node's own per-connection path builds a net.Socket (a full Duplex stream) for every accepted
 // connection; for a reply of 26 bytes that object is about a fifth of the server's CPU per connection
-// (measured: 20.2 µs with it, 16.3 µs without, dtref 12.9 µs; bench/README.md). The fast path takes
-// the accepted TCP handle as libuv hands it over, writes the cached reply and closes it, which is what
-// dtref does. It relies on two internals, so it is feature-detected and falls back to net.Socket:
+// (bench/README.md). This path takes the accepted TCP handle as libuv hands it over, writes the cached
+// reply and closes it. libuv still accepts one connection per loop turn and Node still builds a TCPWrap
+// and calls into JavaScript for each (the libc path avoids both). It relies on two internals:
 // - the listening handle's `onconnection(status, clientHandle)` callback
 //   (nodejs/node v24.x lib/net.js, setupListenHandle: `this._handle.onconnection = onconnection`);
 // - `WriteWrap` from process.binding('stream_wrap'), the request object StreamBase writes take
@@ -25,35 +25,23 @@ interface TcpHandle {
 type WriteWrapClass = new () => WriteReq;
 type OnConnection = (status: number, handle: TcpHandle | undefined) => void;
 
-export interface FastAcceptHooks {
-  reply(): Buffer;
-  // Called for every accepted connection before the reply; false closes it unanswered (a limit).
-  admit(): boolean;
-  served(): void;
-  // A failed write, by code (EPIPE, ECONNRESET...).
-  error(code: string): void;
-  // A failed accept() (EMFILE, ENFILE...); the listener stays open.
-  acceptError(code: string): void;
-  // Only when per-connection logging is on (getpeername is a syscall).
-  peer?(address: string, port: number): void;
-  // A write that did not complete at once: the caller may time it out by calling close; the returned
-  // function releases it once the write completes.
-  pending(close: () => void): () => void;
-  // An admitted connection's handle is closed.
-  closed(): void;
-}
-
 function writeWrapClass(): WriteWrapClass | undefined {
   const WriteWrap = nodeBinding('stream_wrap')?.WriteWrap;
   return typeof WriteWrap === 'function' ? (WriteWrap as WriteWrapClass) : undefined;
 }
 
-// Replaces the listening server's per-connection callback; returns false (and changes nothing) where
-// the internals are not as expected. Call after 'listening'.
-export function installFastAccept(server: net.Server, hooks: FastAcceptHooks): boolean {
-  const listener = (server as unknown as { _handle?: { onconnection?: OnConnection } })._handle;
-  const WriteWrap = writeWrapClass();
-  if (!listener || typeof listener.onconnection !== 'function' || !WriteWrap) return false;
+export const handlePath: AcceptPath = {
+  name: 'handle',
+  take(server, hooks) {
+    const listener = (server as unknown as { _handle?: { onconnection?: OnConnection } })._handle;
+    const WriteWrap = writeWrapClass();
+    if (!listener || typeof listener.onconnection !== 'function' || !WriteWrap) return undefined;
+    listener.onconnection = onConnection(hooks, WriteWrap);
+    return { path: 'handle', fd: listenerFd(server), close: () => closeServer(server) };
+  },
+};
+
+function onConnection(hooks: ConnectionHooks, WriteWrap: WriteWrapClass): OnConnection {
   const fail = (status: number) => hooks.error(getSystemErrorName(status));
   // uv_close() closes the descriptor at once; only its callback waits for a later turn of the loop,
   // and that callback would be one more call into JavaScript per connection. So no callback.
@@ -61,7 +49,7 @@ export function installFastAccept(server: net.Server, hooks: FastAcceptHooks): b
     handle.close();
     hooks.closed();
   };
-  listener.onconnection = (status, handle) => {
+  return (status, handle) => {
     if (status < 0 || !handle) {
       hooks.acceptError(getSystemErrorName(status));
       return;
@@ -87,15 +75,21 @@ export function installFastAccept(server: net.Server, hooks: FastAcceptHooks): b
     } else {
       // Completion comes on a later turn of the loop, so the callback (and its closure) can be
       // attached now, only on this rare path.
-      const release = hooks.pending(() => close(handle));
+      // Closed once, whether the write completes or the service's write timeout comes first.
+      let open = true;
+      const finish = () => {
+        if (open) close(handle);
+        open = false;
+      };
+      const release = hooks.pending(finish);
       req.handle = handle;
       req.oncomplete = (status) => {
         release();
+        if (!open) return;
         if (status < 0) fail(status);
         else hooks.served();
-        close(handle);
+        finish();
       };
     }
   };
-  return true;
 }

@@ -1,0 +1,33 @@
+import type net from 'node:net';
+import { DaytimeError } from '../../errors.ts';
+import { handlePath } from './handle-path.ts';
+import { loadSocketCalls } from './libc-calls.ts';
+import { libcPath } from './libc-path.ts';
+import { socketPath } from './socket-path.ts';
+import type { AcceptChoice, Acceptor, AcceptPath, ConnectionHooks } from './types.ts';
+
+// The one place the accept path is chosen. `auto` tries the fastest first: libc (koffi and libc's
+// symbols must load: Linux), then handle (Node's internals must be as expected), then socket (always).
+// A path asked for by name is that path or an error, so a benchmark never measures a silent fallback.
+export async function acceptPaths(choice: AcceptChoice): Promise<AcceptPath[]> {
+  if (choice === 'socket') return [socketPath];
+  if (choice === 'handle') return [handlePath];
+  const libc = await loadSocketCalls().then(libcPath, (error: unknown) => {
+    if (choice === 'libc') throw unavailable('libc', error instanceof Error ? error.message : String(error));
+    return undefined;
+  });
+  if (choice === 'libc') return libc ? [libc] : [];
+  return [...(libc ? [libc] : []), handlePath, socketPath];
+}
+
+// Hands a listening server to the first path that can take it.
+export function takeListener(server: net.Server, hooks: ConnectionHooks, paths: AcceptPath[]): Acceptor {
+  for (const path of paths) {
+    const acceptor = path.take(server, hooks);
+    if (acceptor) return acceptor;
+  }
+  throw unavailable(paths.map((p) => p.name).join(', '), 'this Node does not expose what it needs');
+}
+
+const unavailable = (name: string, why: string) =>
+  new DaytimeError('ERR_ACCEPT_PATH_UNAVAILABLE', `the ${name} accept path cannot run here: ${why}`);
