@@ -1,6 +1,7 @@
 export { formatBenchResult, formatProgress } from './bench/format.ts';
 export { type BenchInput, normalizeBenchOptions } from './bench/options.ts';
 export { type BenchProgress, type BenchResult, type RunBenchOptions, runBench } from './bench/run-bench.ts';
+export { CONNECT_CHOICES, CONNECT_PATHS, type ConnectChoice, type ConnectPathName } from './bench/tally.ts';
 export { normalizeQueryOptions, type QueryConfig, type QueryInput } from './client/options.ts';
 export { type DaytimeReply, parseDaytimeReply, queryDaytime } from './client/query-daytime.ts';
 export { queryTime, type TimeReply } from './client/query-time.ts';

@@ -8,6 +8,7 @@ import {
   secondsOption,
 } from '../options/validate.ts';
 import { DEFAULT_PORT } from '../server/options.ts';
+import { CONNECT_CHOICES, type ConnectChoice } from './tally.ts';
 
 export interface BenchInput {
   host?: string;
@@ -24,8 +25,8 @@ export interface BenchInput {
   timeout?: NumberInput;
   // daytime (RFC 867, a CRLF line) or time (RFC 868, 4 bytes).
   service?: string;
-  // Connect on bare TCP handles where Node allows it (default), or on a net.Socket each (false).
-  fastConnect?: boolean;
+  // How connections are made: auto (default: the fastest that runs here), libc, handle or socket.
+  connect?: string;
 }
 
 export interface BenchConfig {
@@ -37,7 +38,7 @@ export interface BenchConfig {
   workers: number;
   timeoutMs: number;
   service: 'daytime' | 'time';
-  fastConnect: boolean;
+  connect: ConnectChoice;
 }
 
 export const DEFAULT_BENCH_CONNECTIONS = 64;
@@ -69,7 +70,7 @@ export function normalizeBenchOptions(input: BenchInput = {}): BenchConfig {
     workers,
     timeoutMs: secondsOption('timeout', input.timeout ?? 5, { min: 0.001, max: 3600 }),
     service: choiceOption('service', input.service ?? 'daytime', ['daytime', 'time'] as const),
-    fastConnect: input.fastConnect !== false,
+    connect: choiceOption('connect', input.connect ?? 'auto', CONNECT_CHOICES),
   };
 }
 

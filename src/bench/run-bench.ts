@@ -1,8 +1,16 @@
 import { once } from 'node:events';
 import { createHistogram, type RecordableHistogram } from 'node:perf_hooks';
 import { Worker } from 'node:worker_threads';
-import { type Counts, emptyCounts, type LoopConfig, type LoopResult, OUTCOMES, runLoop } from './engine.ts';
+import { chooseConnectPath, runLoop } from './connect/choose.ts';
 import { type BenchInput, normalizeBenchOptions, resolveHost } from './options.ts';
+import {
+  type ConnectPathName,
+  type Counts,
+  emptyCounts,
+  type LoopConfig,
+  type LoopResult,
+  OUTCOMES,
+} from './tally.ts';
 
 export interface BenchProgress {
   elapsedMs: number;
@@ -30,8 +38,8 @@ export interface BenchResult {
   latencyMs: { p50: number; p90: number; p99: number; p999: number; max: number; mean: number };
   // Connections that took 1 s or more: a dropped SYN waits at least 1 s for its retransmission.
   slow: number;
-  // Connections were made on bare TCP handles (fast-connect.ts) rather than a net.Socket each.
-  fastConnect: boolean;
+  // How the connections were made (connect/choose.ts): libc, handle or socket.
+  connectPath: ConnectPathName;
 }
 
 export interface RunBenchOptions extends BenchInput {
@@ -43,6 +51,7 @@ export interface RunBenchOptions extends BenchInput {
 export async function runBench(options: RunBenchOptions = {}): Promise<BenchResult> {
   const config = normalizeBenchOptions(options);
   const address = await resolveHost(config.host);
+  const connect = await chooseConnectPath(config.connect, address);
   const shares = split(config.connections, config.workers);
   const countShares = config.count === undefined ? undefined : split(config.count, config.workers);
   const stop = new AbortController();
@@ -55,7 +64,7 @@ export async function runBench(options: RunBenchOptions = {}): Promise<BenchResu
     deadline: undefined,
     timeoutMs: config.timeoutMs,
     service: config.service,
-    fastConnect: config.fastConnect,
+    connect,
   }));
   const live = loops.map(() => emptyCounts());
   const started = performance.now();
@@ -76,7 +85,9 @@ export async function runBench(options: RunBenchOptions = {}): Promise<BenchResu
   }, 1000);
   try {
     const results =
-      config.workers === 1
+      // The libc path blocks its thread in epoll_wait, so it always runs in worker threads: a server in
+      // the same process (a test, a script) must keep its event loop.
+      config.workers === 1 && connect !== 'libc'
         ? [await runInline(loops[0] as LoopConfig, config.durationMs, stop.signal, live[0] as Counts)]
         : await Promise.all(
             loops.map((loop, i) => runInWorker(loop, config.durationMs, stop.signal, live[i] as Counts)),
@@ -114,7 +125,7 @@ async function runInWorker(
             slow: message.slow ?? 0,
             windowOk: message.windowOk ?? 0,
             windowMs: message.windowMs ?? 1,
-            fastConnect: message.fastConnect ?? false,
+            connectPath: message.connectPath ?? loop.connect,
           });
         }
       });
@@ -158,7 +169,7 @@ function summarize(
       mean: empty ? 0 : ms(latency.mean),
     },
     slow: results.reduce((n, r) => n + r.slow, 0),
-    fastConnect: results.every((r) => r.fastConnect),
+    connectPath: results[0]?.connectPath ?? 'socket',
   };
 }
 

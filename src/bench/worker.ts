@@ -1,5 +1,6 @@
 import { parentPort, workerData } from 'node:worker_threads';
-import { emptyCounts, type LoopConfig, runLoop } from './engine.ts';
+import { runLoop } from './connect/choose.ts';
+import { emptyCounts, type LoopConfig } from './tally.ts';
 
 // One bench thread: its own event loop running its share of the connections.
 const { config, durationMs } = workerData as { config: LoopConfig; durationMs: number | undefined };

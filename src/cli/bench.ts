@@ -12,7 +12,7 @@ interface BenchFlags {
   timeout: string;
   time?: boolean;
   json?: boolean;
-  fastConnect: boolean;
+  connect: string;
 }
 
 const HELP_AFTER = `
@@ -20,6 +20,13 @@ Each connection connects, reads to EOF and checks the reply (one CRLF line, or 4
 as one finishes the next starts, so --connections stay in flight. Latency is connect to EOF. A
 connection that takes 1 s or more is counted apart: that is what a SYN dropped on a full accept queue
 costs (the client's first retransmission comes after 1 s).
+
+Connect paths (--connect):
+  libc    socket, non-blocking connect, epoll and read through libc (koffi) on each worker thread's own
+          epoll instance: per connection only what a C load generator does. Linux.
+  handle  Node's TCP handle for each connection, without a net.Socket (Node internals).
+  socket  a net.Socket for each connection: Node's public API, runs anywhere.
+  auto    the first of these that runs here; the result's connectPath says which.
 
 Exit status: 0 when every connection succeeded, 1 when any failed, 2 for bad arguments.
 
@@ -44,10 +51,7 @@ export function registerBench(program: Command): void {
     .option('-t, --timeout <seconds>', 'give up on one connection after this long', '5')
     .option('--time', 'RFC 868 time: expect 4 bytes instead of a line')
     .option('--json', 'print the result as JSON on stdout (no table)')
-    .option(
-      '--no-fast-connect',
-      "use Node's net.Socket for each connection instead of the bare TCP handle (slower)",
-    )
+    .option('--connect <path>', 'how connections are made: auto, libc, handle or socket (see below)', 'auto')
     .addHelpText('after', HELP_AFTER)
     .action(async (target: string | undefined, flags: BenchFlags) => {
       process.exitCode = await bench(target, flags);
@@ -72,7 +76,7 @@ async function bench(target: string | undefined, flags: BenchFlags): Promise<num
       workers: flags.workers,
       timeout: flags.timeout,
       service: flags.time ? 'time' : 'daytime',
-      fastConnect: flags.fastConnect,
+      connect: flags.connect,
       signal: stop.signal,
       onProgress: tty ? (p) => process.stderr.write(`\r${formatProgress(p)}\x1b[K`) : undefined,
     });

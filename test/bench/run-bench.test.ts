@@ -3,7 +3,8 @@ import net from 'node:net';
 import { after, before, describe, test } from 'node:test';
 import { runBench } from '../../src/bench/run-bench.ts';
 import { createDaytimeServer } from '../../src/index.ts';
-import { runCli, startCliServer, stopWithQueuedClients } from '../helpers/cli.ts';
+import { TESTED_CONNECT_PATHS } from '../helpers/accept.ts';
+import { runCli, startQuietServer, stopWithQueuedClients } from '../helpers/cli.ts';
 import { listenPort } from '../helpers/raw-client.ts';
 
 describe('runBench against our server', () => {
@@ -17,13 +18,11 @@ describe('runBench against our server', () => {
   });
   after(() => server.close());
 
-  for (const [workers, fastConnect] of [
-    [1, true],
-    [2, true],
-    [2, false],
-  ] as const) {
-    const path = fastConnect ? 'bare TCP handles' : 'net.Socket';
-    test(`a count of 2,000 over ${workers} worker(s) on ${path}: all ok, progress reported`, async () => {
+  for (const [workers, connect] of TESTED_CONNECT_PATHS.flatMap((path) => [
+    [1, path] as const,
+    [2, path] as const,
+  ])) {
+    test(`a count of 2,000 over ${workers} worker(s) on --connect ${connect}: all ok, progress reported`, async () => {
       const progress: number[] = [];
       const result = await runBench({
         host: '127.0.0.1',
@@ -31,10 +30,10 @@ describe('runBench against our server', () => {
         count: 2000,
         connections: 16,
         workers,
-        fastConnect,
+        connect,
         onProgress: (p) => progress.push(p.completed),
       });
-      assert.equal(result.fastConnect, fastConnect);
+      assert.equal(result.connectPath, connect);
       assert.equal(result.ok, 2000);
       assert.equal(result.completed, 2000);
       assert.deepEqual(Object.values(result.errors), [0, 0, 0, 0, 0]);
@@ -52,18 +51,42 @@ describe('runBench against our server', () => {
     assert.equal(right.ok, 50);
   });
 
-  test('an aborted run stops early and still reports', async () => {
-    const stop = new AbortController();
-    setTimeout(() => stop.abort(), 300);
-    const result = await runBench({ host: '127.0.0.1', port: daytime, duration: 60, signal: stop.signal });
-    assert.ok(result.durationMs < 30_000);
-    assert.ok(result.ok > 0);
-  });
+  for (const [workers, connect] of TESTED_CONNECT_PATHS.flatMap((path) => [
+    [1, path] as const,
+    [2, path] as const,
+  ]))
+    test(`an aborted run stops early and still reports (--connect ${connect}, ${workers} worker(s))`, async () => {
+      const stop = new AbortController();
+      setTimeout(() => stop.abort(), 300);
+      const result = await runBench({
+        host: '127.0.0.1',
+        port: daytime,
+        duration: 60,
+        workers,
+        connect,
+        signal: stop.signal,
+      });
+      assert.ok(result.durationMs < 30_000);
+      assert.ok(result.ok > 0);
+    });
+
+  for (const connect of TESTED_CONNECT_PATHS)
+    test(`--duration: a timed run (--connect ${connect}) reports a rate over its window`, async () => {
+      const result = await runBench({
+        host: '127.0.0.1',
+        port: daytime,
+        duration: 1,
+        connections: 8,
+        connect,
+      });
+      assert.ok(result.durationMs >= 1000 && result.durationMs < 30_000, `${result.durationMs} ms`);
+      assert.equal(result.completed, result.ok);
+      assert.ok(result.connPerSec > 0 && result.connPerSec <= result.ok * 1.5, `${result.connPerSec}/s`);
+    });
 });
 
-for (const fastConnect of [true, false]) {
-  const path = fastConnect ? 'bare TCP handles' : 'net.Socket';
-  test(`errors are counted by kind on ${path}: refused, timeout, reset, short read`, async () => {
+for (const connect of TESTED_CONNECT_PATHS) {
+  test(`errors are counted by kind on --connect ${connect}: refused, timeout, reset, short read`, async () => {
     const silent = net.createServer(() => {}).listen(0, '127.0.0.1');
     const shorty = net.createServer((s) => s.end('no line')).listen(0, '127.0.0.1');
     const resetting = net.createServer((s) => s.resetAndDestroy()).listen(0, '127.0.0.1');
@@ -73,7 +96,7 @@ for (const fastConnect of [true, false]) {
     const portOf = (s: net.Server) => (s.address() as net.AddressInfo).port;
     const gonePort = portOf(gone);
     await new Promise((r) => gone.close(r));
-    const base = { host: '127.0.0.1', fastConnect };
+    const base = { host: '127.0.0.1', connect };
     const [refused, timedOut, short, reset] = await Promise.all([
       runBench({ ...base, port: gonePort, count: 20, connections: 4 }),
       runBench({ ...base, port: portOf(silent), count: 4, connections: 4, timeout: 0.3 }),
@@ -89,7 +112,7 @@ for (const fastConnect of [true, false]) {
   });
 }
 
-test('IPv6: both client paths connect to [::1]', async (t) => {
+test('IPv6: every connect path connects to [::1]', async (t) => {
   const server = createDaytimeServer({ host: '::1', port: 0 });
   let port: number;
   try {
@@ -99,9 +122,10 @@ test('IPv6: both client paths connect to [::1]', async (t) => {
     return;
   }
   try {
-    for (const fastConnect of [true, false]) {
-      const result = await runBench({ host: '::1', port, count: 100, connections: 8, fastConnect });
-      assert.equal(result.ok, 100, `fastConnect ${fastConnect}`);
+    for (const connect of TESTED_CONNECT_PATHS) {
+      const result = await runBench({ host: '::1', port, count: 100, connections: 8, connect });
+      assert.equal(result.ok, 100, `--connect ${connect}`);
+      assert.equal(result.connectPath, connect);
       assert.equal(result.target, `[::1]:${port}`);
     }
   } finally {
@@ -109,42 +133,52 @@ test('IPv6: both client paths connect to [::1]', async (t) => {
   }
 });
 
-test('connections that waited for a SYN retransmission are counted as taking 1 s or more', async () => {
-  const server = await startCliServer(['--host', '127.0.0.1', '--port', '0', '--backlog', '5', '--quiet']);
-  // Stopped, the server accepts nothing. Six connections fill its queue (backlog + 1) first, so every
-  // SYN of the bench meets a full queue and is dropped; the clients retry after 1 s, 2 s...
-  // (A burst into a queue that is not yet full can instead fill the SYN queue: the kernel then answers
-  // with SYN cookies, and a cookie ACK dropped on the full accept queue leaves a client that waits for
-  // the server to speak, as daytime clients do, hanging until its own timeout.)
-  const fillers = await stopWithQueuedClients(server, 6);
-  setTimeout(() => process.kill(server.pid, 'SIGCONT'), 1500);
-  const result = await runBench({
-    host: '127.0.0.1',
-    port: server.port,
-    count: 6,
-    connections: 6,
-    timeout: 30,
+for (const connect of TESTED_CONNECT_PATHS)
+  test(`connections that waited for a SYN retransmission are counted as taking 1 s or more (--connect ${connect})`, async () => {
+    const server = await startQuietServer(['--backlog', '5']);
+    // Stopped, the server accepts nothing. Six connections fill its queue (backlog + 1) first, so every
+    // SYN of the bench meets a full queue and is dropped; the clients retry after 1 s, 2 s...
+    // (A burst into a queue that is not yet full can instead fill the SYN queue: the kernel then answers
+    // with SYN cookies, and a cookie ACK dropped on the full accept queue leaves a client that waits for
+    // the server to speak, as daytime clients do, hanging until its own timeout.)
+    const fillers = await stopWithQueuedClients(server, 6);
+    setTimeout(() => process.kill(server.pid, 'SIGCONT'), 1500);
+    const result = await runBench({
+      host: '127.0.0.1',
+      port: server.port,
+      count: 6,
+      connections: 6,
+      timeout: 30,
+      connect,
+    });
+    for (const f of fillers) f.destroy();
+    await server.stop();
+    assert.equal(result.ok, 6);
+    assert.equal(result.slow, 6);
+    assert.ok(result.latencyMs.p50 >= 1000);
   });
-  for (const f of fillers) f.destroy();
-  await server.stop();
-  assert.equal(result.ok, 6);
-  assert.equal(result.slow, 6);
-  assert.ok(result.latencyMs.p50 >= 1000);
-});
 
 test('daytime bench --json prints one result object; a failing target exits 1', async () => {
   const server = createDaytimeServer({ host: '127.0.0.1', port: 0 });
   const port = await listenPort(server);
   const ok = await runCli(['bench', `127.0.0.1:${port}`, '--count', '200', '--json']);
-  const slow = await runCli(['bench', `127.0.0.1:${port}`, '--count', '200', '--no-fast-connect', '--json']);
+  const slow = await runCli([
+    'bench',
+    `127.0.0.1:${port}`,
+    '--count',
+    '200',
+    '--connect',
+    'socket',
+    '--json',
+  ]);
   await server.close();
   assert.equal(ok.code, 0, ok.stderr);
   const result = JSON.parse(ok.stdout);
   assert.equal(result.ok, 200);
-  assert.equal(result.fastConnect, true);
+  assert.equal(result.connectPath, process.platform === 'linux' ? 'libc' : 'handle');
   assert.equal(typeof result.latencyMs.p999, 'number');
   assert.equal(slow.code, 0, slow.stderr);
-  assert.deepEqual([JSON.parse(slow.stdout).ok, JSON.parse(slow.stdout).fastConnect], [200, false]);
+  assert.deepEqual([JSON.parse(slow.stdout).ok, JSON.parse(slow.stdout).connectPath], [200, 'socket']);
   const failed = await runCli(['bench', `127.0.0.1:${port}`, '--count', '5', '--json']);
   assert.equal(failed.code, 1);
   assert.equal(JSON.parse(failed.stdout).errors.refused, 5);

@@ -4,8 +4,8 @@ import { fstatSync } from 'node:fs';
 import net from 'node:net';
 import { test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { loadSocketCalls, type SocketCalls } from '../../src/kernel/socket-calls.ts';
 import { RawSocket, SOCK_STREAM } from '../../src/lab/raw-socket.ts';
-import { loadSocketCalls, type SocketCalls } from '../../src/server/accept/libc-calls.ts';
 import { waitToWrite } from '../../src/server/accept/libc-pending-write.ts';
 import { waitFor } from '../helpers/proc.ts';
 

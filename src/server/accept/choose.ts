@@ -1,7 +1,7 @@
 import type net from 'node:net';
 import { DaytimeError } from '../../errors.ts';
+import { loadSocketCalls } from '../../kernel/socket-calls.ts';
 import { handlePath } from './handle-path.ts';
-import { loadSocketCalls } from './libc-calls.ts';
 import { libcPath } from './libc-path.ts';
 import { socketPath } from './socket-path.ts';
 import type { AcceptChoice, Acceptor, AcceptPath, ConnectionHooks } from './types.ts';

@@ -1,11 +1,13 @@
 import { getSystemErrorName } from 'node:util';
 import {
+  EAGAIN,
+  EINTR,
   type NativeMemory,
   type PollHandle,
   SOCK_CLOEXEC,
   SOCK_NONBLOCK,
   type SocketCalls,
-} from './libc-calls.ts';
+} from '../../kernel/socket-calls.ts';
 import { waitToWrite } from './libc-pending-write.ts';
 import { PeerAddress } from './peer-address.ts';
 import { type Acceptor, type AcceptPath, type ConnectionHooks, listenerFd } from './types.ts';
@@ -21,8 +23,6 @@ import { type Acceptor, type AcceptPath, type ConnectionHooks, listenerFd } from
 // socket itself stays open and listening through the duplicate, so nothing queued is lost.
 
 const FLAGS = SOCK_NONBLOCK | SOCK_CLOEXEC;
-const EAGAIN = 11;
-const EINTR = 4;
 const ECONNABORTED = 103;
 const EPROTO = 71;
 // After an accept() that failed for want of a resource (EMFILE, ENFILE, ENOBUFS, ENOMEM) or for a

@@ -1,9 +1,6 @@
 import { getSystemErrorName } from 'node:util';
-import type { SocketCalls } from './libc-calls.ts';
+import { EAGAIN, EINTR, type SocketCalls } from '../../kernel/socket-calls.ts';
 import type { ConnectionHooks } from './types.ts';
-
-const EAGAIN = 11;
-const EINTR = 4;
 
 // The rest of a reply that write() could not take at once: the descriptor waits for room in its send
 // buffer on a uv_poll of its own, under the service's write timeout (which calls the close it is given).

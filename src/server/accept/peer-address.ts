@@ -1,7 +1,5 @@
-import type { NativeMemory, SocketCalls } from './libc-calls.ts';
+import { AF_INET, AF_INET6, type NativeMemory, type SocketCalls } from '../../kernel/socket-calls.ts';
 
-const AF_INET = 2;
-const AF_INET6 = 10;
 const STORAGE = 128; // sizeof(struct sockaddr_storage)
 const TEXT = 64; // at least INET6_ADDRSTRLEN (46)
 
@@ -19,8 +17,7 @@ export class PeerAddress {
     this.#memory = calls.alloc(STORAGE + 4 + TEXT);
     this.address = this.#memory.address;
     this.lengthAddress = this.address + STORAGE;
-    const { buffer, byteOffset, byteLength } = this.#memory.bytes;
-    this.#view = new DataView(buffer, byteOffset, byteLength);
+    this.#view = this.#memory.view;
   }
 
   // accept4() reads the room there is and writes the length it used.

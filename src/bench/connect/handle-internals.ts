@@ -1,11 +1,9 @@
-import { nodeBinding } from '../net/node-binding.ts';
+import { nodeBinding } from '../../net/node-binding.ts';
 
-// A load generator that builds a net.Socket (a full Duplex stream) per connection measures Node's
-// stream machinery as much as the server: with one, `daytime bench --workers 2` reached 0.79-0.95x
-// the C load generator's rate (dtload -t 2) in single pairs against the same C server; on the bare TCP handle it
-// reaches about the same rate as dtload (bench/README.md). The fast path connects a TCP handle as
-// net.Socket does inside, reads into one shared buffer and closes at EOF. It relies on internals, so
-// it is feature-detected and the engine falls back to net.Socket (`--no-fast-connect` forces that):
+// The handle connect path: a load generator that builds a net.Socket (a full Duplex stream) per
+// connection measures Node's stream machinery as much as the server (bench/README.md). This path
+// connects a TCP handle as net.Socket does inside, reads into one shared buffer and closes at EOF. It
+// relies on internals, so it is feature-detected (connect/choose.ts falls back to net.Socket):
 // - `TCP` and `TCPConnectWrap` from process.binding('tcp_wrap'), the handle and the connect request
 //   net.Socket wraps (nodejs/node v24.x lib/net.js, internalConnect);
 // - `streamBaseState[kReadBytesOrError]` from process.binding('stream_wrap'), where a read's length or

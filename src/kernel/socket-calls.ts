@@ -1,0 +1,98 @@
+import { loadLibc } from './libc.ts';
+
+// The system calls of the libc accept and connect paths, through koffi. Signatures take addresses as
+// integers (`intptr_t`) into memory allocated once, not Buffers: measured here, a call with pointer
+// arguments costs about 1 µs more per connection than the same call with integers
+// (research/accept-path.md).
+
+export interface PollHandle {
+  start(options: { readable?: boolean; writable?: boolean }, callback: () => void): void;
+  stop(): void;
+  close(): void;
+}
+
+// Native memory: its address for the calls, a view for JavaScript.
+export interface NativeMemory {
+  address: number;
+  bytes: Uint8Array;
+  view: DataView;
+  free(): void;
+}
+
+export interface SocketCalls {
+  socket(domain: number, type: number, protocol: number): number;
+  connect(fd: number, address: number, length: number): number;
+  accept4(fd: number, address: number, lengthAddress: number, flags: number): number;
+  read(fd: number, buffer: number, length: number): number;
+  write(fd: number, buffer: number, length: number): number;
+  close(fd: number): number;
+  // A new descriptor for the same socket, close-on-exec.
+  dup(fd: number): number;
+  epollCreate(): number;
+  epollCtl(epfd: number, op: number, fd: number, event: number): number;
+  // Blocks this thread (a worker's, for the load generator) for up to `timeoutMs`.
+  epollWait(epfd: number, events: number, max: number, timeoutMs: number): number;
+  // The binary form of a numeric address (4 or 16 bytes) at `destination`; 1 on success.
+  inetPton(family: number, text: string, destination: number): number;
+  // Writes the text form of an address (16 or 4 bytes at `source`) to `destination`; 0 on failure.
+  inetNtop(family: number, source: number, destination: number, size: number): number;
+  // errno as the last call left it.
+  errno(): number;
+  // libuv's uv_poll on the descriptor: readiness from Node's own event loop, no thread of ours.
+  poll(fd: number, events: { readable?: boolean; writable?: boolean }, callback: () => void): PollHandle;
+  alloc(size: number): NativeMemory;
+}
+
+export const AF_INET = 2;
+export const AF_INET6 = 10;
+export const SOCK_STREAM = 1;
+export const SOCK_NONBLOCK = 0o4000;
+export const SOCK_CLOEXEC = 0o2000000;
+export const EINTR = 4;
+export const EAGAIN = 11;
+export const EINPROGRESS = 115;
+const F_DUPFD_CLOEXEC = 1030;
+const EPOLL_CLOEXEC = 0o2000000;
+
+let loaded: Promise<SocketCalls> | undefined;
+
+// Rejects where koffi, libc or one of its symbols cannot be loaded (not Linux, another libc).
+export function loadSocketCalls(): Promise<SocketCalls> {
+  loaded ??= bind();
+  return loaded;
+}
+
+async function bind(): Promise<SocketCalls> {
+  const { koffi, lib } = await loadLibc();
+  const epollCreate1 = lib.func('int epoll_create1(int flags)');
+  const fcntl = lib.func('int fcntl(int fd, int cmd, ...)');
+  const node = (koffi as unknown as { node?: { poll?: unknown } }).node;
+  if (typeof node?.poll !== 'function') throw new Error('this koffi has no poll handles');
+  const poll = node.poll as SocketCalls['poll'];
+  return {
+    socket: lib.func('int socket(int domain, int type, int protocol)'),
+    connect: lib.func('int connect(int fd, intptr_t addr, uint32_t addrlen)'),
+    accept4: lib.func('int accept4(int fd, intptr_t addr, intptr_t addrlen, int flags)'),
+    read: lib.func('intptr_t read(int fd, intptr_t buf, size_t count)'),
+    write: lib.func('intptr_t write(int fd, intptr_t buf, size_t count)'),
+    close: lib.func('int close(int fd)'),
+    dup: (fd) => fcntl(fd, F_DUPFD_CLOEXEC, 'int', 3),
+    epollCreate: () => epollCreate1(EPOLL_CLOEXEC),
+    epollCtl: lib.func('int epoll_ctl(int epfd, int op, int fd, intptr_t event)'),
+    epollWait: lib.func('int epoll_wait(int epfd, intptr_t events, int maxevents, int timeout)'),
+    inetPton: lib.func('int inet_pton(int af, const char *src, intptr_t dst)'),
+    inetNtop: lib.func('intptr_t inet_ntop(int af, intptr_t src, intptr_t dst, uint32_t size)'),
+    errno: () => koffi.errno(),
+    poll: (fd, events, callback) => poll(fd, events, callback),
+    alloc(size) {
+      const pointer = koffi.alloc('uint8_t', size);
+      const bytes = new Uint8Array(koffi.view(pointer, size));
+      return {
+        address: Number(koffi.address(pointer)),
+        bytes,
+        view: new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength),
+        free: () => koffi.free(pointer),
+      };
+    },
+  };
+}
