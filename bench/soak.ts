@@ -1,72 +1,50 @@
 // Soak: 1,000,000 connections through one `daytime serve`, in slices of 100,000, sampling its RSS and
 // open descriptors after each slice. Passes when RSS grows at most 10 % after the warm-up and the descriptors return to the
 // baseline. Load from the C load generator in ../shared/perf (dtload).
-//   node bench/soak.ts [--connections 1000000] [--warmup 100000] [--json FILE]
-import { execFileSync, spawn } from 'node:child_process';
-import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
-import net from 'node:net';
+//   node bench/soak.ts [--connections 1000000] [--warmup 100000] [--accept auto|libc|handle|socket] [--json FILE]
+import { spawn } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { buildPerf, freePort, dtload as runDtload } from './lib/dtload.ts';
+import { ENV } from './lib/peers.ts';
+import { openFds as fds, rssMiB } from './lib/proc.ts';
 
-const ROOT = fileURLToPath(new URL('../', import.meta.url));
-const PERF = fileURLToPath(new URL('../../shared/perf/', import.meta.url));
 const { values } = parseArgs({
   options: {
     connections: { type: 'string', default: '1000000' },
     warmup: { type: 'string', default: '100000' },
+    accept: { type: 'string', default: 'auto' },
     json: { type: 'string' },
   },
 });
 const total = Number(values.connections);
 const warmup = Number(values.warmup);
-
-const rssMiB = (pid: number) =>
-  Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1]) / 1024;
-const fds = (pid: number) => readdirSync(`/proc/${pid}/fd`).length;
 const dtload = (port: number, count: number) =>
-  Object.fromEntries(
-    execFileSync(
-      `${PERF}dtload`,
-      [
-        '-h',
-        '127.0.0.1',
-        '-p',
-        String(port),
-        '-c',
-        '64',
-        '-t',
-        '2',
-        '-n',
-        String(count),
-        '-T',
-        '10000',
-        '-q',
-      ],
-      {
-        encoding: 'utf8',
-        maxBuffer: 1 << 20,
-      },
-    )
-      .trim()
-      .split(/\s+/)
-      .map((kv) => kv.split('='))
-      .map(([k, v]) => [k, Number(v)]),
-  );
+  runDtload(port, ['-c', '64', '-t', '2', '-n', String(count), '-T', '10000']);
 
-execFileSync('make', ['-s', '-C', PERF], { stdio: 'inherit' });
-const probe = net.createServer().listen(0, '127.0.0.1');
-await new Promise((r) => probe.once('listening', r));
-const { port } = probe.address() as net.AddressInfo;
-await new Promise((r) => probe.close(r));
+buildPerf();
+const port = await freePort();
 const server = spawn(
-  `${ROOT}dist/cli.js`,
-  ['serve', '--host', '127.0.0.1', '--port', String(port), '--quiet', '--log-format', 'json'],
-  {
-    stdio: ['ignore', 'ignore', 'inherit'],
-    env: { ...process.env, PATH: `${ROOT}node_modules/.bin:${process.env.PATH}` },
-  },
+  new URL('../dist/cli.js', import.meta.url).pathname,
+  [
+    'serve',
+    '--host',
+    '127.0.0.1',
+    '--port',
+    String(port),
+    '--quiet',
+    '--log-format',
+    'json',
+    '--accept',
+    values.accept ?? 'auto',
+  ],
+  { stdio: ['ignore', 'pipe', 'inherit'], env: ENV },
 );
+let acceptPath = '';
+server.stdout?.on('data', (chunk: Buffer) => {
+  acceptPath ||= /"acceptPath":"(\w+)"/.exec(String(chunk))?.[1] ?? '';
+});
 const pid = server.pid ?? 0;
 try {
   await sleep(1500);
@@ -101,6 +79,7 @@ try {
   const growth = (peakRss - rssAfterWarmup) / rssAfterWarmup;
   const result = {
     date: new Date().toISOString(),
+    acceptPath,
     connections: total,
     ok,
     errors,
@@ -116,7 +95,7 @@ try {
   };
   if (values.json) writeFileSync(values.json, `${JSON.stringify(result, null, 2)}\n`);
   process.stdout.write(
-    `${total} connections in ${result.seconds} s: ok ${ok}, errors ${errors}; RSS ${result.rssAfterWarmupMiB} MiB after warm-up, ` +
+    `${acceptPath} accept path: ${total} connections in ${result.seconds} s: ok ${ok}, errors ${errors}; RSS ${result.rssAfterWarmupMiB} MiB after warm-up, ` +
       `peak ${result.peakRssMiB} MiB (${result.rssGrowthPct} %); descriptors ${baselineFds} -> ${finalFds}: ${result.pass ? 'PASS' : 'FAIL'}\n`,
   );
   process.exitCode = result.pass ? 0 : 1;
