@@ -10,7 +10,13 @@ import { parseArgs } from 'node:util';
 import { buildPerf, dtload } from './lib/dtload.ts';
 import { ENV, inetdUnavailable, LOCAL_PEERS, type Peer, startInetd, startLocal } from './lib/peers.ts';
 import { cpuModel, cpuSample, median, peakRssMiB } from './lib/proc.ts';
-import { countSyscalls, hasStrace, type SyscallCount } from './lib/strace.ts';
+import {
+  countSyscalls,
+  countSyscallsPerf,
+  hasPerfTracepoints,
+  hasStrace,
+  type SyscallCount,
+} from './lib/strace.ts';
 
 const { values } = parseArgs({
   options: {
@@ -77,7 +83,7 @@ try {
       s.p99.push((r.p99_us ?? 0) / 1000);
       s.errors += r.errors ?? 0;
       // One client at a time: nothing to batch; what a lone connection waits for.
-      const single = dtload(peer.port, ['-c', '1', '-d', '1', '-t', '1'], { netns: peer.netns });
+      const single = dtload(peer.port, ['-c', '1', '-d', '2', '-t', '1'], { netns: peer.netns });
       s.p99Single.push((single.p99_us ?? 0) / 1000);
       s.errors += single.errors ?? 0;
       process.stderr.write(
@@ -96,6 +102,16 @@ try {
       process.stderr.write(`strace ${peer.name}: ${count.perConnection} system calls per connection\n`);
     }
   } else skipped.syscalls = 'strace is not installed';
+  const syscallsUnderLoad = new Map<string, number>();
+  if (hasPerfTracepoints()) {
+    for (const peer of peers) {
+      const perConnection = await countSyscallsPerf(peer.pid, () =>
+        dtload(peer.port, ['-c', '64', '-d', seconds, '-t', '2'], { netns: peer.netns }),
+      );
+      syscallsUnderLoad.set(peer.name, perConnection);
+      process.stderr.write(`perf ${peer.name}: ${perConnection} system calls per connection\n`);
+    }
+  } else skipped.syscallsUnderLoad = 'perf cannot count the raw_syscalls tracepoint here';
   const ref = median(samples.get('dtref -w 1')?.cpu ?? [1]);
   const servers = peers.map((peer) => {
     const s = samples.get(peer.name) as Samples;
@@ -107,6 +123,7 @@ try {
       sysUsPerConn: round2(median(s.sys)),
       vsDtref: round2(cpu / ref),
       syscallsPerConn: syscalls.get(peer.name)?.perConnection ?? null,
+      syscallsPerConnUnderLoad: syscallsUnderLoad.get(peer.name) ?? null,
       syscalls: syscalls.get(peer.name)?.bySyscall ?? null,
       switchesPerConn: Math.round(median(s.switches) * 1000) / 1000,
       connPerSec: Math.round(median(s.rate)),
@@ -161,11 +178,11 @@ try {
   const lines = [
     `${result.cpu}; Linux ${result.kernel}; Node ${result.node}; ${rounds} rounds of ${seconds} s, medians`,
     '',
-    '| server | CPU µs/conn | user | sys | vs dtref | syscalls/conn | ctx switches/conn | conn/s | p99 ms (-c 64) | p99 ms (-c 1) | errors | peak RSS MiB |',
-    '|---|---|---|---|---|---|---|---|---|---|---|---|',
+    '| server | CPU µs/conn | user | sys | vs dtref | syscalls/conn (strace) | syscalls/conn (perf, at load) | ctx switches/conn | conn/s | p99 ms (-c 64) | p99 ms (-c 1) | errors | peak RSS MiB |',
+    '|---|---|---|---|---|---|---|---|---|---|---|---|---|',
     ...servers.map(
       (s) =>
-        `| ${s.server} | ${s.cpuUsPerConn} | ${s.userUsPerConn} | ${s.sysUsPerConn} | ${s.vsDtref}x | ${s.syscallsPerConn ?? 'n/a'} | ${s.switchesPerConn} | ${s.connPerSec} | ${s.p99Ms} | ${s.p99SingleClientMs} | ${s.errors} | ${s.peakRssMiB} |`,
+        `| ${s.server} | ${s.cpuUsPerConn} | ${s.userUsPerConn} | ${s.sysUsPerConn} | ${s.vsDtref}x | ${s.syscallsPerConn ?? 'n/a'} | ${s.syscallsPerConnUnderLoad ?? 'n/a'} | ${s.switchesPerConn} | ${s.connPerSec} | ${s.p99Ms} | ${s.p99SingleClientMs} | ${s.errors} | ${s.peakRssMiB} |`,
     ),
     '',
     `daytime bench --workers 2 (${clients.connectPath}): ${clients.daytimeBench} conn/s; dtload -t 2: ${clients.dtload} conn/s; ratio ${clients.ratio}x (medians, against dtref -w 1)`,
