@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { once } from 'node:events';
+import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import net from 'node:net';
 import { test } from 'node:test';
@@ -104,11 +105,13 @@ test('a privileged port without the privilege: one line naming EACCES, exit 1', 
     : 1024;
   if (unprivilegedStart <= 13) return t.skip('ip_unprivileged_port_start lets anyone bind port 13 here');
   const isRoot = process.getuid?.() === 0;
-  // As root, drop to nobody for this one run; otherwise we already lack the privilege.
-  const uid = isRoot ? 65534 : undefined;
-  if (isRoot && !existsSync('/proc')) return t.skip('cannot check privileges without /proc');
-  // npx cannot run as another user in a root-owned checkout, so this one runs the built bin directly.
-  const { code, stderr } = await runBin(['serve', '--host', '127.0.0.1', '--port', '13'], { uid });
+  // As root, this one run loses the capability to bind low ports (setpriv drops it from the bounding
+  // set) but stays root: another user could not even read a checkout under a 0700 home directory.
+  // Without root, we already lack the privilege.
+  if (isRoot && spawnSync('setpriv', ['--version'], { stdio: 'ignore' }).status !== 0)
+    return t.skip('setpriv (util-linux) is needed to drop CAP_NET_BIND_SERVICE as root');
+  const prefix = isRoot ? ['setpriv', '--bounding-set=-net_bind_service', '--inh-caps=-net_bind_service', '--'] : [];
+  const { code, stderr } = await runBin(['serve', '--host', '127.0.0.1', '--port', '13'], { prefix });
   assert.equal(code, 1, stderr);
   assert.equal(stderr.trimEnd().split('\n').length, 1, stderr);
   assert.match(stderr, /EACCES.*CAP_NET_BIND_SERVICE/);

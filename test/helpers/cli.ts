@@ -136,11 +136,11 @@ export async function startCliServer(
 }
 
 // Runs the built bin directly with the pinned Node, for cases where npx itself cannot run (another uid).
-export function runBin(args: string[], options: { env?: NodeJS.ProcessEnv; uid?: number } = {}) {
-  const child = spawn(`${BIN}/node`, [`${ROOT}dist/cli.js`, ...args], {
+export function runBin(args: string[], options: { env?: NodeJS.ProcessEnv; prefix?: string[] } = {}) {
+  const [command = `${BIN}/node`, ...rest] = [...(options.prefix ?? []), `${BIN}/node`];
+  const child = spawn(command, [...rest, `${ROOT}dist/cli.js`, ...args], {
     cwd: '/',
     env: { ...CLI_ENV, ...options.env },
-    uid: options.uid,
     stdio: ['ignore', 'pipe', 'pipe'],
     // A command that should have failed at once but runs must not hang the suite.
     timeout: 30_000,

@@ -14,7 +14,7 @@ import { type Acceptor, type AcceptPath, type ConnectionHooks, listenerFd } from
 
 // Per connection, only what the C reference server (dtref) does: accept4, write, close. libuv signals
 // that the listener is readable (a uv_poll on our own descriptor for it, registered once, so no epoll
-// call per connection), and one call into JavaScript then accepts until the queue is empty (EAGAIN),
+// call per connection), and one call into JavaScript then accepts (under load until the queue is empty),
 // writing the cached reply from native memory and closing each connection. No JavaScript object, no
 // libuv handle and no epoll_ctl per connection. Linux with glibc or any libc koffi can load.
 //
@@ -30,6 +30,11 @@ const EPROTO = 71;
 // the path waits this long before it looks again. Connections wait in the kernel's queue meanwhile.
 const PAUSE_MS = 100;
 const REPLY_ROOM = 512;
+// Readiness within this long after the last return is libuv coming straight back: more was queued.
+// Measured here: 2-3 µs between readinesses under load, 40 µs or more between clients one at a time.
+const BACK_TO_BACK_MS = 0.02;
+const TO_BATCHES = 2;
+const TO_SINGLE = 4;
 
 export function libcPath(calls: SocketCalls): AcceptPath {
   return {
@@ -56,6 +61,9 @@ class LibcAcceptor implements Acceptor {
   #replyLength = 0;
   #resume: NodeJS.Timeout | undefined;
   #closed = false;
+  #single = true;
+  #streak = 0;
+  #lastReturn = 0;
 
   constructor(calls: SocketCalls, fd: number, hooks: ConnectionHooks) {
     this.fd = fd;
@@ -63,16 +71,43 @@ class LibcAcceptor implements Acceptor {
     this.#hooks = hooks;
     this.#reply = calls.alloc(REPLY_ROOM);
     this.#peer = hooks.peer ? new PeerAddress(calls) : undefined;
-    this.#poll = calls.poll(fd, { readable: true }, this.#drain);
+    this.#poll = calls.poll(fd, { readable: true }, this.#onReadable);
   }
 
-  // Accepts until the queue is empty. The hot loop of the whole server.
-  readonly #drain = (): void => {
+  // One readiness of the listener. Under load the queue is drained until EAGAIN (one epoll wait serves a
+  // batch); for clients that come one at a time the trailing accept4 that finds the queue empty only
+  // adds to their latency (measured: p999 about 20 % higher, as with dtref), so then one connection is
+  // taken per readiness, as libuv does. The mode follows the load: readiness again within
+  // BACK_TO_BACK_MS of the last return means the queue was not empty; drains that find a single
+  // connection mean it is.
+  readonly #onReadable = (): void => {
+    const now = performance.now();
+    if (this.#single) {
+      this.#streak = now - this.#lastReturn < BACK_TO_BACK_MS ? this.#streak + 1 : 0;
+      if (this.#streak >= TO_BATCHES) {
+        this.#single = false;
+        this.#streak = 0;
+      }
+    }
+    if (this.#single) this.#accept(1);
+    else {
+      this.#streak = this.#accept(Number.POSITIVE_INFINITY) <= 1 ? this.#streak + 1 : 0;
+      if (this.#streak >= TO_SINGLE) {
+        this.#single = true;
+        this.#streak = 0;
+      }
+    }
+    this.#lastReturn = performance.now();
+  };
+
+  // Accepts up to `limit` connections (or until the queue is empty); returns how many it took.
+  #accept(limit: number): number {
     const calls = this.#calls;
     const hooks = this.#hooks;
     const peer = this.#peer;
     const listener = this.fd;
-    for (;;) {
+    let taken = 0;
+    while (taken < limit) {
       let fd: number;
       if (peer) {
         peer.prepare();
@@ -82,8 +117,9 @@ class LibcAcceptor implements Acceptor {
       }
       if (fd < 0) {
         if (this.#acceptFailed(calls.errno())) continue;
-        return;
+        return taken;
       }
+      taken++;
       if (!hooks.admit()) {
         calls.close(fd);
         continue;
@@ -101,7 +137,8 @@ class LibcAcceptor implements Acceptor {
         this.#writeFailed(fd, written, reply);
       }
     }
-  };
+    return taken;
+  }
 
   // True: go on accepting; false: stop until libuv signals again (or the pause ends).
   #acceptFailed(errno: number): boolean {
@@ -123,7 +160,7 @@ class LibcAcceptor implements Acceptor {
     this.#poll.stop();
     this.#resume = setTimeout(() => {
       this.#resume = undefined;
-      if (!this.#closed) this.#poll.start({ readable: true }, this.#drain);
+      if (!this.#closed) this.#poll.start({ readable: true }, this.#onReadable);
     }, PAUSE_MS);
   }
 
