@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
-import { once } from 'node:events';
 import { spawnSync } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { once } from 'node:events';
+import { readFileSync } from 'node:fs';
 import net from 'node:net';
 import { test } from 'node:test';
 import { readListenQueues } from '../../src/index.ts';
@@ -110,7 +110,9 @@ test('a privileged port without the privilege: one line naming EACCES, exit 1', 
   // Without root, we already lack the privilege.
   if (isRoot && spawnSync('setpriv', ['--version'], { stdio: 'ignore' }).status !== 0)
     return t.skip('setpriv (util-linux) is needed to drop CAP_NET_BIND_SERVICE as root');
-  const prefix = isRoot ? ['setpriv', '--bounding-set=-net_bind_service', '--inh-caps=-net_bind_service', '--'] : [];
+  const prefix = isRoot
+    ? ['setpriv', '--bounding-set=-net_bind_service', '--inh-caps=-net_bind_service', '--']
+    : [];
   const { code, stderr } = await runBin(['serve', '--host', '127.0.0.1', '--port', '13'], { prefix });
   assert.equal(code, 1, stderr);
   assert.equal(stderr.trimEnd().split('\n').length, 1, stderr);
