@@ -37,6 +37,7 @@ interface Samples {
   switches: number[];
   rate: number[];
   p99: number[];
+  p50Single: number[];
   p99Single: number[];
   errors: number;
 }
@@ -65,7 +66,17 @@ try {
   const samples = new Map<string, Samples>(
     peers.map((p) => [
       p.name,
-      { cpu: [], user: [], sys: [], switches: [], rate: [], p99: [], p99Single: [], errors: 0 },
+      {
+        cpu: [],
+        user: [],
+        sys: [],
+        switches: [],
+        rate: [],
+        p99: [],
+        p50Single: [],
+        p99Single: [],
+        errors: 0,
+      },
     ]),
   );
   for (let round = 1; round <= rounds; round++) {
@@ -82,15 +93,23 @@ try {
       s.rate.push(r.rate ?? 0);
       s.p99.push((r.p99_us ?? 0) / 1000);
       s.errors += r.errors ?? 0;
-      // One client at a time: nothing to batch; what a lone connection waits for.
-      const single = dtload(peer.port, ['-c', '1', '-d', '2', '-t', '1'], { netns: peer.netns });
-      s.p99Single.push((single.p99_us ?? 0) / 1000);
-      s.errors += single.errors ?? 0;
       process.stderr.write(
         `round ${round}/${rounds} ${peer.name}: ${s.cpu.at(-1)?.toFixed(1)} µs/conn ` +
           `(user ${s.user.at(-1)?.toFixed(1)}, sys ${s.sys.at(-1)?.toFixed(1)}), ${r.rate} conn/s, ${r.errors} errors\n`,
       );
     }
+  }
+  // One client at a time: nothing to batch; what a lone connection waits for. Rounds of their own, so
+  // no server meets the lone client straight after the load of its own round.
+  for (let round = 1; round <= rounds; round++) {
+    for (const peer of peers) {
+      const s = samples.get(peer.name) as Samples;
+      const single = dtload(peer.port, ['-c', '1', '-d', seconds, '-t', '1'], { netns: peer.netns });
+      s.p50Single.push((single.p50_us ?? 0) / 1000);
+      s.p99Single.push((single.p99_us ?? 0) / 1000);
+      s.errors += single.errors ?? 0;
+    }
+    process.stderr.write(`single-client round ${round}/${rounds}\n`);
   }
   const syscalls = new Map<string, SyscallCount>();
   if (hasStrace()) {
@@ -128,7 +147,9 @@ try {
       switchesPerConn: Math.round(median(s.switches) * 1000) / 1000,
       connPerSec: Math.round(median(s.rate)),
       p99Ms: Math.round(median(s.p99) * 1000) / 1000,
+      p50SingleClientMs: Math.round(median(s.p50Single) * 1000) / 1000,
       p99SingleClientMs: Math.round(median(s.p99Single) * 1000) / 1000,
+      p99SingleClientRounds: s.p99Single,
       errors: s.errors,
       peakRssMiB: Math.round(peakRssMiB(peer.pid) * 10) / 10,
       cpuRounds: s.cpu.map(round2),
@@ -178,11 +199,11 @@ try {
   const lines = [
     `${result.cpu}; Linux ${result.kernel}; Node ${result.node}; ${rounds} rounds of ${seconds} s, medians`,
     '',
-    '| server | CPU µs/conn | user | sys | vs dtref | syscalls/conn (strace) | syscalls/conn (perf, at load) | ctx switches/conn | conn/s | p99 ms (-c 64) | p99 ms (-c 1) | errors | peak RSS MiB |',
+    '| server | CPU µs/conn | user | sys | vs dtref | syscalls/conn (strace) | syscalls/conn (perf, at load) | ctx switches/conn | conn/s | p99 ms (-c 64) | p50 / p99 ms (-c 1) | errors | peak RSS MiB |',
     '|---|---|---|---|---|---|---|---|---|---|---|---|---|',
     ...servers.map(
       (s) =>
-        `| ${s.server} | ${s.cpuUsPerConn} | ${s.userUsPerConn} | ${s.sysUsPerConn} | ${s.vsDtref}x | ${s.syscallsPerConn ?? 'n/a'} | ${s.syscallsPerConnUnderLoad ?? 'n/a'} | ${s.switchesPerConn} | ${s.connPerSec} | ${s.p99Ms} | ${s.p99SingleClientMs} | ${s.errors} | ${s.peakRssMiB} |`,
+        `| ${s.server} | ${s.cpuUsPerConn} | ${s.userUsPerConn} | ${s.sysUsPerConn} | ${s.vsDtref}x | ${s.syscallsPerConn ?? 'n/a'} | ${s.syscallsPerConnUnderLoad ?? 'n/a'} | ${s.switchesPerConn} | ${s.connPerSec} | ${s.p99Ms} | ${s.p50SingleClientMs} / ${s.p99SingleClientMs} | ${s.errors} | ${s.peakRssMiB} |`,
     ),
     '',
     `daytime bench --workers 2 (${clients.connectPath}): ${clients.daytimeBench} conn/s; dtload -t 2: ${clients.dtload} conn/s; ratio ${clients.ratio}x (medians, against dtref -w 1)`,
