@@ -6,7 +6,7 @@ import { type FastConnect, type RawHandle, startConnect } from './handle-interna
 
 const READ_BUFFER = Buffer.allocUnsafe(1024);
 
-// One connection on a bare TCP handle (fast-connect.ts): the handle is the attempt, its onread a
+// One connection on a bare TCP handle (handle-internals.ts): the handle is the attempt, its onread a
 // shared function, and a read's bytes land in the thread's one buffer.
 export function handleAttempts(fast: FastConnect, config: LoopConfig): NewAttempt {
   const target = { address: config.address, port: config.port, ipv6: net.isIPv6(config.address) };
