@@ -5,6 +5,7 @@ import {
   DEFAULT_BACKLOG,
   DEFAULT_DRAIN_TIMEOUT_MS,
   DEFAULT_PORT,
+  DEFAULT_PROXY_TIMEOUT_MS,
   DEFAULT_UDP_GLOBAL_RATE,
   DEFAULT_UDP_RATE,
   DEFAULT_WRITE_TIMEOUT_MS,
@@ -30,6 +31,8 @@ interface ServeFlags {
   drainTimeout: string;
   metrics?: string;
   accept: string;
+  proxyProtocol?: boolean;
+  proxyTimeout: string;
 }
 
 const HELP_AFTER = `
@@ -48,6 +51,14 @@ Accept paths (--accept):
   handle  Node's TCP handle for each connection, without a net.Socket (Node internals).
   socket  a net.Socket for each connection: Node's public API, the slowest, runs anywhere.
   auto    the first of these that runs here. The ready line, the stats and the metrics name the path.
+
+Behind a balancer (--proxy-protocol):
+  HAProxy's send-proxy / send-proxy-v2 put a header naming the client before anything else; with
+  --proxy-protocol every TCP connection must start with one (v1 or v2). A v2 LOCAL header (HAProxy's
+  health checks) is answered as a direct connection. A connection whose header is missing, malformed
+  or later than --proxy-timeout is closed without a reply and counted by reason; at most half the
+  descriptor limit may wait for a header at once (the longest waiting is closed first). See
+  deploy/haproxy/ and "Running a fleet" in the README.
 
 Socket activation:
   Started by systemd with LISTEN_FDS, it serves the sockets it was given (TCP and UDP; a socket whose
@@ -107,6 +118,15 @@ export function registerServe(program: Command): void {
       '--accept <path>',
       'how connections are taken: auto, libc, handle or socket (see "Accept paths" below)',
       'auto',
+    )
+    .option(
+      '--proxy-protocol',
+      'require a PROXY protocol header (v1 or v2, as HAProxy sends) on TCP before replying; logs name the client',
+    )
+    .option(
+      '--proxy-timeout <seconds>',
+      'with --proxy-protocol, close a connection without a reply if its header takes longer',
+      seconds(DEFAULT_PROXY_TIMEOUT_MS),
     )
     .option('-q, --quiet', 'no log line per connection')
     .option('--log-format <format>', 'pretty or json (default: pretty on a TTY, JSON lines otherwise)')

@@ -47,6 +47,7 @@ export class DaytimeServer {
           maxConnections: this.config.maxConnections,
           writeTimeoutMs: this.config.writeTimeoutMs,
           accept: this.config.accept,
+          proxyTimeoutMs: this.config.proxyProtocol ? this.config.proxyTimeoutMs : undefined,
           logger: options.logger,
           logConnections: Boolean(options.logger) && options.logConnections !== false,
         }),
@@ -94,6 +95,11 @@ export class DaytimeServer {
       throw error;
     }
     this.#watchDescriptors();
+    if (this.config.proxyProtocol && this.#udp.length > 0) {
+      this.#logger?.warn(
+        '--proxy-protocol applies to TCP only: UDP datagrams carry no PROXY header and are answered as they come',
+      );
+    }
     const paths = [...new Set(this.#listeners.flatMap((l) => (l.acceptPath ? [l.acceptPath] : [])))];
     for (const path of this.#listeners.flatMap((l) => (l.acceptPath ? [l.acceptPath] : []))) {
       this.#stats.acceptPaths[path] = (this.#stats.acceptPaths[path] ?? 0) + 1;
@@ -107,7 +113,10 @@ export class DaytimeServer {
         acceptPath: paths.join(','),
       },
       `ready: ${this.#listeners.length} listener(s)` +
-        (paths.length > 0 ? `; TCP connections taken by the ${paths.join(', ')} accept path` : ''),
+        (paths.length > 0 ? `; TCP connections taken by the ${paths.join(', ')} accept path` : '') +
+        (this.config.proxyProtocol
+          ? ` (a PROXY protocol v1 or v2 header is read before each reply, on a net.Socket: slower than libc)`
+          : ''),
     );
     return this.#listeners;
   }

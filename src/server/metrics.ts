@@ -72,6 +72,25 @@ export function createMetricsRegistry(source: MetricsSource): Registry {
       for (const [path, n] of Object.entries((await stats()).acceptPaths)) this.set({ path }, n);
     },
   });
+  counter(
+    'daytime_proxy_headers_total',
+    'PROXY protocol headers received (--proxy-protocol), by version and command (LOCAL: a health check).',
+    ['version', 'command'],
+    (m, s) => {
+      for (const [kind, n] of Object.entries(s.proxyHeaders)) {
+        const [version = '', command = ''] = kind.split('/');
+        m.inc({ version, command }, n);
+      }
+    },
+  );
+  counter(
+    'daytime_proxy_refused_total',
+    'Connections closed without a reply for want of a valid PROXY header, by reason.',
+    ['reason'],
+    (m, s) => {
+      for (const [reason, n] of Object.entries(s.proxyRefused)) m.inc({ reason }, n);
+    },
+  );
   counter('daytime_udp_received_total', 'UDP datagrams received.', [], (m, s) => m.inc(s.udpReceived));
   counter('daytime_udp_dropped_total', 'UDP datagrams left unanswered, by reason.', ['reason'], (m, s) => {
     for (const [reason, n] of Object.entries(s.udpDropped)) m.inc({ reason }, n ?? 0);

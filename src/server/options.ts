@@ -17,6 +17,7 @@ export const DEFAULT_UDP_RATE = 10;
 export const DEFAULT_UDP_GLOBAL_RATE = 1000;
 export const DEFAULT_WRITE_TIMEOUT_MS = 10_000;
 export const DEFAULT_DRAIN_TIMEOUT_MS = 10_000;
+export const DEFAULT_PROXY_TIMEOUT_MS = 3_000;
 
 // A descriptor handed over by systemd socket activation; FileDescriptorName=time selects RFC 868.
 export interface ListenFd {
@@ -52,6 +53,10 @@ export interface DaytimeServerInput {
   // How accepted TCP connections are taken: auto (default: the fastest that runs here), libc, handle or
   // socket (accept/choose.ts).
   accept?: string;
+  // Require a PROXY protocol header (v1 or v2) on every TCP connection before replying.
+  proxyProtocol?: boolean;
+  // Seconds a connection may take to send that header.
+  proxyTimeout?: NumberInput;
 }
 
 export interface DaytimeServerConfig {
@@ -69,6 +74,8 @@ export interface DaytimeServerConfig {
   listenFds: ListenFd[] | undefined;
   reusePort: boolean;
   accept: AcceptChoice;
+  proxyProtocol: boolean;
+  proxyTimeoutMs: number;
 }
 
 const explainBacklogZero = (n: number) =>
@@ -117,8 +124,27 @@ export function normalizeServerOptions(input: DaytimeServerInput = {}): DaytimeS
         : secondsOption('drainTimeout', input.drainTimeout, { min: 0, max: 3600 }),
     listenFds: input.listenFds,
     reusePort: Boolean(input.reusePort),
-    accept: choiceOption('accept', input.accept ?? 'auto', ACCEPT_CHOICES),
+    accept: acceptOption(input),
+    proxyProtocol: Boolean(input.proxyProtocol),
+    proxyTimeoutMs:
+      input.proxyTimeout === undefined
+        ? DEFAULT_PROXY_TIMEOUT_MS
+        : secondsOption('proxyTimeout', input.proxyTimeout, { min: 0.001, max: 3600 }),
   };
+}
+
+// With --proxy-protocol every connection is read before it is answered, which only the proxy path
+// does: another path asked for by name cannot apply.
+function acceptOption(input: DaytimeServerInput): AcceptChoice {
+  const accept = choiceOption('accept', input.accept ?? 'auto', ACCEPT_CHOICES);
+  if (input.proxyProtocol && accept !== 'auto') {
+    throw new InvalidOptionError(
+      'accept',
+      'auto with --proxy-protocol (the header must be read first, which the proxy path does)',
+      input.accept,
+    );
+  }
+  return accept;
 }
 
 export interface ServeInput extends DaytimeServerInput {

@@ -16,6 +16,10 @@ export interface ServerStats {
   errors: Record<string, number>;
   // TCP listeners by the accept path that takes their connections (libc, handle, socket).
   acceptPaths: Record<string, number>;
+  // --proxy-protocol: complete headers by kind ("v2/PROXY", "v2/LOCAL", "v1/PROXY"...), and
+  // connections closed without a reply by reason (missing, malformed, timeout, evicted).
+  proxyHeaders: Record<string, number>;
+  proxyRefused: Record<string, number>;
 }
 
 export function emptyStats(): ServerStats {
@@ -28,6 +32,8 @@ export function emptyStats(): ServerStats {
     udpDropped: {},
     errors: {},
     acceptPaths: {},
+    proxyHeaders: {},
+    proxyRefused: {},
   };
 }
 

@@ -1,13 +1,15 @@
 import net from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fromSystemError } from '../errors.ts';
+import { readDescriptorUse } from '../kernel/descriptors.ts';
 import { readBacklogOfInode } from '../kernel/listen-queue.ts';
 import { acceptQueueLength, socketInode } from '../kernel/proc-net.ts';
 import { refuseNewConnections } from '../kernel/socket-filter.ts';
 import { describeBacklog, readSomaxconn } from '../kernel/somaxconn.ts';
 import { formatHostPort, unmapIPv4 } from '../net/address.ts';
 import { acceptPaths, takeListener } from './accept/choose.ts';
-import { type AcceptChoice, type Acceptor, type ConnectionHooks, closeServer } from './accept/types.ts';
+import type { ProxyHooks } from './accept/proxy-path.ts';
+import { type AcceptChoice, type Acceptor, closeServer } from './accept/types.ts';
 import type { ListenerInfo } from './listener-info.ts';
 import type { ServerLogger } from './logger.ts';
 import type { ReplyClock, ServiceName } from './replies.ts';
@@ -27,6 +29,8 @@ export interface TcpServiceOptions {
   writeTimeoutMs: number;
   // How accepted connections are taken (accept/choose.ts).
   accept: AcceptChoice;
+  // --proxy-protocol: how long a connection may take to send its header; undefined: no header.
+  proxyTimeoutMs: number | undefined;
   logger: ServerLogger | undefined;
   logConnections: boolean;
 }
@@ -60,7 +64,13 @@ export class TcpService {
   async listen(): Promise<ListenerInfo> {
     const { host, port, fd, reusePort } = this.#options;
     // Before any socket: a path asked for by name that cannot load here is an error, not a fallback.
-    const paths = await acceptPaths(this.#options.accept);
+    const { proxyTimeoutMs } = this.#options;
+    const paths = await acceptPaths(
+      this.#options.accept,
+      proxyTimeoutMs === undefined
+        ? undefined
+        : { timeoutMs: proxyTimeoutMs, maxWaiting: maxWaitingForHeaders() },
+    );
     let backlog = this.#options.backlog;
     if (fd !== undefined) {
       // Node calls listen() again on an inherited descriptor, with 511 unless told otherwise, which
@@ -105,7 +115,7 @@ export class TcpService {
     };
   }
 
-  #hooks(): ConnectionHooks {
+  #hooks(): ProxyHooks {
     const { stats, clock, service, maxConnections } = this.#options;
     const servedKey = this.#servedKey;
     return {
@@ -122,7 +132,15 @@ export class TcpService {
       served: () => countServed(stats, servedKey),
       error: (code) => countError(stats, code),
       acceptError: (code) => this.#onAcceptError(code, `accept ${code}`),
-      peer: this.#options.logConnections ? (address, port) => this.#logPeer(address, port) : undefined,
+      peer: this.#options.logConnections
+        ? (address, port, via) => this.#logPeer(address, port, via)
+        : undefined,
+      header: (kind) => {
+        stats.proxyHeaders[kind] = (stats.proxyHeaders[kind] ?? 0) + 1;
+      },
+      refused: (reason) => {
+        stats.proxyRefused[reason] = (stats.proxyRefused[reason] ?? 0) + 1;
+      },
       pending: (close) => {
         this.#pending.set(close, Date.now() + this.#options.writeTimeoutMs);
         this.#sweeper ??= setInterval(() => this.#sweep(), Math.min(1000, this.#options.writeTimeoutMs));
@@ -184,11 +202,15 @@ export class TcpService {
       lastCount = accepted;
       await sleep(queued === undefined ? 100 : 10);
     }
-    const timer = setTimeout(() => this.destroyAll(), Math.max(0, deadline - Date.now()));
+    const destroyAll = () => {
+      acceptor.destroyAll?.();
+      this.destroyAll();
+    };
+    const timer = setTimeout(destroyAll, Math.max(0, deadline - Date.now()));
     await acceptor.close();
     while (this.#open > 0 && Date.now() < deadline) await sleep(10);
     clearTimeout(timer);
-    if (this.#open > 0) this.destroyAll();
+    if (this.#open > 0) destroyAll();
   }
 
   // Closes every connection whose reply is still being written.
@@ -197,9 +219,18 @@ export class TcpService {
     this.#pending.clear();
   }
 
-  #logPeer(address: string, port: number): void {
+  #logPeer(address: string, port: number, via?: { address: string; port: number }): void {
     const peer = formatHostPort(unmapIPv4(address), port);
-    this.#options.logger?.info({ peer, service: this.#options.service }, `Got a connection from ${peer}`);
+    const service = this.#options.service;
+    if (!via) {
+      this.#options.logger?.info({ peer, service }, `Got a connection from ${peer}`);
+      return;
+    }
+    const balancer = formatHostPort(unmapIPv4(via.address), via.port);
+    this.#options.logger?.info(
+      { peer, via: balancer, service },
+      `Got a connection from ${peer} via ${balancer}`,
+    );
   }
 
   #onAcceptError(code: string, message: string): void {
@@ -209,4 +240,12 @@ export class TcpService {
     this.#lastErrorLog = now;
     this.#options.logger?.error({ code, errors: this.#options.stats.errors }, `accept failed: ${message}`);
   }
+}
+
+// Connections that may wait for their PROXY header at once: half the descriptor limit, so a flood of
+// clients that connect and say nothing leaves the other half for the server's own work and for the
+// connections that do send a header.
+function maxWaitingForHeaders(): number {
+  const limit = readDescriptorUse()?.limit;
+  return limit === undefined || !Number.isFinite(limit) ? 1024 : Math.max(16, Math.floor(limit / 2));
 }

@@ -24,12 +24,16 @@ add(['serve'], '--write-timeout', ['', 'x', '-1', '0', '1e9', '٣', '99999999999
 add(['serve'], '--drain-timeout', ['', 'x', '-1', '1e9', '٣', '99999999999999999999']);
 add(['serve'], '--metrics', ['', 'x:y', 'host:0', 'host:99999', 'bücher:1']);
 add(['serve'], '--log-format', ['', 'xml', 'jsön']);
+add(['serve'], '--accept', ['', 'fast', 'LIBC', 'libç']);
+add(['serve'], '--accept', ['libc', 'socket'], ['--proxy-protocol']);
+add(['serve'], '--proxy-timeout', ['', 'x', '-1', '0', '1e9', '٣'], ['--proxy-protocol']);
 add(['get'], '--timeout', ['', 'x', '-1', '0', '1e9', '٣']);
 add(['bench'], '--connections', numbers.concat(['0', '100001']));
 add(['bench'], '--duration', ['', 'x', '-1', '0', '1e9', '٣']);
 add(['bench'], '--count', numbers.concat(['0']));
 add(['bench'], '--workers', numbers.concat(['0', '65']));
 add(['bench'], '--timeout', ['', 'x', '-1', '0', '٣']);
+add(['bench'], '--connect', ['', 'fast', 'LIBC', 'libç']);
 add(['watch', '9999'], '--interval', ['', 'x', '-1', '0', '٣']);
 add(['watch', '9999'], '--count', numbers.concat(['0']));
 for (const target of ['', 'host:', 'host:x', 'host:0', 'host:99999', '[::1]:x', 'bücher', 'a b']) {

@@ -8,7 +8,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { runBench } from '../../src/bench/run-bench.ts';
 import { readDescriptorUse } from '../../src/kernel/descriptors.ts';
 import { TESTED_ACCEPT_PATHS } from '../helpers/accept.ts';
-import { ROOT, spawnUntilReady, type startCliServer, startQuietServer } from '../helpers/cli.ts';
+import { spawnWithFileLimit, type startCliServer, startQuietServer } from '../helpers/cli.ts';
 import { HAS_PROC, isAlive, openDescriptors, waitFor } from '../helpers/proc.ts';
 import { CTIME_LINE, rawQuery } from '../helpers/raw-client.ts';
 
@@ -166,22 +166,7 @@ for (const accept of TESTED_ACCEPT_PATHS)
   test(`--accept ${accept}: under ulimit -n 256, 1,000 concurrent clients are all served: no connection holds a descriptor`, async (t) => {
     if (spawnSync('prlimit', ['--version'], { stdio: 'ignore' }).status !== 0)
       return t.skip('prlimit (util-linux) is missing');
-    // `prlimit --nofile=256:256 daytime serve` is `ulimit -n 256` for that one process.
-    const { pid, port, exited } = await spawnUntilReady('prlimit', [
-      '--nofile=256:256',
-      '--',
-      `${ROOT}dist/cli.js`,
-      'serve',
-      '--host',
-      '127.0.0.1',
-      '--port',
-      '0',
-      '--quiet',
-      '--log-format',
-      'json',
-      '--accept',
-      accept,
-    ]);
+    const { pid, port, exited } = await spawnWithFileLimit(256, ['--accept', accept]);
     try {
       assert.match(readFileSync(`/proc/${pid}/limits`, 'utf8'), /^Max open files\s+256\s+256/m);
       const result = await runBench({ host: '127.0.0.1', port, count: 1000, connections: 1000, timeout: 30 });

@@ -148,6 +148,19 @@ export function runBin(args: string[], options: { env?: NodeJS.ProcessEnv; prefi
   return collect(child);
 }
 
+// `daytime serve` on 127.0.0.1 (a free port, JSON logs, no line per connection) under
+// `prlimit --nofile=N:N`, which is `ulimit -n N` for that one process.
+export function spawnWithFileLimit(limit: number, args: string[]) {
+  const serve = ['serve', '--host', '127.0.0.1', '--port', '0', '--quiet', '--log-format', 'json'];
+  return spawnUntilReady('prlimit', [
+    `--nofile=${limit}:${limit}`,
+    '--',
+    `${ROOT}dist/cli.js`,
+    ...serve,
+    ...args,
+  ]);
+}
+
 // Runs a command that starts the server some other way (npm start, under prlimit) and resolves with
 // the server's "ready" log record once it has one.
 export async function spawnUntilReady(command: string, args: string[]) {

@@ -3,13 +3,15 @@ import { DaytimeError } from '../../errors.ts';
 import { loadSocketCalls } from '../../kernel/socket-calls.ts';
 import { handlePath } from './handle-path.ts';
 import { libcPath } from './libc-path.ts';
+import { type ProxyPathOptions, proxyPath } from './proxy-path.ts';
 import { socketPath } from './socket-path.ts';
 import type { AcceptChoice, Acceptor, AcceptPath, ConnectionHooks } from './types.ts';
 
 // The one place the accept path is chosen. `auto` tries the fastest first: libc (koffi and libc's
 // symbols must load: Linux), then handle (Node's internals must be as expected), then socket (always).
 // A path asked for by name is that path or an error, so a benchmark never measures a silent fallback.
-export async function acceptPaths(choice: AcceptChoice): Promise<AcceptPath[]> {
+export async function acceptPaths(choice: AcceptChoice, proxy?: ProxyPathOptions): Promise<AcceptPath[]> {
+  if (proxy) return [proxyPath(proxy, await loadSocketCalls().catch(() => undefined))];
   if (choice === 'socket') return [socketPath];
   if (choice === 'handle') return [handlePath];
   const libc = await loadSocketCalls().then(libcPath, (error: unknown) => {

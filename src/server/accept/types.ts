@@ -2,7 +2,8 @@ import type net from 'node:net';
 
 // The ways a listener's connections can be taken, fastest first; `auto` picks the first that loads.
 export const ACCEPT_PATHS = ['libc', 'handle', 'socket'] as const;
-export type AcceptPathName = (typeof ACCEPT_PATHS)[number];
+// `proxy` is not chosen but implied by --proxy-protocol: it reads the PROXY header before the reply.
+export type AcceptPathName = (typeof ACCEPT_PATHS)[number] | 'proxy';
 export const ACCEPT_CHOICES = ['auto', ...ACCEPT_PATHS] as const;
 export type AcceptChoice = (typeof ACCEPT_CHOICES)[number];
 
@@ -18,8 +19,8 @@ export interface ConnectionHooks {
   error(code: string): void;
   // A failed accept() (EMFILE, ENFILE...): the listener stays open.
   acceptError(code: string): void;
-  // Present only when the per-connection log line is on.
-  peer?: (address: string, port: number) => void;
+  // Present only when the per-connection log line is on; `via` is the balancer that relayed it.
+  peer?: (address: string, port: number, via?: { address: string; port: number }) => void;
   // A write that did not complete at once. The service may time it out by calling `close`; the
   // returned function releases it once the write has completed.
   pending(close: () => void): () => void;
@@ -35,6 +36,8 @@ export interface Acceptor {
   // Stops taking connections and closes the listener. Whatever is still queued then is reset by the
   // kernel: the service drains the queue before it calls this.
   close(): Promise<void>;
+  // Closes connections the path holds on its own (the proxy path's, waiting for their header).
+  destroyAll?(): void;
 }
 
 export interface AcceptPath {
