@@ -2,6 +2,7 @@
 import { readFileSync } from 'node:fs';
 import { Command } from 'commander';
 import { registerBench } from './cli/bench.ts';
+import { registerFleet } from './cli/fleet.ts';
 import { registerGet } from './cli/get.ts';
 import { registerLab } from './cli/lab.ts';
 import { reportError } from './cli/run-command.ts';
@@ -31,6 +32,7 @@ registerGet(program);
 registerBench(program);
 registerWatch(program);
 registerLab(program);
+registerFleet(program);
 
 try {
   await program.parseAsync(process.argv);

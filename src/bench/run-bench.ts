@@ -45,6 +45,8 @@ export interface BenchResult {
 export interface RunBenchOptions extends BenchInput {
   signal?: AbortSignal;
   onProgress?: (progress: BenchProgress) => void;
+  // How often onProgress is called (default once a second; at least 50 ms).
+  progressIntervalMs?: number;
 }
 
 // Load for a daytime or time server: connections in flight, for a duration or a count, over worker threads.
@@ -69,6 +71,7 @@ export async function runBench(options: RunBenchOptions = {}): Promise<BenchResu
   const live = loops.map(() => emptyCounts());
   const started = performance.now();
   let lastCompleted = 0;
+  const interval = Math.max(50, options.progressIntervalMs ?? 1000);
   const ticker = setInterval(() => {
     const total = sum(live);
     const completed = OUTCOMES.reduce((n, o) => n + total[o], 0);
@@ -79,10 +82,10 @@ export async function runBench(options: RunBenchOptions = {}): Promise<BenchResu
       completed,
       ok: total.ok,
       errors: completed - total.ok,
-      rate: completed - lastCompleted,
+      rate: ((completed - lastCompleted) * 1000) / interval,
     });
     lastCompleted = completed;
-  }, 1000);
+  }, interval);
   try {
     const results =
       // The libc path blocks its thread in epoll_wait, so it always runs in worker threads: a server in

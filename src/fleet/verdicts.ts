@@ -1,0 +1,36 @@
+import type { FleetReport } from './run-fleet.ts';
+
+// What each scenario must show (issue 11): the sentences of the figures that were not met.
+export function fleetVerdicts(report: FleetReport): string[] {
+  const s = report.scenarios;
+  const out: string[] = [];
+  if (s.spread) {
+    if (s.spread.connections < 30_000)
+      out.push(`spread: ${s.spread.connections} connections, fewer than 30,000`);
+    if (s.spread.errors !== 0) out.push(`spread: ${s.spread.errors} errors`);
+    if ((s.spread.maxDeviationPct as number) > 20)
+      out.push(`spread: a host ${s.spread.maxDeviationPct} % off its share`);
+  }
+  if (s.proxyV2 && s.proxyV2.clientAddressSeen !== true)
+    out.push('proxyV2: a host never logged the client address');
+  if (s.rollingRestart && s.rollingRestart.errors !== 0)
+    out.push(`rollingRestart: ${s.rollingRestart.errors} failed connections`);
+  if (s.killHost) {
+    const k = s.killHost;
+    if (k.errors > (k.inFlightAtKill as number))
+      out.push(`killHost: ${k.errors} errors, more than the ${k.inFlightAtKill} in flight`);
+    if ((k.markedDownMs as number) > (k.checkBudgetMs as number) + 1000)
+      out.push(
+        `killHost: marked DOWN after ${k.markedDownMs} ms (fall x inter ${k.checkBudgetMs} ms, plus a check timeout)`,
+      );
+    if (k.errorsAfterDown !== 0) out.push(`killHost: ${k.errorsAfterDown} errors after the host was DOWN`);
+  }
+  if (s.reload && s.reload.errors !== 0) out.push(`reload: ${s.reload.errors} failed connections`);
+  if (s.queueing) {
+    const q = s.queueing as unknown as Record<'withoutMaxconn' | 'withMaxconn', Record<string, number>>;
+    if (!((q.withoutMaxconn.listenOverflows ?? 0) > 0))
+      out.push("queueing: without maxconn the stopped host's queue never overflowed");
+    if (!((q.withMaxconn.haproxyQueueMax ?? 0) > 0)) out.push('queueing: with maxconn HAProxy never queued');
+  }
+  return out;
+}
