@@ -13,6 +13,8 @@ export interface MetricsSource {
   stats(): Promise<ServerStats> | ServerStats;
   // The TCP ports whose listeners to report, with the backlog asked for.
   tcpPorts: { service: ServiceName; port: number; backlog: number }[];
+  // With --workers: which workers answered this scrape (daytime_worker_up), by worker id.
+  workersUp?(): Promise<Record<string, boolean>>;
 }
 
 // Prometheus metrics, computed at scrape time from the server's counters and the kernel's view.
@@ -62,6 +64,21 @@ export function createMetricsRegistry(source: MetricsSource): Registry {
   counter('daytime_errors_total', 'Connection, accept and send errors, by code.', ['code'], (m, s) => {
     for (const [code, n] of Object.entries(s.errors)) m.inc({ code }, n);
   });
+  if (source.workersUp) {
+    const workersUp = source.workersUp.bind(source);
+    new Gauge({
+      name: 'daytime_worker_up',
+      help:
+        'Whether each worker answered this scrape (1) or not (0: stopped, stuck or restarting; its last ' +
+        'known counters are summed in the others).',
+      labelNames: ['worker'],
+      registers: [registry],
+      async collect() {
+        this.reset();
+        for (const [worker, up] of Object.entries(await workersUp())) this.set({ worker }, up ? 1 : 0);
+      },
+    });
+  }
   new Gauge({
     name: 'daytime_accept_path_listeners',
     help: 'TCP listeners by the accept path that takes their connections: libc, handle or socket.',

@@ -8,6 +8,7 @@ import { normalizeServeOptions, type ServeConfig, type ServeInput } from './opti
 import { takeListenFds } from './socket-activation.ts';
 import {
   type FromWorker,
+  type PoolSnapshot,
   type ToWorker,
   WORKER_ENV,
   type WorkerAssignment,
@@ -129,7 +130,18 @@ async function runPrimary(options: RunServeOptions, config: ServeConfig): Promis
       ? []
       : [{ service: 'time' as const, port: timePort, backlog: config.backlog }]),
   ];
-  await withMetrics(options, config, { stats: () => pool.stats(), tcpPorts: ports });
+  // One question to the workers per scrape, answered within 100 ms whatever a worker does: a stopped
+  // worker must not make the scrape time out, or no alert about its queue could ever fire.
+  let asked: Promise<PoolSnapshot> | undefined;
+  const snapshot = () => {
+    asked ??= pool.snapshot(100).finally(() => setTimeout(() => (asked = undefined), 50).unref());
+    return asked;
+  };
+  await withMetrics(options, config, {
+    stats: async () => (await snapshot()).stats,
+    workersUp: async () => (await snapshot()).up,
+    tcpPorts: ports,
+  });
   await pool.stop(config.drainTimeoutMs + 5000);
 }
 

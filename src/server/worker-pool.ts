@@ -20,6 +20,15 @@ interface Slot {
   id: number;
   child: ChildProcess;
   ready: boolean;
+  // The last counters this worker sent, for when it does not answer (stopped, busy, dying).
+  last?: ServerStats;
+}
+
+export interface PoolSnapshot {
+  // Summed over the workers: fresh where a worker answered, its last known counters where it did not.
+  stats: ServerStats;
+  // Whether each worker answered this time, by worker id.
+  up: Record<string, boolean>;
 }
 
 export interface WorkerPoolOptions {
@@ -54,8 +63,14 @@ export class WorkerPool {
   }
 
   async stats(timeoutMs = 2000): Promise<ServerStats> {
+    return (await this.snapshot(timeoutMs)).stats;
+  }
+
+  // What a scrape needs within its timeout, whatever a worker does: each worker gets `timeoutMs` to
+  // answer, and one that does not is counted with what it said last.
+  async snapshot(timeoutMs = 100): Promise<PoolSnapshot> {
     const request = ++this.#request;
-    const replies = this.#slots.map(async (slot) => {
+    const replies = this.#slots.map(async (slot): Promise<ServerStats | undefined> => {
       if (!slot.child.connected) return undefined;
       const reply = new Promise<ServerStats>((resolve) => {
         const onMessage = (message: FromWorker) => {
@@ -67,12 +82,22 @@ export class WorkerPool {
         slot.child.on('message', onMessage);
       });
       slot.child.send({ type: 'stats', request } satisfies ToWorker);
-      return Promise.race([
+      const fresh = await Promise.race([
         reply,
         new Promise<undefined>((r) => setTimeout(() => r(undefined), timeoutMs).unref()),
       ]);
+      if (fresh) slot.last = fresh;
+      return fresh;
     });
-    return sumStats((await Promise.all(replies)).filter((s) => s !== undefined));
+    const answers = await Promise.all(replies);
+    const up: Record<string, boolean> = {};
+    this.#slots.forEach((slot, i) => {
+      up[String(slot.id)] = answers[i] !== undefined;
+    });
+    return {
+      stats: sumStats(this.#slots.flatMap((slot, i) => answers[i] ?? slot.last ?? [])),
+      up,
+    };
   }
 
   // SIGTERM to every worker (each drains its own queue), then wait; SIGKILL after the deadline.
