@@ -8,10 +8,7 @@ import { renderLabHtml } from '../src/lab/report-html.ts';
 import { runLab } from '../src/lab/run-lab.ts';
 
 const docs = fileURLToPath(new URL('../docs/', import.meta.url));
-const report = await runLab({
-  only: ['capacity', 'burst'],
-  onProgress: (m) => process.stderr.write(`${m}\n`),
-});
+const report = await runLab({ onProgress: (m) => process.stderr.write(`${m}\n`) });
 const html = await renderLabHtml(report);
 writeFileSync(`${docs}lab-report.html`, html);
 const browser = await chromium.launch({

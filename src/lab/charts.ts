@@ -105,3 +105,58 @@ export function timelineSpec(clients: BurstClient[], timeoutS: number): Record<s
     },
   };
 }
+
+// Of a burst of 20 clients behind a serial acceptor, how many each backlog served.
+export function burstServedSpec(
+  rows: { backlog: number; served: number; timedOut: number }[],
+): Record<string, unknown> {
+  return {
+    title: 'A burst of 20 clients: served, by backlog',
+    width: 300,
+    height: 160,
+    data: {
+      values: rows.flatMap((r) => [
+        { backlog: `listen(${r.backlog})`, clients: r.served, outcome: 'served' },
+        { backlog: `listen(${r.backlog})`, clients: 20 - r.served, outcome: 'never served' },
+      ]),
+    },
+    mark: 'bar',
+    encoding: {
+      x: { field: 'backlog', type: 'nominal', title: null, sort: null, axis: { labelAngle: 0 } },
+      y: { field: 'clients', type: 'quantitative', title: 'clients', stack: true },
+      color: {
+        field: 'outcome',
+        type: 'nominal',
+        title: null,
+        legend: { orient: 'bottom' },
+        scale: { domain: ['served', 'never served'], range: ['#31a354', '#de2d26'] },
+      },
+    },
+  };
+}
+
+// What a UDP socket that does not read kept of 2,000 datagrams.
+export function udpSpec(udp: { kept: number; dropped: number }): Record<string, unknown> {
+  return {
+    title: '2,000 datagrams to a UDP socket that does not read',
+    width: 300,
+    height: 80,
+    data: {
+      values: [
+        { outcome: 'kept', datagrams: udp.kept },
+        { outcome: 'dropped', datagrams: udp.dropped },
+      ],
+    },
+    mark: 'bar',
+    encoding: {
+      y: { field: 'outcome', type: 'nominal', title: null, sort: null },
+      x: { field: 'datagrams', type: 'quantitative', title: 'datagrams' },
+      color: {
+        field: 'outcome',
+        type: 'nominal',
+        legend: null,
+        scale: { domain: ['kept', 'dropped'], range: ['#31a354', '#de2d26'] },
+      },
+    },
+  };
+}
