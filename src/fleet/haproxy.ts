@@ -68,18 +68,25 @@ export class Haproxy {
       `DAYTIME_RUN=${this.dir}`,
       ...topology.hosts.map((h, i) => `DAYTIME_HOST${i + 1}=${h.address}`),
     ];
-    const child = spawnIn(topology.lb.ns, 'env', [
-      ...env,
-      'setpriv',
-      `--reuid=${NOBODY}`,
-      `--regid=${NOBODY}`,
-      '--clear-groups',
-      'haproxy',
-      '-W',
-      '-db',
-      '-f',
-      config,
-    ]);
+    const child = spawnIn(
+      topology.lb.ns,
+      'env',
+      [
+        ...env,
+        'setpriv',
+        `--reuid=${NOBODY}`,
+        `--regid=${NOBODY}`,
+        '--clear-groups',
+        'haproxy',
+        '-W',
+        '-db',
+        '-f',
+        config,
+        // HAProxy goes back to its working directory after reading the configuration: as nobody, it could
+        // not enter a checkout under a 0700 home directory.
+      ],
+      this.dir,
+    );
     this.child = child;
     let stderr = '';
     child.stderr?.on('data', (chunk) => {

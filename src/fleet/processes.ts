@@ -12,8 +12,8 @@ export const DIST = fileURLToPath(new URL('../../dist/', import.meta.url));
 const CLI = `${DIST}cli.js`;
 const NODE_FLAGS = ['--max-semi-space-size=1', '--max-opt=2'];
 
-export function spawnIn(ns: string, command: string, args: string[]): ChildProcess {
-  return spawn('ip', ['netns', 'exec', ns, command, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+export function spawnIn(ns: string, command: string, args: string[], cwd?: string): ChildProcess {
+  return spawn('ip', ['netns', 'exec', ns, command, ...args], { cwd, stdio: ['ignore', 'pipe', 'pipe'] });
 }
 
 // Calls `line` for each line of the stream.

@@ -1,19 +1,19 @@
 import net from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fromSystemError } from '../errors.ts';
-import { readDescriptorUse } from '../kernel/descriptors.ts';
 import { readBacklogOfInode } from '../kernel/listen-queue.ts';
 import { acceptQueueLength, socketInode } from '../kernel/proc-net.ts';
 import { refuseNewConnections } from '../kernel/socket-filter.ts';
 import { describeBacklog, readSomaxconn } from '../kernel/somaxconn.ts';
 import { formatHostPort, unmapIPv4 } from '../net/address.ts';
 import { acceptPaths, takeListener } from './accept/choose.ts';
-import type { ProxyHooks } from './accept/proxy-path.ts';
+import { maxWaitingForHeaders, type ProxyHooks } from './accept/proxy-path.ts';
 import { type AcceptChoice, type Acceptor, closeServer } from './accept/types.ts';
 import type { ListenerInfo } from './listener-info.ts';
 import type { ServerLogger } from './logger.ts';
 import type { ReplyClock, ServiceName } from './replies.ts';
 import { countError, countServed, type ServerStats } from './stats.ts';
+import { WriteDeadlines } from './write-deadlines.ts';
 
 export interface TcpServiceOptions {
   service: ServiceName;
@@ -44,15 +44,15 @@ export class TcpService {
   readonly #server: net.Server;
   readonly #servedKey: string;
   // Writes that did not complete at once, with their deadlines (--write-timeout).
-  readonly #pending = new Map<() => void, number>();
+  readonly #writes: WriteDeadlines;
   #acceptor: Acceptor | undefined;
   #open = 0;
-  #sweeper: NodeJS.Timeout | undefined;
   #lastErrorLog = 0;
 
   constructor(options: TcpServiceOptions) {
     this.#options = options;
     this.#servedKey = `${options.service}/tcp`;
+    this.#writes = new WriteDeadlines(options.writeTimeoutMs, () => countError(options.stats, 'ETIMEDOUT'));
     // pauseOnConnect: the net.Socket path reads nothing (no read, no epoll registration per connection).
     this.#server = net.createServer({ pauseOnConnect: true });
     // Once listening, an 'error' is an accept() failure (EMFILE, ENFILE...). It must not end the server.
@@ -141,31 +141,11 @@ export class TcpService {
       refused: (reason) => {
         stats.proxyRefused[reason] = (stats.proxyRefused[reason] ?? 0) + 1;
       },
-      pending: (close) => {
-        this.#pending.set(close, Date.now() + this.#options.writeTimeoutMs);
-        this.#sweeper ??= setInterval(() => this.#sweep(), Math.min(1000, this.#options.writeTimeoutMs));
-        this.#sweeper.unref();
-        return () => this.#pending.delete(close);
-      },
+      pending: (close) => this.#writes.add(close),
       closed: () => {
         this.#open--;
       },
     };
-  }
-
-  // Closes connections whose write is still pending after the write timeout.
-  #sweep(): void {
-    const now = Date.now();
-    for (const [close, deadline] of this.#pending) {
-      if (now < deadline) continue;
-      this.#pending.delete(close);
-      countError(this.#options.stats, 'ETIMEDOUT');
-      close();
-    }
-    if (this.#pending.size === 0) {
-      clearInterval(this.#sweeper);
-      this.#sweeper = undefined;
-    }
   }
 
   get service(): ServiceName {
@@ -215,8 +195,7 @@ export class TcpService {
 
   // Closes every connection whose reply is still being written.
   destroyAll(): void {
-    for (const close of this.#pending.keys()) close();
-    this.#pending.clear();
+    this.#writes.closeAll();
   }
 
   #logPeer(address: string, port: number, via?: { address: string; port: number }): void {
@@ -240,12 +219,4 @@ export class TcpService {
     this.#lastErrorLog = now;
     this.#options.logger?.error({ code, errors: this.#options.stats.errors }, `accept failed: ${message}`);
   }
-}
-
-// Connections that may wait for their PROXY header at once: half the descriptor limit, so a flood of
-// clients that connect and say nothing leaves the other half for the server's own work and for the
-// connections that do send a header.
-function maxWaitingForHeaders(): number {
-  const limit = readDescriptorUse()?.limit;
-  return limit === undefined || !Number.isFinite(limit) ? 1024 : Math.max(16, Math.floor(limit / 2));
 }

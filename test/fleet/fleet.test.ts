@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
-import { test } from 'node:test';
-import { fleetUnavailable, runFleet } from '../../src/fleet/run-fleet.ts';
+import { before, describe, test } from 'node:test';
+import { type FleetReport, fleetUnavailable, runFleet } from '../../src/fleet/run-fleet.ts';
 import { leftovers } from '../../src/fleet/topology.ts';
 import { fleetVerdicts } from '../../src/fleet/verdicts.ts';
 import { CLI_ENV, collect, ROOT } from '../helpers/cli.ts';
@@ -11,30 +11,73 @@ import { isAlive } from '../helpers/proc.ts';
 // beside the rest of the suite. One run of every scenario, then the checks of what a user meets.
 const unavailable = fleetUnavailable();
 
-test('the fleet: every scenario meets its figures, and nothing is left behind', async (t) => {
-  if (unavailable) return t.skip(unavailable);
-  const messages: string[] = [];
-  const report = await runFleet({ onProgress: (m) => messages.push(m) });
-  assert.deepEqual(fleetVerdicts(report), [], JSON.stringify(report.scenarios));
-  const { spread, proxyV2, rollingRestart, killHost, reload, queueing } = report.scenarios;
-  assert.ok(spread && spread.connections >= 30_000 && spread.errors === 0);
-  assert.equal(Object.keys(spread.perHost as object).length, 3);
-  assert.equal(proxyV2?.clientAddressSeen, true);
-  assert.equal(rollingRestart?.errors, 0);
-  assert.equal((rollingRestart?.steps as unknown[] | undefined)?.length, 3);
-  assert.ok(killHost && killHost.errors <= (killHost.inFlightAtKill as number));
-  assert.equal(killHost?.errorsAfterDown, 0);
-  assert.equal(reload?.errors, 0);
-  const q = queueing as unknown as Record<string, Record<string, number>>;
-  assert.ok((q.withoutMaxconn?.listenOverflows ?? 0) > 0, 'the stopped host overflowed without maxconn');
-  assert.ok((q.withMaxconn?.haproxyQueueMax ?? 0) > 0, 'HAProxy queued with maxconn');
-  assert.ok(
-    (q.withMaxconn?.errors ?? 0) < (q.withoutMaxconn?.errors ?? 0),
-    'maxconn bounds what the stopped host takes',
-  );
-  const prefix = /\((dtf\d+)-\*\)/.exec(messages[0] ?? '')?.[1] ?? '';
-  assert.ok(prefix, messages[0]);
-  assert.deepEqual(leftovers(prefix), [], 'no namespace left');
+// One fleet, every scenario in order; then a test per scenario on what it measured.
+describe('the fleet (3 hosts behind HAProxy, in network namespaces)', () => {
+  let report: FleetReport | undefined;
+  let prefix = '';
+  before(async () => {
+    if (unavailable) return;
+    const messages: string[] = [];
+    report = await runFleet({ onProgress: (m) => messages.push(m) });
+    prefix = /\((dtf\d+)-\*\)/.exec(messages[0] ?? '')?.[1] ?? '';
+  });
+  const scenario = (name: keyof FleetReport['scenarios']) => {
+    const result = report?.scenarios[name];
+    assert.ok(result, `${name} ran`);
+    return result;
+  };
+
+  test('spread: 30,000 connections, no error, each host within 20 % of its share', (t) => {
+    if (unavailable) return t.skip(unavailable);
+    const s = scenario('spread');
+    assert.ok(s.connections >= 30_000);
+    assert.equal(s.errors, 0);
+    assert.equal(Object.keys(s.perHost as object).length, 3);
+    assert.ok((s.maxDeviationPct as number) <= 20, JSON.stringify(s.perHost));
+  });
+  test("proxyV2: every host logs the client namespace's address", (t) => {
+    if (unavailable) return t.skip(unavailable);
+    const s = scenario('proxyV2');
+    assert.equal(s.clientAddressSeen, true);
+    assert.equal(s.errors, 0);
+  });
+  test('rollingRestart: every host drained, restarted and back UP under load with 0 failed connections', (t) => {
+    if (unavailable) return t.skip(unavailable);
+    const s = scenario('rollingRestart');
+    assert.equal(s.errors, 0);
+    assert.equal((s.steps as unknown[]).length, 3);
+    assert.ok(s.connections > 0);
+  });
+  test('killHost: errors within what the host held, DOWN within fall x inter (plus a check), none after', (t) => {
+    if (unavailable) return t.skip(unavailable);
+    const s = scenario('killHost');
+    assert.ok(s.errors <= (s.inFlightAtKill as number), JSON.stringify(s));
+    assert.ok((s.markedDownMs as number) <= (s.checkBudgetMs as number) + 1000, JSON.stringify(s));
+    assert.equal(s.errorsAfterDown, 0);
+  });
+  test('reload: three reloads of HAProxy under load with 0 failed connections', (t) => {
+    if (unavailable) return t.skip(unavailable);
+    const s = scenario('reload');
+    assert.equal(s.errors, 0);
+    assert.equal(s.reloads, 3);
+  });
+  test("queueing: a stopped host's queue overflows without maxconn; with it HAProxy queues and fewer are lost", (t) => {
+    if (unavailable) return t.skip(unavailable);
+    const q = scenario('queueing') as unknown as Record<string, Record<string, number>>;
+    assert.ok((q.withoutMaxconn?.listenOverflows ?? 0) > 0, 'the stopped host overflowed without maxconn');
+    assert.ok((q.withoutMaxconn?.hostQueueMax ?? 0) > 0, 'daytime watch saw its queue');
+    assert.ok((q.withMaxconn?.haproxyQueueMax ?? 0) > 0, 'HAProxy queued with maxconn');
+    assert.ok(
+      (q.withMaxconn?.errors ?? 0) < (q.withoutMaxconn?.errors ?? 0),
+      'maxconn bounds what the stopped host takes',
+    );
+    assert.deepEqual(fleetVerdicts(report as FleetReport), []);
+  });
+  test('nothing is left behind: no namespace of the run', (t) => {
+    if (unavailable) return t.skip(unavailable);
+    assert.ok(prefix);
+    assert.deepEqual(leftovers(prefix), []);
+  });
 });
 
 test('daytime fleet: Ctrl-C in the middle tears everything down', async (t) => {
@@ -44,14 +87,15 @@ test('daytime fleet: Ctrl-C in the middle tears everything down', async (t) => {
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let stderr = '';
-  const started = new Promise<void>((resolve) => {
+  const started = new Promise<boolean>((resolve) => {
     child.stderr.on('data', (chunk) => {
       stderr += chunk;
-      if (/rolling restart: host2/.test(stderr)) resolve();
+      if (/rolling restart: host2/.test(stderr)) resolve(true);
     });
+    child.once('close', () => resolve(false));
   });
   const done = collect(child);
-  await started;
+  assert.ok(await started, `the fleet stopped before the second host's restart: ${stderr}`);
   const pids = spawnSync('pgrep', ['-f', '--', 'serve --proxy-protocol --host 10.77.2.1'], {
     encoding: 'utf8',
   })

@@ -1,4 +1,5 @@
 import net from 'node:net';
+import { readDescriptorUse } from '../../kernel/descriptors.ts';
 import type { SocketCalls } from '../../kernel/socket-calls.ts';
 import { type ProxyHeader, parseProxyHeader, V2_MAX_LENGTH } from '../../protocol/proxy.ts';
 import { acceptWhileRoom } from './proxy-accept.ts';
@@ -180,4 +181,12 @@ function reply(socket: net.Socket, header: ProxyHeader, hooks: ProxyHooks): void
     process.nextTick(() => socket.destroy());
   });
   if (socket.writableLength > 0) release = hooks.pending(() => socket.destroy());
+}
+
+// Connections that may wait for their PROXY header at once: half the descriptor limit, so a flood of
+// clients that connect and say nothing leaves the other half for the server's own work and for the
+// connections that do send a header.
+export function maxWaitingForHeaders(): number {
+  const limit = readDescriptorUse()?.limit;
+  return limit === undefined || !Number.isFinite(limit) ? 1024 : Math.max(16, Math.floor(limit / 2));
 }
