@@ -6,6 +6,7 @@
 //   node bench/compare.ts [--rounds 8] [--seconds 5] [--json FILE]
 import { execFileSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { buildPerf, dtload } from './lib/dtload.ts';
 import { ENV, inetdUnavailable, LOCAL_PEERS, type Peer, startInetd, startLocal } from './lib/peers.ts';
@@ -27,7 +28,7 @@ const { values } = parseArgs({
 });
 const rounds = Number(values.rounds);
 const seconds = String(Number(values.seconds));
-const BIN = new URL('../dist/cli.js', import.meta.url).pathname;
+const BIN = fileURLToPath(new URL('../dist/cli.js', import.meta.url));
 const round2 = (x: number) => Math.round(x * 100) / 100;
 
 interface Samples {

@@ -6,6 +6,7 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { buildPerf, dtload, freePort, waitListening } from './lib/dtload.ts';
 import { ENV } from './lib/peers.ts';
@@ -18,7 +19,7 @@ const { values } = parseArgs({
     json: { type: 'string' },
   },
 });
-const BIN = new URL('../dist/cli.js', import.meta.url).pathname;
+const BIN = fileURLToPath(new URL('../dist/cli.js', import.meta.url));
 buildPerf();
 const children: ChildProcess[] = [];
 const dir = mkdtempSync(join(tmpdir(), 'daytime-proxy-bench-'));

@@ -5,6 +5,7 @@
 import { spawn } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { buildPerf, freePort, dtload as runDtload } from './lib/dtload.ts';
 import { ENV } from './lib/peers.ts';
@@ -26,7 +27,7 @@ const dtload = (port: number, count: number) =>
 buildPerf();
 const port = await freePort();
 const server = spawn(
-  new URL('../dist/cli.js', import.meta.url).pathname,
+  fileURLToPath(new URL('../dist/cli.js', import.meta.url)),
   [
     'serve',
     '--host',

@@ -1,4 +1,5 @@
 import { execFile, execFileSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import type { ExperimentResult } from './types.ts';
 
@@ -33,7 +34,7 @@ export async function runInNetns(
   );
   const { stdout } = await run(
     'unshare',
-    ['--net', '--', process.execPath, runner.pathname, id, JSON.stringify(sysctls)],
+    ['--net', '--', process.execPath, fileURLToPath(runner), id, JSON.stringify(sysctls)],
     {
       timeout: 60_000,
       maxBuffer: 16 << 20,
