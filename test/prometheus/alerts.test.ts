@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { CLI_ENV, ROOT } from '../helpers/cli.ts';
+import { freePort } from '../helpers/ports.ts';
 
 // A real Prometheus (Debian's 2.42) scraping `daytime serve --workers 2` every 2 s (timeout 1 s) and
 // evaluating the deploy rules every second, their `for:` cut to 2 s. As root, everything runs in a
@@ -18,9 +19,10 @@ const useNamespace =
 const NS = `dtprom${process.pid % 100000}`;
 const inNs = (command: string, args: string[]): [string, string[]] =>
   useNamespace ? ['ip', ['netns', 'exec', NS, command, ...args]] : [command, args];
-const SERVER_PORT = 9313;
-const METRICS_PORT = 9464;
-const PROMETHEUS_PORT = 9390;
+// Fixed ports inside the namespace (nobody else is there); free ones in the host's.
+const [SERVER_PORT, METRICS_PORT, PROMETHEUS_PORT] = useNamespace
+  ? [9313, 9464, 9390]
+  : [await freePort(), await freePort(), await freePort()];
 
 function start(command: string, args: string[]): ChildProcess {
   const [file, rest] = inNs(command, args);
