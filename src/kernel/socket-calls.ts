@@ -50,6 +50,8 @@ export const SOCK_NONBLOCK = 0o4000;
 export const SOCK_CLOEXEC = 0o2000000;
 export const EINTR = 4;
 export const EAGAIN = 11;
+export const EPROTO = 71;
+export const ECONNABORTED = 103;
 export const EINPROGRESS = 115;
 const F_DUPFD_CLOEXEC = 1030;
 const EPOLL_CLOEXEC = 0o2000000;
@@ -83,7 +85,7 @@ async function bind(): Promise<SocketCalls> {
     inetPton: lib.func('int inet_pton(int af, const char *src, intptr_t dst)'),
     inetNtop: lib.func('intptr_t inet_ntop(int af, intptr_t src, intptr_t dst, uint32_t size)'),
     errno: () => koffi.errno(),
-    poll: (fd, events, callback) => poll(fd, events, callback),
+    poll,
     alloc(size) {
       const pointer = koffi.alloc('uint8_t', size);
       const bytes = new Uint8Array(koffi.view(pointer, size));

@@ -1,33 +1,27 @@
+import type net from 'node:net';
 import { getSystemErrorName } from 'node:util';
 import {
   EAGAIN,
   EINTR,
   type NativeMemory,
-  type PollHandle,
   SOCK_CLOEXEC,
   SOCK_NONBLOCK,
   type SocketCalls,
 } from '../../kernel/socket-calls.ts';
+import { acceptFailure, LibcListener } from './libc-listener.ts';
 import { waitToWrite } from './libc-pending-write.ts';
 import { PeerAddress } from './peer-address.ts';
-import { type Acceptor, type AcceptPath, type ConnectionHooks, listenerFd } from './types.ts';
+import type { Acceptor, AcceptPath, ConnectionHooks } from './types.ts';
 
 // Per connection, only what the C reference server (dtref) does: accept4, write, close. libuv signals
-// that the listener is readable (a uv_poll on our own descriptor for it, registered once, so no epoll
-// call per connection), and one call into JavaScript then accepts (under load until the queue is empty),
-// writing the cached reply from native memory and closing each connection. No JavaScript object, no
-// libuv handle and no epoll_ctl per connection. Linux with glibc or any libc koffi can load.
-//
-// Node binds and listens (its address handling, dual stack, SO_REUSEPORT, errors and socket activation
-// stay as they are); the path then takes a duplicate of the listening descriptor and closes Node's. The
-// socket itself stays open and listening through the duplicate, so nothing queued is lost.
+// that the listener is readable (libc-listener.ts), and one call into JavaScript then accepts (under
+// load until the queue is empty), writing the cached reply from native memory and closing each
+// connection. No JavaScript object, no libuv handle and no epoll_ctl per connection. Linux with glibc
+// or any libc koffi can load.
 
 const FLAGS = SOCK_NONBLOCK | SOCK_CLOEXEC;
-const ECONNABORTED = 103;
-const EPROTO = 71;
 // After an accept() that failed for want of a resource (EMFILE, ENFILE, ENOBUFS, ENOMEM) or for a
-// reason that would only repeat, libuv's readiness stays on (level-triggered) and the loop would spin:
-// the path waits this long before it looks again. Connections wait in the kernel's queue meanwhile.
+// reason that would only repeat, the path waits this long before it looks again.
 const PAUSE_MS = 100;
 const REPLY_ROOM = 512;
 // Readiness within this long after the last return is libuv coming straight back: more was queued.
@@ -40,38 +34,40 @@ export function libcPath(calls: SocketCalls): AcceptPath {
   return {
     name: 'libc',
     take(server, hooks) {
-      const nodeFd = listenerFd(server);
-      const fd = nodeFd === undefined ? -1 : calls.dup(nodeFd);
-      if (fd < 0) return undefined;
-      server.close();
-      return new LibcAcceptor(calls, fd, hooks);
+      const acceptor = new LibcAcceptor(calls, hooks);
+      return acceptor.listen(server) ? acceptor : undefined;
     },
   };
 }
 
 class LibcAcceptor implements Acceptor {
   readonly path = 'libc';
-  readonly fd: number;
   readonly #calls: SocketCalls;
   readonly #hooks: ConnectionHooks;
   readonly #reply: NativeMemory;
   readonly #peer: PeerAddress | undefined;
-  readonly #poll: PollHandle;
+  #listener: LibcListener | undefined;
   #replySource: Buffer | undefined;
   #replyLength = 0;
-  #resume: NodeJS.Timeout | undefined;
-  #closed = false;
   #single = true;
   #streak = 0;
   #lastReturn = 0;
 
-  constructor(calls: SocketCalls, fd: number, hooks: ConnectionHooks) {
-    this.fd = fd;
+  constructor(calls: SocketCalls, hooks: ConnectionHooks) {
     this.#calls = calls;
     this.#hooks = hooks;
     this.#reply = calls.alloc(REPLY_ROOM);
     this.#peer = hooks.peer ? new PeerAddress(calls) : undefined;
-    this.#poll = calls.poll(fd, { readable: true }, this.#onReadable);
+  }
+
+  get fd(): number | undefined {
+    return this.#listener?.fd;
+  }
+
+  listen(server: net.Server): boolean {
+    this.#listener = LibcListener.take(this.#calls, server, this.#onReadable);
+    if (!this.#listener) this.#free();
+    return this.#listener !== undefined;
   }
 
   // One readiness of the listener. Under load the queue is drained until EAGAIN (one epoll wait serves a
@@ -105,7 +101,7 @@ class LibcAcceptor implements Acceptor {
     const calls = this.#calls;
     const hooks = this.#hooks;
     const peer = this.#peer;
-    const listener = this.fd;
+    const listener = this.#listener?.fd ?? -1;
     let taken = 0;
     while (taken < limit) {
       let fd: number;
@@ -116,7 +112,15 @@ class LibcAcceptor implements Acceptor {
         fd = calls.accept4(listener, 0, 0, FLAGS);
       }
       if (fd < 0) {
-        if (this.#acceptFailed(calls.errno())) continue;
+        const failure = acceptFailure(calls.errno());
+        if (failure === 'retry') continue;
+        if (failure === 'empty') return taken;
+        if ('skipped' in failure) {
+          hooks.error(failure.skipped);
+          continue;
+        }
+        hooks.acceptError(failure.failed);
+        this.#listener?.pause(PAUSE_MS);
         return taken;
       }
       taken++;
@@ -140,30 +144,6 @@ class LibcAcceptor implements Acceptor {
     return taken;
   }
 
-  // True: go on accepting; false: stop until libuv signals again (or the pause ends).
-  #acceptFailed(errno: number): boolean {
-    if (errno === EAGAIN) return false;
-    if (errno === EINTR) return true;
-    // A connection reset while it waited in the queue: the kernel hands it over dead; the next one may
-    // be fine.
-    if (errno === ECONNABORTED || errno === EPROTO) {
-      this.#hooks.error(getSystemErrorName(-errno));
-      return true;
-    }
-    this.#hooks.acceptError(getSystemErrorName(-errno));
-    this.#pause();
-    return false;
-  }
-
-  #pause(): void {
-    if (this.#closed || this.#resume) return;
-    this.#poll.stop();
-    this.#resume = setTimeout(() => {
-      this.#resume = undefined;
-      if (!this.#closed) this.#poll.start({ readable: true }, this.#onReadable);
-    }, PAUSE_MS);
-  }
-
   #writeFailed(fd: number, written: number, reply: Buffer): void {
     const errno = written < 0 ? this.#calls.errno() : 0;
     if (written >= 0 || errno === EAGAIN || errno === EINTR) {
@@ -183,11 +163,13 @@ class LibcAcceptor implements Acceptor {
   }
 
   async close(): Promise<void> {
-    if (this.#closed) return;
-    this.#closed = true;
-    clearTimeout(this.#resume);
-    this.#poll.close();
-    this.#calls.close(this.fd);
+    if (!this.#listener) return;
+    this.#listener.close();
+    this.#listener = undefined;
+    this.#free();
+  }
+
+  #free(): void {
     this.#peer?.free();
     this.#reply.free();
   }

@@ -48,17 +48,14 @@ export function proxyPath(options: ProxyPathOptions, calls?: SocketCalls): Accep
     name: 'proxy',
     take(server, hooks) {
       const table = new HeaderTable(options, hooks as ProxyHooks);
-      const nodeFd = listenerFd(server);
-      const fd = calls && nodeFd !== undefined ? calls.dup(nodeFd) : -1;
-      if (calls && fd >= 0) {
-        server.close();
-        const loop = acceptWhileRoom(calls, fd, {
+      const loop =
+        calls &&
+        acceptWhileRoom(calls, server, {
           wait: () => table.wait(),
           socket: (client) => table.take(new net.Socket({ fd: client, readable: true, writable: true })),
           error: (code) => hooks.acceptError(code),
         });
-        return table.acceptor(fd, async () => loop.close());
-      }
+      if (loop) return table.acceptor(loop.fd, async () => loop.close());
       server.on('connection', (socket: net.Socket) => {
         if (table.wait() > 0) table.crowded(socket);
         else table.take(socket);
