@@ -100,10 +100,10 @@ export class DaytimeServer {
         '--proxy-protocol applies to TCP only: UDP datagrams carry no PROXY header and are answered as they come',
       );
     }
-    const paths = [...new Set(this.#listeners.flatMap((l) => (l.acceptPath ? [l.acceptPath] : [])))];
-    for (const path of this.#listeners.flatMap((l) => (l.acceptPath ? [l.acceptPath] : []))) {
-      this.#stats.acceptPaths[path] = (this.#stats.acceptPaths[path] ?? 0) + 1;
+    for (const { acceptPath } of this.#listeners) {
+      if (acceptPath) this.#stats.acceptPaths[acceptPath] = (this.#stats.acceptPaths[acceptPath] ?? 0) + 1;
     }
+    const paths = Object.keys(this.#stats.acceptPaths);
     // One line once every listener is bound (UDP binds after TCP): scripts and tests wait for it.
     this.#logger?.info(
       {

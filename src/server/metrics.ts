@@ -8,29 +8,35 @@ import { formatHostPort, type Target } from '../net/address.ts';
 import type { ServiceName } from './replies.ts';
 import type { ServerStats } from './stats.ts';
 
-export interface MetricsSource {
+export interface MetricsSnapshot {
   // The server's counters (summed over the workers, with --workers).
-  stats(): Promise<ServerStats> | ServerStats;
+  stats: ServerStats;
+  // With --workers: which workers answered this scrape (daytime_worker_up), by worker id.
+  workersUp?: Record<string, boolean>;
+}
+
+export interface MetricsSource {
+  // Taken once per scrape and shared by every metric.
+  snapshot(): Promise<MetricsSnapshot> | MetricsSnapshot;
   // The TCP ports whose listeners to report, with the backlog asked for.
   tcpPorts: { service: ServiceName; port: number; backlog: number }[];
-  // With --workers: which workers answered this scrape (daytime_worker_up), by worker id.
-  workersUp?(): Promise<Record<string, boolean>>;
 }
 
 // Prometheus metrics, computed at scrape time from the server's counters and the kernel's view.
 export function createMetricsRegistry(source: MetricsSource): Registry {
   const registry = new Registry();
-  let snapshot: Promise<ServerStats> | undefined;
-  // One stats() call per scrape, shared by every metric.
-  const stats = () => {
-    snapshot ??= Promise.resolve(source.stats());
-    return snapshot;
+  let taken: Promise<MetricsSnapshot> | undefined;
+  const snapshot = () => {
+    taken ??= Promise.resolve(source.snapshot());
+    return taken;
   };
+  // A counter from the stats: a number, or a record whose keys hold the label values ("daytime/tcp"
+  // for service and transport).
   const counter = (
     name: string,
     help: string,
     labelNames: string[],
-    fill: (m: Counter, s: ServerStats) => void,
+    values: (s: ServerStats) => number | Partial<Record<string, number>>,
   ) =>
     new Counter({
       name,
@@ -39,7 +45,31 @@ export function createMetricsRegistry(source: MetricsSource): Registry {
       registers: [registry],
       async collect() {
         this.reset();
-        fill(this, await stats());
+        const value = values((await snapshot()).stats);
+        if (typeof value === 'number') {
+          this.inc(value);
+          return;
+        }
+        for (const [key, n] of Object.entries(value)) {
+          const parts = key.split('/');
+          this.inc(Object.fromEntries(labelNames.map((label, i) => [label, parts[i] ?? ''])), n ?? 0);
+        }
+      },
+    });
+  const statsGauge = (
+    name: string,
+    help: string,
+    labelNames: string[],
+    fill: (m: Gauge, s: MetricsSnapshot) => void,
+  ) =>
+    new Gauge({
+      name,
+      help,
+      labelNames,
+      registers: [registry],
+      async collect() {
+        this.reset();
+        fill(this, await snapshot());
       },
     });
 
@@ -47,71 +77,52 @@ export function createMetricsRegistry(source: MetricsSource): Registry {
     'daytime_served_total',
     'Replies handed to the kernel, by service and transport.',
     ['service', 'transport'],
-    (m, s) => {
-      for (const [key, n] of Object.entries(s.servedBy)) {
-        const [service = '', transport = ''] = key.split('/');
-        m.inc({ service, transport }, n);
-      }
-    },
+    (s) => s.servedBy,
   );
-  counter('daytime_connections_total', 'TCP connections accepted.', [], (m, s) => m.inc(s.connections));
+  counter('daytime_connections_total', 'TCP connections accepted.', [], (s) => s.connections);
   counter(
     'daytime_rejected_connections_total',
     'Connections closed at once over --max-connections.',
     [],
-    (m, s) => m.inc(s.rejected),
+    (s) => s.rejected,
   );
-  counter('daytime_errors_total', 'Connection, accept and send errors, by code.', ['code'], (m, s) => {
-    for (const [code, n] of Object.entries(s.errors)) m.inc({ code }, n);
-  });
-  if (source.workersUp) {
-    const workersUp = source.workersUp.bind(source);
-    new Gauge({
-      name: 'daytime_worker_up',
-      help:
-        'Whether each worker answered this scrape (1) or not (0: stopped, stuck or restarting; its last ' +
-        'known counters are summed in the others).',
-      labelNames: ['worker'],
-      registers: [registry],
-      async collect() {
-        this.reset();
-        for (const [worker, up] of Object.entries(await workersUp())) this.set({ worker }, up ? 1 : 0);
-      },
-    });
-  }
-  new Gauge({
-    name: 'daytime_accept_path_listeners',
-    help: 'TCP listeners by the accept path that takes their connections: libc, handle or socket.',
-    labelNames: ['path'],
-    registers: [registry],
-    async collect() {
-      this.reset();
-      for (const [path, n] of Object.entries((await stats()).acceptPaths)) this.set({ path }, n);
+  counter('daytime_errors_total', 'Connection, accept and send errors, by code.', ['code'], (s) => s.errors);
+  statsGauge(
+    'daytime_worker_up',
+    'With --workers, whether each worker answered this scrape (1) or not (0: stopped, stuck or restarting; ' +
+      'its last known counters are summed in the others).',
+    ['worker'],
+    (m, s) => {
+      for (const [worker, up] of Object.entries(s.workersUp ?? {})) m.set({ worker }, up ? 1 : 0);
     },
-  });
+  );
+  statsGauge(
+    'daytime_accept_path_listeners',
+    'TCP listeners by the accept path that takes their connections: libc, handle, socket or proxy.',
+    ['path'],
+    (m, s) => {
+      for (const [path, n] of Object.entries(s.stats.acceptPaths)) m.set({ path }, n);
+    },
+  );
   counter(
     'daytime_proxy_headers_total',
     'PROXY protocol headers received (--proxy-protocol), by version and command (LOCAL: a health check).',
     ['version', 'command'],
-    (m, s) => {
-      for (const [kind, n] of Object.entries(s.proxyHeaders)) {
-        const [version = '', command = ''] = kind.split('/');
-        m.inc({ version, command }, n);
-      }
-    },
+    (s) => s.proxyHeaders,
   );
   counter(
     'daytime_proxy_refused_total',
     'Connections closed without a reply for want of a valid PROXY header, by reason.',
     ['reason'],
-    (m, s) => {
-      for (const [reason, n] of Object.entries(s.proxyRefused)) m.inc({ reason }, n);
-    },
+    (s) => s.proxyRefused,
   );
-  counter('daytime_udp_received_total', 'UDP datagrams received.', [], (m, s) => m.inc(s.udpReceived));
-  counter('daytime_udp_dropped_total', 'UDP datagrams left unanswered, by reason.', ['reason'], (m, s) => {
-    for (const [reason, n] of Object.entries(s.udpDropped)) m.inc({ reason }, n ?? 0);
-  });
+  counter('daytime_udp_received_total', 'UDP datagrams received.', [], (s) => s.udpReceived);
+  counter(
+    'daytime_udp_dropped_total',
+    'UDP datagrams left unanswered, by reason.',
+    ['reason'],
+    (s) => s.udpDropped,
+  );
 
   // One read of the kernel's listeners per scrape, shared by the two gauges.
   let rows: Promise<ListenerRow[]> | undefined;
@@ -166,7 +177,7 @@ export function createMetricsRegistry(source: MetricsSource): Registry {
 
   const metrics = registry.metrics.bind(registry);
   registry.metrics = async () => {
-    snapshot = undefined;
+    taken = undefined;
     rows = undefined;
     return metrics();
   };

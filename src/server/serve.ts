@@ -8,7 +8,6 @@ import { normalizeServeOptions, type ServeConfig, type ServeInput } from './opti
 import { takeListenFds } from './socket-activation.ts';
 import {
   type FromWorker,
-  type PoolSnapshot,
   type ToWorker,
   WORKER_ENV,
   type WorkerAssignment,
@@ -42,7 +41,7 @@ export async function runServe(options: RunServeOptions): Promise<void> {
   const server = createDaytimeServer(serverOptions(options, { listenFds }));
   await server.listen();
   await withMetrics(options, config, {
-    stats: () => server.stats(),
+    snapshot: () => ({ stats: server.stats() }),
     tcpPorts: tcpPorts(server.listeners(), config),
   });
   await server.close();
@@ -130,16 +129,13 @@ async function runPrimary(options: RunServeOptions, config: ServeConfig): Promis
       ? []
       : [{ service: 'time' as const, port: timePort, backlog: config.backlog }]),
   ];
-  // One question to the workers per scrape, answered within 100 ms whatever a worker does: a stopped
-  // worker must not make the scrape time out, or no alert about its queue could ever fire.
-  let asked: Promise<PoolSnapshot> | undefined;
-  const snapshot = () => {
-    asked ??= pool.snapshot(100).finally(() => setTimeout(() => (asked = undefined), 50).unref());
-    return asked;
-  };
+  // Each worker gets 100 ms to answer a scrape: a stopped worker must not make the scrape time out,
+  // or no alert about its queue could ever fire.
   await withMetrics(options, config, {
-    stats: async () => (await snapshot()).stats,
-    workersUp: async () => (await snapshot()).up,
+    snapshot: async () => {
+      const { stats, up } = await pool.snapshot(100);
+      return { stats, workersUp: up };
+    },
     tcpPorts: ports,
   });
   await pool.stop(config.drainTimeoutMs + 5000);

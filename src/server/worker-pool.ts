@@ -70,34 +70,35 @@ export class WorkerPool {
   // answer, and one that does not is counted with what it said last.
   async snapshot(timeoutMs = 100): Promise<PoolSnapshot> {
     const request = ++this.#request;
-    const replies = this.#slots.map(async (slot): Promise<ServerStats | undefined> => {
-      if (!slot.child.connected) return undefined;
-      const reply = new Promise<ServerStats>((resolve) => {
-        const onMessage = (message: FromWorker) => {
-          if (message.type === 'stats' && message.request === request) {
-            slot.child.off('message', onMessage);
-            resolve(message.stats);
-          }
-        };
-        slot.child.on('message', onMessage);
-      });
-      slot.child.send({ type: 'stats', request } satisfies ToWorker);
-      const fresh = await Promise.race([
-        reply,
-        new Promise<undefined>((r) => setTimeout(() => r(undefined), timeoutMs).unref()),
-      ]);
-      if (fresh) slot.last = fresh;
-      return fresh;
-    });
-    const answers = await Promise.all(replies);
+    // The slots as they are now: a worker replaced while we wait is asked next time.
+    const slots = [...this.#slots];
+    const answers = await Promise.all(slots.map((slot) => this.#ask(slot, request, timeoutMs)));
     const up: Record<string, boolean> = {};
-    this.#slots.forEach((slot, i) => {
-      up[String(slot.id)] = answers[i] !== undefined;
+    for (const [i, slot] of slots.entries()) {
+      const fresh = answers[i];
+      if (fresh) slot.last = fresh;
+      up[String(slot.id)] = fresh !== undefined;
+    }
+    return { stats: sumStats(slots.flatMap((slot) => slot.last ?? [])), up };
+  }
+
+  // One worker's counters, or undefined if it does not answer in time (its listener is removed then:
+  // a stopped worker would otherwise collect one per scrape).
+  #ask(slot: Slot, request: number, timeoutMs: number): Promise<ServerStats | undefined> {
+    if (!slot.child.connected) return Promise.resolve(undefined);
+    return new Promise((resolve) => {
+      const done = (stats: ServerStats | undefined) => {
+        clearTimeout(timer);
+        slot.child.off('message', onMessage);
+        resolve(stats);
+      };
+      const onMessage = (message: FromWorker) => {
+        if (message.type === 'stats' && message.request === request) done(message.stats);
+      };
+      const timer = setTimeout(() => done(undefined), timeoutMs).unref();
+      slot.child.on('message', onMessage);
+      slot.child.send({ type: 'stats', request } satisfies ToWorker);
     });
-    return {
-      stats: sumStats(this.#slots.flatMap((slot, i) => answers[i] ?? slot.last ?? [])),
-      up,
-    };
   }
 
   // SIGTERM to every worker (each drains its own queue), then wait; SIGKILL after the deadline.

@@ -66,7 +66,20 @@ test('promtool check metrics passes on /metrics, with two workers, time and UDP'
     const r = spawnSync('promtool', ['check', 'metrics'], { input: body, encoding: 'utf8' });
     assert.equal(r.status, 0, r.stdout + r.stderr);
     assert.equal(r.stdout + r.stderr, '', 'no lint warnings');
+    // A stopped worker, scraped again and again: counted as down each time, its last counters kept,
+    // and no listener left behind per unanswered question (Node warns past ten).
+    const [stopped] = (server.logs.find((l) => l.workers) as { pids: number[] }).pids;
+    process.kill(stopped ?? 0, 'SIGSTOP');
+    try {
+      for (let i = 0; i < 12; i++) {
+        const scrape = await (await fetch(`http://127.0.0.1:${metricsPort}/metrics`)).text();
+        assert.match(scrape, /^daytime_worker_up\{worker="1"\} 0$/m);
+      }
+    } finally {
+      process.kill(stopped ?? 0, 'SIGCONT');
+    }
   } finally {
-    await server.stop();
+    const { stderr } = await server.stop();
+    assert.doesNotMatch(stderr, /MaxListenersExceeded/);
   }
 });
