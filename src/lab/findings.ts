@@ -30,6 +30,8 @@ export interface LabFindings {
   capacity: CapacityRow[];
   burst: BurstRow[];
   burstClients: BurstClient[];
+  // How long a client of the burst waited before it gave up, for the timeline's unfinished lanes.
+  burstTimeoutS: number;
   udp: { kept: number; dropped: number } | undefined;
   questions: QuestionFinding[];
   claims: ClaimFinding[];
@@ -189,6 +191,7 @@ export function labFindings(report: LabReport): LabFindings {
     capacity,
     burst,
     burstClients,
+    burstTimeoutS: Number((burstResult?.parameters.clientTimeoutMs as number | undefined) ?? 4000) / 1000,
     udp: rcvbuf ? { kept, dropped: 2000 - kept } : undefined,
     questions,
     claims,

@@ -1,10 +1,5 @@
-import type { CapacityRow } from './experiments/capacity.ts';
-import { labFindings } from './findings.ts';
+import { type LabFindings, labFindings } from './findings.ts';
 import type { LabReport } from './run-lab.ts';
-import type { ExperimentResult } from './types.ts';
-
-const find = (report: LabReport, id: string): ExperimentResult | undefined =>
-  report.experiments.find((e) => e.id === id && e.status !== 'skipped');
 
 // The terminal summary: the kernel, the sysctls, the capacity table, the four answers and the popular
 // answer's claims, every sentence built from this run's measurements. Returns a string; prints nothing.
@@ -19,8 +14,8 @@ export function formatLabSummary(report: LabReport): string {
       .join(' ')}`,
   );
   out.push('');
-  const capacity = find(report, 'capacity');
-  const rows = (capacity?.measurements.rows as CapacityRow[] | undefined) ?? [];
+  const findings = labFindings(report);
+  const rows = findings.capacity;
   if (rows.length > 0) {
     out.push('Accept-queue capacity on this kernel (cf. Stevens, UNP Figure 4.10):');
     out.push('  backlog  connected  ss Recv-Q/Send-Q  dropped SYNs (ListenOverflows)');
@@ -37,12 +32,11 @@ export function formatLabSummary(report: LabReport): string {
     if (e.status === 'differs') out.push(`          expected from the research notes: ${e.expected}`);
   }
   out.push('');
-  out.push(...answers(report));
+  out.push(...answers(findings));
   return `${out.join('\n')}\n`;
 }
 
-function answers(report: LabReport): string[] {
-  const { questions, claims } = labFindings(report);
+function answers({ questions, claims }: LabFindings): string[] {
   const lines: string[] = ['Answers, from this run:'];
   for (const q of questions)
     lines.push(`${q.id} ${q.question} ${q.answer ?? 'Not measured: the experiments behind it did not run.'}`);

@@ -12,7 +12,7 @@ const escapeHtml = (text: string) =>
 // external files, the charts inline SVG; it fits a phone's width and prints.
 export async function renderLabHtml(report: LabReport): Promise<string> {
   const findings = labFindings(report);
-  const charts = await questionCharts(findings, report);
+  const charts = await questionCharts(findings);
   const sections = findings.questions
     .map(
       (q) => `<section class="question" id="${q.id.toLowerCase()}">
@@ -66,16 +66,14 @@ ${experiments}
 `;
 }
 
-async function questionCharts(f: LabFindings, report: LabReport): Promise<Partial<Record<Question, string>>> {
+async function questionCharts(f: LabFindings): Promise<Partial<Record<Question, string>>> {
   const figure = async (id: string, spec: Record<string, unknown>, caption: string) =>
     `<figure id="${id}">${await renderSvg(spec)}<figcaption>${escapeHtml(caption)}</figcaption></figure>`;
-  const burst = report.experiments.find((e) => e.id === 'burst' && e.status !== 'skipped');
-  const timeoutS = Number((burst?.parameters.clientTimeoutMs as number | undefined) ?? 4000) / 1000;
   const charts: Partial<Record<Question, string>> = {};
   if (f.burstClients.length) {
     charts.Q1 = await figure(
       'timeline-chart',
-      timelineSpec(f.burstClients, timeoutS),
+      timelineSpec(f.burstClients, f.burstTimeoutS),
       'Each lane is a client: blue while its connect waits, green once it is served, red when it got in but was never served.',
     );
   }
