@@ -4,7 +4,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { DaytimeError } from '../errors.ts';
 import { parseNetstat } from '../kernel/netstat.ts';
 import { DIST, eachLine, exited, spawnIn } from './processes.ts';
-import { type FleetContext, load, restore, type ScenarioResult, until } from './scenarios.ts';
+import { type FleetContext, load, restore, type ScenarioResult } from './scenarios.ts';
 
 // Where connections wait when a host stops answering (SIGSTOP: the kernel still completes handshakes
 // and queues them). Once without a server maxconn, once with a small one, the same load each time.
@@ -92,7 +92,6 @@ async function stalled(ctx: FleetContext, maxconn: number): Promise<ScenarioResu
   watch.kill('SIGTERM');
   await exited(watch);
   await restore(ctx, victim);
-  await until(ctx, victim, 'UP', (r) => r.status === 'UP');
   return {
     serverMaxconn: maxconn || null,
     connections: result.completed,

@@ -25,19 +25,15 @@ export interface CliResult {
 }
 
 // Runs `npx daytime ARGS` as a user would, from the package directory (the bin built by `npm ci`).
-export function spawnCli(
-  args: string[],
-  options: { env?: NodeJS.ProcessEnv; uid?: number } = {},
-): ChildProcess {
+export function spawnCli(args: string[], options: { env?: NodeJS.ProcessEnv } = {}): ChildProcess {
   return spawn('npx', ['--no-install', 'daytime', ...args], {
     cwd: ROOT,
     env: { ...CLI_ENV, ...options.env },
-    uid: options.uid,
     stdio: ['ignore', 'pipe', 'pipe'],
   });
 }
 
-export async function runCli(args: string[], options: { env?: NodeJS.ProcessEnv; uid?: number } = {}) {
+export async function runCli(args: string[], options: { env?: NodeJS.ProcessEnv } = {}) {
   const child = spawnCli(args, options);
   return collect(child);
 }
@@ -135,7 +131,8 @@ export async function startCliServer(
   return server;
 }
 
-// Runs the built bin directly with the pinned Node, for cases where npx itself cannot run (another uid).
+// Runs the built bin directly with the pinned Node (from /, so no npm project is found), optionally
+// behind a command that changes how it runs (`prefix`, e.g. setpriv dropping a capability).
 export function runBin(args: string[], options: { env?: NodeJS.ProcessEnv; prefix?: string[] } = {}) {
   const [command = `${BIN}/node`, ...rest] = [...(options.prefix ?? []), `${BIN}/node`];
   const child = spawn(command, [...rest, `${ROOT}dist/cli.js`, ...args], {
