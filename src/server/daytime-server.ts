@@ -2,6 +2,7 @@ import type net from 'node:net';
 import { readDescriptorUse } from '../kernel/descriptors.ts';
 import { readProcNet, socketInode } from '../kernel/proc-net.ts';
 import { formatHostPort } from '../net/address.ts';
+import { describeFallback } from './accept/uring-choice.ts';
 import type { ListenerInfo } from './listener-info.ts';
 import type { ServerLogger } from './logger.ts';
 import { type DaytimeServerConfig, type DaytimeServerInput, normalizeServerOptions } from './options.ts';
@@ -100,10 +101,13 @@ export class DaytimeServer {
         '--proxy-protocol applies to TCP only: UDP datagrams carry no PROXY header and are answered as they come',
       );
     }
-    for (const { acceptPath } of this.#listeners) {
+    for (const { acceptPath, acceptFallback: f } of this.#listeners) {
       if (acceptPath) this.#stats.acceptPaths[acceptPath] = (this.#stats.acceptPaths[acceptPath] ?? 0) + 1;
+      const key = f && `${acceptPath}/${f.path}/${f.code}`;
+      if (key) this.#stats.acceptFallbacks[key] = (this.#stats.acceptFallbacks[key] ?? 0) + 1;
     }
     const paths = Object.keys(this.#stats.acceptPaths);
+    const fallback = this.#listeners.find((l) => l.acceptFallback)?.acceptFallback;
     // One line once every listener is bound (UDP binds after TCP): scripts and tests wait for it.
     this.#logger?.info(
       {
@@ -111,9 +115,11 @@ export class DaytimeServer {
         port: this.#listeners[0]?.port,
         listeners: this.#listeners.length,
         acceptPath: paths.join(','),
+        acceptFallback: fallback,
       },
       `ready: ${this.#listeners.length} listener(s)` +
         (paths.length > 0 ? `; TCP connections taken by the ${paths.join(', ')} accept path` : '') +
+        (fallback ? ` (${describeFallback(fallback)})` : '') +
         (this.config.proxyProtocol
           ? ` (a PROXY protocol v1 or v2 header is read before each reply, on a net.Socket: slower than libc)`
           : ''),

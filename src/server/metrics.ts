@@ -5,6 +5,7 @@ import { readListenQueues } from '../kernel/listen-queue.ts';
 import { readKernelCounters } from '../kernel/netstat.ts';
 import { readProcNet } from '../kernel/proc-net.ts';
 import { formatHostPort, type Target } from '../net/address.ts';
+import { fillAcceptPaths } from './accept-path-metrics.ts';
 import type { ServiceName } from './replies.ts';
 import type { ServerStats } from './stats.ts';
 
@@ -98,11 +99,10 @@ export function createMetricsRegistry(source: MetricsSource): Registry {
   );
   statsGauge(
     'daytime_accept_path_listeners',
-    'TCP listeners by the accept path that takes their connections: libc, handle, socket or proxy.',
-    ['path'],
-    (m, s) => {
-      for (const [path, n] of Object.entries(s.stats.acceptPaths)) m.set({ path }, n);
-    },
+    'TCP listeners by the accept path that takes their connections: uring, libc, handle, socket or proxy; ' +
+      'with --accept auto, `unavailable` and `reason` name a faster path that could not run here, and why.',
+    ['path', 'unavailable', 'reason'],
+    (m, s) => fillAcceptPaths(m, s.stats),
   );
   counter(
     'daytime_proxy_headers_total',

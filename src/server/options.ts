@@ -50,8 +50,8 @@ export interface DaytimeServerInput {
   listenFds?: ListenFd[];
   // SO_REUSEPORT, so several processes can listen on one port, each with its own accept queue.
   reusePort?: boolean;
-  // How accepted TCP connections are taken: auto (default: the fastest that runs here), libc, handle or
-  // socket (accept/choose.ts).
+  // How accepted TCP connections are taken: auto (default: the fastest that runs here), uring, libc,
+  // handle or socket (accept/choose.ts).
   accept?: string;
   // Require a PROXY protocol header (v1 or v2) on every TCP connection before replying.
   proxyProtocol?: boolean;

@@ -112,6 +112,7 @@ export class TcpService {
       inherited: fd !== undefined,
       backlog: describeBacklog(backlog),
       acceptPath: this.#acceptor.path,
+      acceptFallback: this.#acceptor.fallback,
     };
   }
 

@@ -1,7 +1,7 @@
 import type net from 'node:net';
 
 // The ways a listener's connections can be taken, fastest first; `auto` picks the first that loads.
-export const ACCEPT_PATHS = ['libc', 'handle', 'socket'] as const;
+export const ACCEPT_PATHS = ['uring', 'libc', 'handle', 'socket'] as const;
 // `proxy` is not chosen but implied by --proxy-protocol: it reads the PROXY header before the reply.
 export type AcceptPathName = (typeof ACCEPT_PATHS)[number] | 'proxy';
 export const ACCEPT_CHOICES = ['auto', ...ACCEPT_PATHS] as const;
@@ -38,6 +38,15 @@ export interface Acceptor {
   close(): Promise<void>;
   // Closes connections the path holds on its own (the proxy path's, waiting for their header).
   destroyAll?(): void;
+  // With `auto`: the faster path that could not run here, and why (uring-choice.ts).
+  readonly fallback?: AcceptFallback;
+}
+
+export interface AcceptFallback {
+  path: AcceptPathName;
+  // Short (a metric label): disabled, refused, not-implemented, too-old...
+  code: string;
+  reason: string;
 }
 
 export interface AcceptPath {
