@@ -12,6 +12,7 @@ const SYS_IO_URING_ENTER = 426;
 const SYS_IO_URING_REGISTER = 427;
 const PROT_READ_WRITE = 0x3;
 const MAP_SHARED_POPULATE = 0x01 | 0x8000;
+const RLIMIT_NOFILE = 7;
 const EFD_NONBLOCK_CLOEXEC = 0o4000 | 0o2000000;
 const MAP_FAILED = 0xffff_ffff_ffff_ffffn; // (void *)-1
 
@@ -35,6 +36,8 @@ export interface UringSyscalls {
   // For the support check's throwaway listener.
   bind(fd: number, address: number, length: number): number;
   listen(fd: number, backlog: number): number;
+  // The soft RLIMIT_NOFILE now.
+  fileLimit(): number;
   errno(): number;
   koffi: typeof koffiModule;
 }
@@ -65,6 +68,9 @@ async function bind(): Promise<UringSyscalls> {
   );
   const munmap = lib.func('int munmap(void *addr, size_t length)');
   const eventfd = lib.func('int eventfd(uint32_t initval, int flags)');
+  const getrlimit = lib.func('int getrlimit(int resource, intptr_t rlim)');
+  const rlimit = koffi.alloc('uint64_t', 2);
+  const rlimitView = new BigUint64Array(koffi.view(rlimit, 16));
   return {
     setup: (entries, params) => setup(SYS_IO_URING_SETUP, entries, params),
     enter: (fd, toSubmit, minComplete, flags, arg, size) =>
@@ -88,6 +94,8 @@ async function bind(): Promise<UringSyscalls> {
     eventfd: () => eventfd(0, EFD_NONBLOCK_CLOEXEC),
     bind: lib.func('int bind(int fd, intptr_t addr, uint32_t length)'),
     listen: lib.func('int listen(int fd, int backlog)'),
+    fileLimit: () =>
+      getrlimit(RLIMIT_NOFILE, Number(koffi.address(rlimit))) === 0 ? Number(rlimitView[0]) : Number.NaN,
     errno: () => koffi.errno(),
     koffi,
   };

@@ -40,6 +40,10 @@ const PAUSE_MS = 100;
 // How long close() waits for the ring to finish what it holds (sends in flight, the cancelled accept).
 const CLOSE_WAIT_MS = 2000;
 const ECANCELED = 125;
+// An accept request takes the descriptor limit of when it was queued (the kernel reads RLIMIT_NOFILE
+// once, when it prepares the request), so a limit changed at run time (prlimit) reaches a multishot
+// accept only when it is queued again: the path looks once a second and queues it again.
+const LIMIT_CHECK_MS = 1000;
 
 export function uringPath(sys: UringSyscalls, calls: SocketCalls): AcceptPath {
   return {
@@ -61,6 +65,8 @@ class UringAcceptor implements Acceptor {
   // Slots with no accept in flight.
   readonly #idle: number[];
   #resume: NodeJS.Timeout | undefined;
+  readonly #limitCheck: NodeJS.Timeout;
+  #fileLimit: number;
   #closing = false;
   #closed = false;
 
@@ -81,14 +87,28 @@ class UringAcceptor implements Acceptor {
       calls.close(fd);
       return undefined;
     }
-    acceptor = new UringAcceptor(calls, fd, hooks, loop);
+    acceptor = new UringAcceptor(sys, calls, fd, hooks, loop);
     server.close();
     acceptor.#arm(true);
     return acceptor;
   }
 
-  private constructor(calls: SocketCalls, fd: number, hooks: ConnectionHooks, loop: RingLoop) {
+  private constructor(
+    sys: UringSyscalls,
+    calls: SocketCalls,
+    fd: number,
+    hooks: ConnectionHooks,
+    loop: RingLoop,
+  ) {
     this.fd = fd;
+    this.#fileLimit = sys.fileLimit();
+    this.#limitCheck = setInterval(() => {
+      const limit = sys.fileLimit();
+      if (limit === this.#fileLimit) return;
+      this.#fileLimit = limit;
+      this.#cancelAccepts();
+      this.#loop.run();
+    }, LIMIT_CHECK_MS).unref();
     this.#calls = calls;
     this.#hooks = hooks;
     this.#loop = loop;
@@ -179,12 +199,9 @@ class UringAcceptor implements Acceptor {
     this.#closing = true;
     clearTimeout(this.#resume);
     this.#resume = undefined;
-    const ring = this.#loop.ring;
+    clearInterval(this.#limitCheck);
     const armed = this.#peers ? ADDRESS_SLOTS : 1;
-    if (this.#idle.length < armed) {
-      ring.reserve(1);
-      ring.push(OP_ASYNC_CANCEL, 0, this.fd, 0, 0, CANCEL_FD | CANCEL_ALL, KIND_CANCEL, 0);
-    }
+    this.#cancelAccepts();
     this.#loop.run();
     const deadline = Date.now() + CLOSE_WAIT_MS;
     while (this.#idle.length < armed && Date.now() < deadline) await sleep(1);
@@ -192,6 +209,15 @@ class UringAcceptor implements Acceptor {
     this.#loop.run();
     while (this.#replies.inFlight > 0 && Date.now() < deadline) await sleep(1);
     this.#free();
+  }
+
+  // Cancels every accept in flight on the listener; their completions (ECANCELED) arm them again unless
+  // the path is closing.
+  #cancelAccepts(): void {
+    const ring = this.#loop.ring;
+    if (this.#idle.length === (this.#peers ? ADDRESS_SLOTS : 1)) return;
+    ring.reserve(1);
+    ring.push(OP_ASYNC_CANCEL, 0, this.fd, 0, 0, CANCEL_FD | CANCEL_ALL, KIND_CANCEL, 0);
   }
 
   // Connections the kernel queued after the accepts were cancelled, taken with accept4 as the libc path
