@@ -5,7 +5,8 @@ import { uringSupport } from '../../src/kernel/uring-support.ts';
 // Why io_uring cannot run here (kernel.io_uring_disabled, a seccomp profile, an old kernel), or
 // undefined. The same check the server and the load generator make.
 const uring = process.platform === 'linux' ? await uringSupport() : undefined;
-export const URING_UNAVAILABLE = uring === undefined ? 'io_uring is Linux only' : uring.ok ? undefined : uring.reason;
+export const URING_UNAVAILABLE =
+  uring === undefined ? 'io_uring is Linux only' : uring.ok ? undefined : uring.reason;
 if (URING_UNAVAILABLE) test('the uring paths', (t) => t.skip(URING_UNAVAILABLE));
 
 const runs = (path: string) =>

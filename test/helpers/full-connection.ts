@@ -65,3 +65,17 @@ export const isOpen = (fd: number) => {
     return false;
   }
 };
+
+// The client reads everything: what filled the buffer, then the reply, whole, then EOF.
+export async function readsFillerThenReply(client: net.Socket, filled: number, reply: Buffer): Promise<void> {
+  let received = 0;
+  let tail = Buffer.alloc(0);
+  client.on('data', (chunk: Buffer) => {
+    received += chunk.length;
+    tail = Buffer.concat([tail, chunk]).subarray(-reply.length);
+  });
+  client.resume();
+  await once(client, 'end');
+  assert.equal(received, filled + reply.length);
+  assert.deepEqual(tail, reply);
+}

@@ -1,10 +1,9 @@
 import assert from 'node:assert/strict';
-import { once } from 'node:events';
 import { test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { loadSocketCalls } from '../../src/kernel/socket-calls.ts';
 import { waitToWrite } from '../../src/server/accept/libc-pending-write.ts';
-import { fullConnection, isOpen, recordingHooks } from '../helpers/full-connection.ts';
+import { fullConnection, isOpen, readsFillerThenReply, recordingHooks } from '../helpers/full-connection.ts';
 import { waitFor } from '../helpers/proc.ts';
 
 // The libc path's write that cannot complete at once, on a real connection whose send buffer was filled
@@ -21,16 +20,7 @@ test('a reply the kernel cannot take waits, and is sent whole once the client re
   await sleep(200);
   assert.equal(seen.served, 0, 'nothing to send while the client does not read');
   assert.equal(seen.pending.length, 1, 'handed to the service for its write timeout');
-  let received = 0;
-  let tail = Buffer.alloc(0);
-  client.on('data', (chunk: Buffer) => {
-    received += chunk.length;
-    tail = Buffer.concat([tail, chunk]).subarray(-reply.length);
-  });
-  client.resume();
-  await once(client, 'end');
-  assert.equal(received, filled + reply.length);
-  assert.deepEqual(tail, reply);
+  await readsFillerThenReply(client, filled, reply);
   assert.deepEqual(seen, { served: 1, closed: 1, errors: [], pending: seen.pending, released: 1 });
   assert.equal(isOpen(fd), false, 'the descriptor is closed');
   client.destroy();

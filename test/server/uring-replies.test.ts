@@ -1,12 +1,11 @@
 import assert from 'node:assert/strict';
-import { once } from 'node:events';
 import { test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { RingLoop } from '../../src/kernel/uring-loop.ts';
 import { uringSupport } from '../../src/kernel/uring-support.ts';
 import { UringReplies } from '../../src/server/accept/uring-replies.ts';
 import { URING_UNAVAILABLE } from '../helpers/accept.ts';
-import { fullConnection, isOpen, recordingHooks } from '../helpers/full-connection.ts';
+import { fullConnection, isOpen, readsFillerThenReply, recordingHooks } from '../helpers/full-connection.ts';
 import { waitFor } from '../helpers/proc.ts';
 
 // The uring path's send that cannot complete at once, on a real connection whose send buffer was filled
@@ -41,16 +40,7 @@ test('a send the kernel cannot take at once is handed over, then sent whole once
   assert.equal(replies.inFlight, 0, 'nothing of it left in the ring');
   assert.equal(seen.served, 0);
   assert.ok(isOpen(fd), 'the linked close did not run');
-  let received = 0;
-  let tail = Buffer.alloc(0);
-  client.on('data', (chunk: Buffer) => {
-    received += chunk.length;
-    tail = Buffer.concat([tail, chunk]).subarray(-reply.length);
-  });
-  client.resume();
-  await once(client, 'end');
-  assert.equal(received, filled + reply.length);
-  assert.deepEqual(tail, reply);
+  await readsFillerThenReply(client, filled, reply);
   assert.deepEqual([seen.served, seen.closed, seen.errors, seen.released], [1, 1, [], 1]);
   assert.equal(isOpen(fd), false, 'the descriptor is closed');
   loop.close();
