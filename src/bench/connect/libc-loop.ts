@@ -169,7 +169,7 @@ export async function runLibcLoop(
 }
 
 // A sockaddr_in or sockaddr_in6 in native memory, from a numeric address.
-function encodeAddress(calls: SocketCalls, address: string, port: number) {
+export function encodeAddress(calls: SocketCalls, address: string, port: number) {
   const ipv6 = net.isIPv6(address);
   const family = ipv6 ? AF_INET6 : AF_INET;
   const length = ipv6 ? 28 : 16;
