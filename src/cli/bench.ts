@@ -54,7 +54,11 @@ export function registerBench(program: Command): void {
     .option('-t, --timeout <seconds>', 'give up on one connection after this long', '5')
     .option('--time', 'RFC 868 time: expect 4 bytes instead of a line')
     .option('--json', 'print the result as JSON on stdout (no table)')
-    .option('--connect <path>', 'how connections are made: auto, uring, libc, handle or socket (see below)', 'auto')
+    .option(
+      '--connect <path>',
+      'how connections are made: auto, uring, libc, handle or socket (see below)',
+      'auto',
+    )
     .addHelpText('after', HELP_AFTER)
     .action(async (target: string | undefined, flags: BenchFlags) => {
       process.exitCode = await bench(target, flags);

@@ -1,4 +1,3 @@
-import { setImmediate as yieldToLoop } from 'node:timers/promises';
 import { getSystemErrorName } from 'node:util';
 import { SOCK_STREAM } from '../../kernel/socket-calls.ts';
 import {
@@ -17,6 +16,7 @@ import {
 } from '../../kernel/uring.ts';
 import type { UringSupport } from '../../kernel/uring-support.ts';
 import { type Counts, classify, type LoopConfig, type LoopResult, replyOk, Tally } from '../tally.ts';
+import { runBlockingSlices, WAIT_MS } from './blocking-slices.ts';
 import { encodeAddress } from './libc-loop.ts';
 
 // Per connection, nothing but memory writes and one completion: each slot's connection is a chain of
@@ -35,8 +35,6 @@ const KIND_CANCEL = 2;
 const ROOM = 513;
 const MSG_WAITALL = 0x100;
 const ECANCELED = 125;
-const SLICE_MS = 50;
-const WAIT_MS = 10;
 
 export async function runUringLoop(
   { sys, calls }: Ready,
@@ -134,10 +132,9 @@ export async function runUringLoop(
     const registered = ring.registerSparseFiles(slots);
     if (registered < 0) throw new Error(`registering direct descriptors: ${getSystemErrorName(registered)}`);
     for (let slot = 0; slot < slots; slot++) launch(slot);
-    let nextScan = performance.now() + scanEvery;
-    while (active > 0 || tally.more(signal)) {
-      const sliceEnd = performance.now() + SLICE_MS;
-      while (active > 0 || tally.more(signal)) {
+    await runBlockingSlices(
+      () => active > 0 || tally.more(signal),
+      () => {
         ring.enter(ENTER_GETEVENTS, 1, WAIT_MS);
         const ready = ring.ready();
         for (let i = 0; i < ready; i++) {
@@ -145,15 +142,10 @@ export async function runUringLoop(
           if ((data & 0xff) === KIND_CHAIN) finished(data >>> 8, ring.result(i));
         }
         ring.advance(ready);
-        const now = performance.now();
-        if (now >= nextScan) {
-          scan(now);
-          nextScan = now + scanEvery;
-        }
-        if (now >= sliceEnd) break;
-      }
-      await yieldToLoop();
-    }
+      },
+      scan,
+      scanEvery,
+    );
   } finally {
     // Closing the ring closes every direct descriptor and cancels whatever is left.
     ring.close(calls.close);
