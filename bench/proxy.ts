@@ -9,8 +9,9 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { buildPerf, dtload, freePort, waitListening } from './lib/dtload.ts';
+import { describeMachine } from './lib/machine.ts';
 import { ENV } from './lib/peers.ts';
-import { cpuModel, cpuSample, median } from './lib/proc.ts';
+import { cpuSample, median } from './lib/proc.ts';
 
 const { values } = parseArgs({
   options: {
@@ -72,7 +73,7 @@ try {
   }
   const result = {
     date: new Date().toISOString(),
-    cpu: cpuModel(),
+    machine: describeMachine(),
     servers: runs.map((r) => ({
       server: r.name,
       cpuUsPerConn: Math.round(median(r.cpu) * 100) / 100,

@@ -1,5 +1,5 @@
 // The C load generator (../shared/perf/dtload), built on first use, optionally inside a network namespace.
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import net from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
@@ -8,6 +8,14 @@ export const PERF = fileURLToPath(new URL('../../../shared/perf/', import.meta.u
 
 export function buildPerf(): void {
   execFileSync('make', ['-s', '-C', PERF], { stdio: 'inherit' });
+}
+
+// The io_uring reference server, built where liburing-dev is installed; otherwise why not.
+export function buildDturing(): string | undefined {
+  const make = spawnSync('make', ['-s', '-C', PERF, 'dturing'], { encoding: 'utf8' });
+  if (make.status === 0) return undefined;
+  const detail = (make.stderr || make.stdout || String(make.error ?? '')).trim().split('\n')[0];
+  return `make dturing failed (it needs liburing-dev): ${detail}`;
 }
 
 export type DtloadResult = Record<string, number>;

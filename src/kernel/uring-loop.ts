@@ -1,17 +1,19 @@
 import type { NativeMemory, PollHandle, SocketCalls } from './socket-calls.ts';
-import { ENTER_GETEVENTS, Ring } from './uring.ts';
+import { ENTER_GETEVENTS, IOSQE_CQE_SKIP_SUCCESS, OP_READ, Ring } from './uring.ts';
 import type { UringSyscalls } from './uring-syscalls.ts';
 
 // A ring driven from Node's own event loop. The kernel signals an eventfd registered with the ring when
 // the ring has work for this thread; libuv watches that eventfd (a uv_poll, registered once), and each
 // readiness runs one round: enter the kernel to post what is ready, reap, let the handler queue more,
-// enter again to submit it, until nothing more is queued. No thread of ours and no call into native code
-// per request: one io_uring_enter per batch each way.
+// enter again to submit it and post what is ready then, until nothing is queued. Under load a round
+// goes on, each io_uring_enter submitting one batch and collecting the next. No thread of ours and no
+// call into native code per request.
 //
-// With DEFER_TASKRUN each io_uring_enter(GETEVENTS) runs one pass of the ring's pending work; work that
-// a pass creates (the close linked to a send) signals the eventfd again, so it is never left behind.
-// epoll on the ring's own descriptor does not do: it reports completions already posted, and with
-// DEFER_TASKRUN nothing is posted outside io_uring_enter (measured on Linux 6.18).
+// epoll on the ring's own descriptor does not do: with DEFER_TASKRUN it reports only completions already
+// posted, and nothing is posted outside io_uring_enter (measured on Linux 6.18). While a round runs the
+// eventfd's signals are off (the round takes the work itself); at its end they are on again, and work
+// that came in between is seen in the SQ ring's flags (TASKRUN_FLAG): no round is started for nothing,
+// and none is missed. The eventfd's count is reset by a read the round's first io_uring_enter carries.
 
 // A completion: the request's 64-bit user_data as two halves, its result (-errno on failure) and flags.
 export type CompletionHandler = (dataLo: number, dataHi: number, result: number, flags: number) => void;
@@ -24,6 +26,15 @@ export interface RingLoopOptions {
 }
 
 const RETRY_MS = 10;
+// The user_data of the loop's own requests (its eventfd reads); owners' kinds are small numbers.
+const OWN = 0xffff_ffff;
+const RWF_NOWAIT = 0x8;
+const EAGAIN = 11;
+const ETIME = 62;
+// A round that has handled this many completions (two connections' worth) is under load: it waits up
+// to LINGER_MS in the kernel for the next one instead of ending. A lone client's round ends at once.
+const LINGER_AFTER = 4;
+const LINGER_MS = 0.05;
 
 export class RingLoop {
   readonly ring: Ring;
@@ -34,6 +45,8 @@ export class RingLoop {
   readonly #budget: number;
   #poll: PollHandle | undefined;
   #retry: NodeJS.Timeout | undefined;
+  #readByCall = false;
+  #expected = 0;
   #closed = false;
 
   // Undefined where the ring or its eventfd cannot be had (the support check said yes: a descriptor
@@ -77,33 +90,85 @@ export class RingLoop {
   readonly run = (): number => {
     if (this.#closed) return 0;
     const ring = this.ring;
-    const handler = this.#handler;
-    // Reset the eventfd first: work that arrives from here on signals it again.
-    this.#calls.read(this.#eventfd, this.#counter.address, 8);
+    // While the round runs, its own io_uring_enter calls take the ring's work: no signals meanwhile.
+    ring.eventfdSignals = false;
+    this.#resetSignal();
     let budget = this.#budget;
-    let handled = 0;
     let entered = ring.enter(ENTER_GETEVENTS);
-    for (;;) {
-      let ready = ring.ready();
-      if (ready === 0) break;
-      if (ready > budget) ready = budget;
-      for (let i = 0; i < ready; i++)
-        handler(ring.dataLo(i), ring.dataHi(i), ring.result(i), ring.cqeFlags(i));
-      ring.advance(ready);
-      handled += ready;
+    while (entered >= 0) {
+      const ready = Math.min(ring.ready(), budget);
+      this.#reap(ready);
       budget -= ready;
-      if (ring.queued === 0 && ring.ready() === 0) break;
-      if (budget === 0) {
-        // Come back on the next turn of Node's loop, after its timers and other sockets.
-        if (ring.queued > 0) entered = ring.enter(0);
-        this.#signal();
-        break;
+      if (budget === 0) break;
+      const busy = this.#budget - budget >= LINGER_AFTER;
+      if (busy) {
+        // Under load the next connection is microseconds away: one io_uring_enter submits what was
+        // queued, collects its completions and waits, briefly, for the next, where returning to libuv
+        // and being woken through the eventfd would take three system calls.
+        entered = ring.enter(ENTER_GETEVENTS, this.#expected + 1, LINGER_MS);
+        if (entered === -ETIME) entered = 0;
+      } else if (ring.queued > 0) {
+        entered = ring.enter(ENTER_GETEVENTS);
       }
-      entered = ring.enter(ENTER_GETEVENTS);
+      this.#expected = 0;
+      if (ring.queued === 0 && ring.ready() === 0) {
+        // Nothing came: the round ends, unless work came while the signals were off.
+        ring.eventfdSignals = true;
+        if (!ring.taskWork() && ring.ready() === 0) return this.#budget - budget;
+        ring.eventfdSignals = false;
+        entered = ring.enter(ENTER_GETEVENTS);
+      }
     }
+    if (ring.queued > 0 && entered >= 0) entered = ring.enter(0);
+    ring.eventfdSignals = true;
+    // Past the budget, come back on the next turn of Node's loop, after its timers and other sockets; a
+    // refused submission (EBUSY, EAGAIN: completions the kernel could not post yet), a little later.
     if (entered < 0 || ring.queued > 0) this.#later();
-    return handled;
+    else this.#signal();
+    return this.#budget - budget;
   };
+
+  // The owner queued `count` requests whose completions come at once (a send and its close): a wait for
+  // the next event counts them in.
+  expect(count: number): void {
+    this.#expected += count;
+  }
+
+  #reap(count: number): void {
+    const ring = this.ring;
+    const handler = this.#handler;
+    for (let i = 0; i < count; i++) {
+      const lo = ring.dataLo(i);
+      if (lo === OWN) {
+        const result = ring.result(i);
+        // A kernel whose eventfd cannot be read without waiting: read it with a system call instead.
+        if (result < 0 && result !== -EAGAIN) this.#readByCall = true;
+      } else {
+        handler(lo, ring.dataHi(i), ring.result(i), ring.cqeFlags(i));
+      }
+    }
+    ring.advance(count);
+  }
+
+  // Resets the eventfd whose signal started the round: a read that never waits, carried by the round's
+  // first io_uring_enter, so the round costs no system call of its own for it.
+  #resetSignal(): void {
+    if (this.#readByCall) {
+      this.#calls.read(this.#eventfd, this.#counter.address, 8);
+      return;
+    }
+    this.ring.reserve(1);
+    this.ring.push(
+      OP_READ,
+      IOSQE_CQE_SKIP_SUCCESS,
+      this.#eventfd,
+      this.#counter.address,
+      8,
+      RWF_NOWAIT,
+      OWN,
+      0,
+    );
+  }
 
   #signal(): void {
     this.#counter.view.setBigUint64(0, 1n, true);

@@ -14,6 +14,7 @@ export const OP_ASYNC_CANCEL = 14;
 export const OP_CONNECT = 16;
 export const OP_CLOSE = 19;
 export const OP_SEND = 26;
+export const OP_READ = 22;
 export const OP_RECV = 27;
 export const OP_SOCKET = 45;
 
@@ -30,6 +31,7 @@ const ENTER_EXT_ARG = 1 << 3;
 
 export const SETUP_SINGLE_ISSUER = 1 << 12;
 export const SETUP_DEFER_TASKRUN = 1 << 13;
+const SETUP_TASKRUN_FLAG = 1 << 9;
 const SETUP_CQSIZE = 1 << 3;
 export const FEAT_NODROP = 1 << 1;
 export const FEAT_EXT_ARG = 1 << 8;
@@ -44,7 +46,10 @@ const RSRC_REGISTER_SPARSE = 1 << 0;
 // answers EINVAL. DEFER_TASKRUN (6.1) runs the ring's work only inside io_uring_enter on this thread.
 // Without it, the kernel wakes the thread to run that work (COOP_TASKRUN is not tried: it leaves a
 // thread asleep in epoll_wait unwoken, and the connections waiting).
-const SETUPS = [SETUP_SINGLE_ISSUER | SETUP_DEFER_TASKRUN, 0];
+// TASKRUN_FLAG: the kernel marks the SQ ring's flags while it holds work for this thread (taskWork()).
+const SETUPS = [SETUP_SINGLE_ISSUER | SETUP_DEFER_TASKRUN | SETUP_TASKRUN_FLAG, 0];
+const SQ_TASKRUN = 1 << 2;
+const CQ_EVENTFD_DISABLED = 1 << 0;
 const EINVAL = 22;
 const EINTR = 4;
 const PARAMS_SIZE = 120;
@@ -69,6 +74,7 @@ export class Ring {
   readonly #sq: Uint32Array; // the SQ ring (head, tail, array) as 32-bit words
   readonly #sqHead: number;
   readonly #sqTailAt: number;
+  readonly #sqFlagsAt: number;
   readonly #sqMask: number;
   readonly #sqes: Uint32Array;
   readonly #sqesI32: Int32Array;
@@ -76,11 +82,14 @@ export class Ring {
   readonly #cqI32: Int32Array;
   readonly #cqHeadAt: number;
   readonly #cqTailAt: number;
+  readonly #cqFlagsAt: number;
   readonly #cqMask: number;
   readonly #cqes: number; // word index of the first completion entry
   readonly #scratch: Scratch;
   #sqTail: number;
   #cqHead: number;
+  // The timeout the scratch memory holds an io_uring_getevents_arg for (the register calls reuse it).
+  #timeoutMs: number | undefined;
   #closed = false;
 
   // A ring of `entries` submission slots and `cqEntries` completion slots (at least twice as many, so a
@@ -154,6 +163,7 @@ export class Ring {
     this.#sq = new Uint32Array((sqRing as Mapping).buffer);
     this.#sqHead = u(40);
     this.#sqTailAt = u(44);
+    this.#sqFlagsAt = u(56);
     this.#sqMask = this.#sq[u(48)] ?? 0;
     const array = u(64);
     // Ring slot i holds the entry at index i, always: fill the indirection array once.
@@ -165,6 +175,7 @@ export class Ring {
     this.#cqI32 = new Int32Array((cqRing as Mapping).buffer);
     this.#cqHeadAt = u(80);
     this.#cqTailAt = u(84);
+    this.#cqFlagsAt = u(104);
     this.#cqMask = this.#cq[u(88)] ?? 0;
     this.#cqes = u(100);
     this.#cqHead = Atomics.load(this.#cq, this.#cqHeadAt);
@@ -233,16 +244,9 @@ export class Ring {
     let size = 0;
     if (timeoutMs !== undefined) {
       // struct io_uring_getevents_arg { u64 sigmask; u32 sigmask_sz; u32 pad; u64 ts; } at +0, and the
-      // struct __kernel_timespec it points to at +32.
-      const v = this.#scratch.view;
-      const at = this.#scratch.address;
-      v.setBigUint64(0, 0n, true);
-      v.setUint32(8, 0, true);
-      v.setUint32(12, 0, true);
-      v.setBigUint64(16, BigInt(at + 32), true);
-      v.setBigInt64(32, BigInt(Math.floor(timeoutMs / 1000)), true);
-      v.setBigInt64(40, BigInt(Math.round((timeoutMs % 1000) * 1e6)), true);
-      arg = at;
+      // struct __kernel_timespec it points to at +32; written again only when the timeout changes.
+      if (timeoutMs !== this.#timeoutMs) this.#writeTimeout(timeoutMs);
+      arg = this.#scratch.address;
       size = 24;
       flags |= ENTER_EXT_ARG;
     }
@@ -250,6 +254,17 @@ export class Ring {
     if (result >= 0) return result;
     const errno = this.#sys.errno();
     return errno === EINTR ? 0 : -errno;
+  }
+
+  #writeTimeout(timeoutMs: number): void {
+    const v = this.#scratch.view;
+    const at = this.#scratch.address + 32;
+    for (let i = 0; i < 48; i += 4) v.setUint32(i, 0, true);
+    v.setUint32(16, at >>> 0, true);
+    v.setUint32(20, Math.floor(at / TWO_32), true);
+    v.setUint32(32, Math.floor(timeoutMs / 1000), true);
+    v.setUint32(40, Math.round((timeoutMs % 1000) * 1e6), true);
+    this.#timeoutMs = timeoutMs;
   }
 
   // Completions posted and not yet reaped; entry i (0 = oldest) is read with the accessors below.
@@ -283,6 +298,18 @@ export class Ring {
     Atomics.store(this.#cq, this.#cqHeadAt, this.#cqHead);
   }
 
+  // Whether the kernel holds work for this thread that no io_uring_enter has run yet (DEFER_TASKRUN with
+  // TASKRUN_FLAG; otherwise false).
+  taskWork(): boolean {
+    return (Atomics.load(this.#sq, this.#sqFlagsAt) & SQ_TASKRUN) !== 0;
+  }
+
+  // Turns the registered eventfd's signals off (while this thread is in the ring anyway) or on again.
+  set eventfdSignals(on: boolean) {
+    const flags = Atomics.load(this.#cq, this.#cqFlagsAt);
+    Atomics.store(this.#cq, this.#cqFlagsAt, on ? flags & ~CQ_EVENTFD_DISABLED : flags | CQ_EVENTFD_DISABLED);
+  }
+
   // Which operations this kernel knows (IORING_REGISTER_PROBE), by opcode.
   supports(opcodes: number[]): boolean {
     const koffi = this.#sys.koffi;
@@ -303,6 +330,7 @@ export class Ring {
   // request has something to complete (epoll on the ring's own descriptor reports only completions
   // already posted, which with DEFER_TASKRUN happens inside io_uring_enter). 0, or -errno.
   registerEventfd(eventfd: number): number {
+    this.#timeoutMs = undefined;
     this.#scratch.view.setInt32(0, eventfd, true);
     const result = this.#sys.register(this.fd, REGISTER_EVENTFD, this.#scratch.address, 1);
     return result < 0 ? -this.#sys.errno() : 0;
@@ -311,6 +339,7 @@ export class Ring {
   // A table of `count` direct descriptors (IORING_OP_SOCKET can create sockets straight into a slot,
   // and later requests name the slot with IOSQE_FIXED_FILE): no descriptor table entry per socket.
   registerSparseFiles(count: number): number {
+    this.#timeoutMs = undefined;
     const v = this.#scratch.view;
     // struct io_uring_rsrc_register { u32 nr; u32 flags; u64 resv2; u64 data; u64 tags; }
     v.setUint32(0, count, true);

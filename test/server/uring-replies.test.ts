@@ -24,7 +24,7 @@ async function sendOnRing() {
     replies.completed(lo & 0xff, lo >>> 8, fd, result),
   );
   assert.ok(loop, 'a ring');
-  replies.send(loop.ring, connection.fd);
+  replies.send(loop, connection.fd);
   loop.run();
   await waitFor(
     () => seen.pending.length,

@@ -152,7 +152,7 @@ class UringAcceptor implements Acceptor {
     }
     const peer = slot === 0 ? undefined : this.#peers?.[slot - 1];
     if (peer) this.#hooks.peer?.(...peer.read());
-    this.#replies.send(ring, fd);
+    this.#replies.send(this.#loop, fd);
   }
 
   // Queues an accept for every idle slot: submitted now, or by the round that is running.

@@ -1,6 +1,7 @@
 import { getSystemErrorName } from 'node:util';
 import type { NativeMemory, SocketCalls } from '../../kernel/socket-calls.ts';
-import { IOSQE_CQE_SKIP_SUCCESS, IOSQE_IO_LINK, OP_CLOSE, OP_SEND, type Ring } from '../../kernel/uring.ts';
+import { IOSQE_CQE_SKIP_SUCCESS, IOSQE_IO_LINK, OP_CLOSE, OP_SEND } from '../../kernel/uring.ts';
+import type { RingLoop } from '../../kernel/uring-loop.ts';
 import { waitToWrite } from './libc-pending-write.ts';
 import type { ConnectionHooks } from './types.ts';
 
@@ -50,8 +51,10 @@ export class UringReplies {
     this.#hooks = hooks;
   }
 
-  // Queues the reply and the close for an accepted, admitted connection.
-  send(ring: Ring, fd: number): void {
+  // Queues the reply and the close for an accepted, admitted connection: one completion to come.
+  send(loop: RingLoop, fd: number): void {
+    const ring = loop.ring;
+    loop.expect(1);
     const reply = this.#hooks.reply();
     let copy = this.#copies[this.#current];
     if (copy?.source !== reply) copy = this.#use(reply);
