@@ -32,7 +32,7 @@ const ACCEPT_FLAGS = SOCK_NONBLOCK | SOCK_CLOEXEC;
 const ENTRIES = 1024;
 // Completions handled per readiness; then Node's loop runs its timers, signals and other sockets (a
 // metrics scrape) before the next batch. See bench/README.md for how it was chosen.
-export const URING_BUDGET = 256;
+export const URING_BUDGET = 64;
 // Single accepts in flight when each connection's address is needed.
 const ADDRESS_SLOTS = 16;
 // After an accept failed for want of a resource (EMFILE, ENFILE...), as the libc path.
