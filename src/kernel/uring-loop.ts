@@ -13,7 +13,7 @@ import type { UringSyscalls } from './uring-syscalls.ts';
 // posted, and nothing is posted outside io_uring_enter (measured on Linux 6.18). While a round runs the
 // eventfd's signals are off (the round takes the work itself); at its end they are on again, and work
 // that came in between is seen in the SQ ring's flags (TASKRUN_FLAG): no round is started for nothing,
-// and none is missed. The eventfd's count is reset by a read the round's first io_uring_enter carries.
+// and none is missed (see #quiet). The eventfd's count is reset by a read the round's first io_uring_enter carries.
 
 // A completion: the request's 64-bit user_data as two halves, its result (-errno on failure) and flags.
 export type CompletionHandler = (dataLo: number, dataHi: number, result: number, flags: number) => void;
@@ -48,6 +48,11 @@ export class RingLoop {
   #readByCall = false;
   #expected = 0;
   #closed = false;
+  // Whether rounds turn the eventfd's signals off. Work that comes meanwhile must then show in the SQ
+  // ring's flags before the kernel looks whether signals are off, and the kernel orders the two only
+  // where its atomic_or is a full barrier (x86-64). Elsewhere, and without DEFER_TASKRUN (completions
+  // posted by other threads), the signals stay on: a round more now and then, none missed.
+  readonly #quiet: boolean;
 
   // Undefined where the ring or its eventfd cannot be had (the support check said yes: a descriptor
   // limit, memory).
@@ -81,6 +86,7 @@ export class RingLoop {
     this.#counter = calls.alloc(8);
     this.#handler = handler;
     this.#budget = budget;
+    this.#quiet = process.arch === 'x64' && ring.deferred;
     // The handle must stay reachable: koffi closes a poll handle that is garbage-collected.
     this.#poll = calls.poll(eventfd, { readable: true }, this.run);
   }
@@ -91,7 +97,7 @@ export class RingLoop {
     if (this.#closed) return 0;
     const ring = this.ring;
     // While the round runs, its own io_uring_enter calls take the ring's work: no signals meanwhile.
-    ring.eventfdSignals = false;
+    if (this.#quiet) ring.eventfdSignals = false;
     this.#resetSignal();
     let budget = this.#budget;
     let entered = ring.enter(ENTER_GETEVENTS);
@@ -113,14 +119,14 @@ export class RingLoop {
       this.#expected = 0;
       if (ring.queued === 0 && ring.ready() === 0) {
         // Nothing came: the round ends, unless work came while the signals were off.
-        ring.eventfdSignals = true;
+        if (this.#quiet) ring.eventfdSignals = true;
         if (!ring.taskWork() && ring.ready() === 0) return this.#budget - budget;
-        ring.eventfdSignals = false;
+        if (this.#quiet) ring.eventfdSignals = false;
         entered = ring.enter(ENTER_GETEVENTS);
       }
     }
     if (ring.queued > 0 && entered >= 0) entered = ring.enter(0);
-    ring.eventfdSignals = true;
+    if (this.#quiet) ring.eventfdSignals = true;
     // Past the budget, come back on the next turn of Node's loop, after its timers and other sockets; a
     // refused submission (EBUSY, EAGAIN: completions the kernel could not post yet), a little later.
     if (entered < 0 || ring.queued > 0) this.#later();

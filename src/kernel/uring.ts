@@ -298,6 +298,11 @@ export class Ring {
     Atomics.store(this.#cq, this.#cqHeadAt, this.#cqHead);
   }
 
+  // DEFER_TASKRUN (with TASKRUN_FLAG): completions are posted only inside io_uring_enter on this thread.
+  get deferred(): boolean {
+    return (this.setupFlags & SETUP_DEFER_TASKRUN) !== 0;
+  }
+
   // Whether the kernel holds work for this thread that no io_uring_enter has run yet (DEFER_TASKRUN with
   // TASKRUN_FLAG; otherwise false).
   taskWork(): boolean {
