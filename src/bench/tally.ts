@@ -4,8 +4,7 @@ export const OUTCOMES = ['ok', 'refused', 'reset', 'timeout', 'shortRead', 'othe
 export type Outcome = (typeof OUTCOMES)[number];
 export type Counts = Record<Outcome, number>;
 
-// The ways a connection can be made; `auto` takes the first of libc, handle, socket that runs here
-// (connect/choose.ts). uring is chosen by name.
+// The ways a connection can be made, fastest first; `auto` takes the first that runs here.
 export const CONNECT_PATHS = ['uring', 'libc', 'handle', 'socket'] as const;
 export type ConnectPathName = (typeof CONNECT_PATHS)[number];
 export const CONNECT_CHOICES = ['auto', ...CONNECT_PATHS] as const;

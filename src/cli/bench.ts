@@ -24,12 +24,12 @@ costs (the client's first retransmission comes after 1 s).
 Connect paths (--connect):
   uring   io_uring on each worker thread: per connection a socket straight into a direct descriptor,
           a connect and a receive to EOF, linked, and one completion; the kernel is entered once per
-          batch. Linux 5.19 or later where io_uring is allowed. Chosen by name.
+          batch. Linux 5.19 or later where io_uring is allowed.
   libc    socket, non-blocking connect, epoll and read through libc (koffi) on each worker thread's own
           epoll instance: per connection only what a C load generator does. Linux.
   handle  Node's TCP handle for each connection, without a net.Socket (Node internals).
   socket  a net.Socket for each connection: Node's public API, runs anywhere.
-  auto    the first of libc, handle and socket that runs here; the result's connectPath says which.
+  auto    the first of these that runs here; the result's connectPath says which.
 
 Exit status: 0 when every connection succeeded, 1 when any failed, 2 for bad arguments.
 

@@ -18,5 +18,6 @@ export const TESTED_ACCEPT_PATHS = ACCEPT_PATHS.filter(runs);
 // What `--accept auto` takes here: the first that runs.
 export const AUTO_ACCEPT_PATH = TESTED_ACCEPT_PATHS[0];
 
-// Every connect path of the load generator that can run here, likewise.
+// Every connect path of the load generator that can run here, likewise, and what `auto` takes.
 export const TESTED_CONNECT_PATHS = CONNECT_PATHS.filter(runs);
+export const AUTO_CONNECT_PATH = TESTED_CONNECT_PATHS[0];

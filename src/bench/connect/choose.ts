@@ -10,14 +10,15 @@ import { socketAttempts } from './socket-attempts.ts';
 import { runUringLoop } from './uring-loop.ts';
 
 // The one place the connect path is chosen, once per run. `auto` takes the fastest that runs here:
-// libc (koffi and libc's symbols load: Linux; a numeric address without a zone), then handle (Node's
-// internals as expected), then socket (always). A path asked for by name is that one or an error.
+// uring (io_uring set up and used once: kernel/uring-support.ts), libc (koffi and libc's symbols load:
+// Linux; both need a numeric address without a zone), then handle (Node's internals as expected), then
+// socket (always). A path asked for by name is that one or an error.
 export async function chooseConnectPath(choice: ConnectChoice, address: string): Promise<ConnectPathName> {
-  if (choice === 'uring') {
+  if (choice === 'auto' || choice === 'uring') {
     const support = await uringSupport();
     const reason = !support.ok ? support.reason : address.includes('%') ? 'a zoned address' : '';
-    if (reason) throw unavailable('uring', reason);
-    return 'uring';
+    if (!reason) return 'uring';
+    if (choice === 'uring') throw unavailable('uring', reason);
   }
   if (choice === 'auto' || choice === 'libc') {
     const calls = await loadSocketCalls().catch((error: unknown) => error as Error);
