@@ -3,6 +3,7 @@ import type http from 'node:http';
 import type net from 'node:net';
 import { DaytimeError } from '../errors.ts';
 import { loadSocketCalls } from '../kernel/socket-calls.ts';
+import { readSysctl } from '../kernel/sysctl.ts';
 import { loadTcpInfo } from '../kernel/tcp-info.ts';
 import { formatHostPort } from '../net/address.ts';
 import { DaytimeServer, type ServerRuntime } from './daytime-server.ts';
@@ -68,6 +69,14 @@ async function runPrimary(options: RunServeOptions, config: ServeConfig): Promis
   const port = sockets.port('daytime') ?? config.port;
   const timePort = config.timePort === undefined ? undefined : sockets.port('time');
   for (const info of sockets.listeners) logListening(options.logger, info, config.workers);
+  if (readSysctl('net.ipv4.tcp_migrate_req') === 0) {
+    options.logger?.warn(
+      { tcpMigrateReq: 0 },
+      'net.ipv4.tcp_migrate_req is 0: if a worker cannot be restarted, the connections waiting on its socket ' +
+        "are reset when it is let go; with 1 the kernel moves them to another worker's socket " +
+        '(sysctl -w net.ipv4.tcp_migrate_req=1)',
+    );
+  }
   // Each worker binds its UDP sockets itself, on the ports the TCP ones got.
   const workerConfig = { ...config, port, timePort, reusePort: true };
   const pool = new WorkerPool({

@@ -9,6 +9,7 @@ import { test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { CLI_ENV, collect, ROOT, runBin, startCliServer } from '../helpers/cli.ts';
 import { keepAlive, sample, scrape, totals } from '../helpers/metrics.ts';
+import { makeNetns, netnsUnavailable } from '../helpers/netns.ts';
 import { missingPeer } from '../helpers/peers.ts';
 import { freePort } from '../helpers/ports.ts';
 import { isAlive, waitFor } from '../helpers/proc.ts';
@@ -210,4 +211,26 @@ test('--workers under socket activation is bad input: exit 2, one line', { skip 
   const ours = stderr.split('\n').filter((line) => line.startsWith('daytime'));
   assert.equal(ours.length, 1, stderr);
   assert.match(ours[0] ?? '', /--workers/);
+});
+
+test('serve --workers says at start when net.ipv4.tcp_migrate_req is 0, and not when it is 1', {
+  skip,
+}, async (t) => {
+  const why = netnsUnavailable();
+  if (why) return t.skip(why);
+  for (const value of [0, 1]) {
+    const ns = makeNetns(`m${value}`, { 'net.ipv4.tcp_migrate_req': value });
+    try {
+      const server = await startCliServer(
+        ['--host', '127.0.0.1', '--port', '0', '--workers', '2', '--quiet'],
+        undefined,
+        ns.exec([NODE, `${ROOT}dist/cli.js`]),
+      );
+      const said = server.logs.some((l) => /tcp_migrate_req is 0/.test(String(l.msg)));
+      assert.equal((await server.stop()).code, 0);
+      assert.equal(said, value === 0, `tcp_migrate_req ${value}`);
+    } finally {
+      ns.remove();
+    }
+  }
 });
