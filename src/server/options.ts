@@ -26,8 +26,9 @@ export interface ListenFd {
 }
 
 export interface DaytimeServerInput {
-  // Undefined: every interface, IPv6 and IPv4 where the system has both.
-  host?: string;
+  // Addresses or names to bind, one listener each (per service and transport). Undefined or empty: every
+  // interface, IPv6 and IPv4 where the system has both.
+  host?: string | string[];
   // RFC 867 daytime.
   port?: NumberInput;
   // RFC 868 time; off unless given.
@@ -52,7 +53,7 @@ export interface DaytimeServerInput {
   reusePort?: boolean;
   // Listening TCP sockets to serve instead of binding --port and --time-port: a worker's, bound by its
   // primary (which keeps a copy, so that a worker's death does not close its queue).
-  tcpFds?: TcpFds;
+  tcpFds?: TcpFd[];
   // How accepted TCP connections are taken: auto (default: the fastest that runs here), libc, handle or
   // socket (accept/choose.ts).
   accept?: string;
@@ -62,13 +63,15 @@ export interface DaytimeServerInput {
   proxyTimeout?: NumberInput;
 }
 
-export interface TcpFds {
-  daytime: number;
-  time?: number;
+// A listening TCP socket a worker inherits from its primary, and the service it is for.
+export interface TcpFd {
+  service: 'daytime' | 'time';
+  fd: number;
 }
 
 export interface DaytimeServerConfig {
-  host: string | undefined;
+  // Empty: every interface.
+  hosts: string[];
   port: number;
   timePort: number | undefined;
   udp: boolean;
@@ -81,7 +84,7 @@ export interface DaytimeServerConfig {
   drainTimeoutMs: number;
   listenFds: ListenFd[] | undefined;
   reusePort: boolean;
-  tcpFds: TcpFds | undefined;
+  tcpFds: TcpFd[] | undefined;
   accept: AcceptChoice;
   proxyProtocol: boolean;
   proxyTimeoutMs: number;
@@ -104,7 +107,7 @@ export function normalizeServerOptions(input: DaytimeServerInput = {}): DaytimeS
     throw new InvalidOptionError('timePort', 'different from --port (one service per port)', input.timePort);
   }
   return {
-    host: input.host === undefined ? undefined : hostOption('host', input.host),
+    hosts: [input.host ?? []].flat().map((host) => hostOption('host', host)),
     port,
     timePort,
     udp: Boolean(input.udp),
@@ -182,9 +185,16 @@ export function normalizeServeOptions(input: ServeInput = {}): ServeConfig {
   return {
     ...config,
     workers,
-    metrics:
-      input.metrics === undefined
-        ? undefined
-        : parseTarget(input.metrics, { host: '127.0.0.1', port: 9464 }, '--metrics'),
+    metrics: input.metrics === undefined ? undefined : metricsOption(input.metrics),
   };
+}
+
+// HOST:PORT, both given: a bare port would otherwise be read as a host (and bound on 0.0.36.248).
+function metricsOption(text: string): Target {
+  const expected = 'HOST:PORT (e.g. 127.0.0.1:9464, [::1]:9464)';
+  const target = parseTarget(text, { host: '', port: 0 }, 'metrics');
+  if (!target.host || !target.port) throw new InvalidOptionError('metrics', expected, text);
+  if (/^\d+$/.test(target.host))
+    throw new InvalidOptionError('metrics', expected, text, 'A bare number is a port, not a host');
+  return { host: hostOption('metrics', target.host), port: target.port };
 }

@@ -29,7 +29,10 @@ export interface RunServeOptions extends ServeInput, Omit<ServerRuntime, 'logLif
 export async function runServe(options: RunServeOptions): Promise<void> {
   const assignment = process.env[WORKER_ENV];
   if (assignment) return runWorker(JSON.parse(assignment) as WorkerAssignment, options);
-  const config = normalizeServeOptions({ ...options, listenFds: takeListenFds() });
+  const activation = takeListenFds();
+  if (activation.lost) throw new DaytimeError('ERR_SOCKET_ACTIVATION', activation.lost);
+  const config = normalizeServeOptions({ ...options, listenFds: activation.fds });
+  if (activation.ignored) options.logger?.warn({ socketActivation: 'ignored' }, activation.ignored);
   if (config.workers > 1) return runPrimary(options, config);
   const server = new DaytimeServer(config, options);
   await server.listen();

@@ -65,8 +65,10 @@ export class TcpService {
     });
   }
 
-  async listen(): Promise<ListenerInfo> {
-    const { host, port, fd, reusePort } = this.#options;
+  // `sibling`: the port another listener of this service got, for a service asked to take port 0.
+  async listen(sibling?: number): Promise<ListenerInfo> {
+    const { host, fd, reusePort } = this.#options;
+    const port = this.#options.port === 0 && sibling !== undefined ? sibling : this.#options.port;
     // Before any socket: a path asked for by name that cannot load here is an error, not a fallback.
     const { proxyTimeoutMs } = this.#options;
     const paths = await acceptPaths(
