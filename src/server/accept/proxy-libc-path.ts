@@ -10,7 +10,7 @@ import {
 } from '../../kernel/socket-calls.ts';
 import { formatHostPort, unmapIPv4 } from '../../net/address.ts';
 import { trustsSockaddr } from '../../net/cidr.ts';
-import { type ProxyHeader, parseProxyHeader } from '../../protocol/proxy.ts';
+import { headerKind, type ProxyHeader, parseProxyHeader } from '../../protocol/proxy.ts';
 import { deferAccept } from './defer-accept.ts';
 import { ACCEPT_BATCH, acceptFailure, LibcListener, PAUSE_MS } from './libc-listener.ts';
 import { NativeReply } from './native-reply.ts';
@@ -127,7 +127,8 @@ class ProxyLibcAcceptor implements Acceptor {
       }
       return;
     }
-    const parsed = n === 0 ? undefined : parseProxyHeader(this.#header.bytes.subarray(0, n));
+    // The addresses are made into text only for the log line.
+    const parsed = n === 0 ? undefined : parseProxyHeader(this.#header.bytes, n, hooks.peer !== undefined);
     if (parsed?.status === 'done') this.#answer(fd, parsed.header);
     else if (parsed?.status === 'incomplete') this.#wait(fd, Buffer.from(this.#header.bytes.subarray(0, n)));
     else {
@@ -139,7 +140,7 @@ class ProxyLibcAcceptor implements Acceptor {
 
   #answer(fd: number, header: ProxyHeader): void {
     const hooks = this.#hooks;
-    hooks.header(`v${header.version}/${header.command}`);
+    hooks.header(headerKind(header));
     if (hooks.peer) {
       const [address, port] = this.#peer.read();
       const client = header.command === 'PROXY' && header.source ? header.source : undefined;

@@ -1,7 +1,7 @@
 import type net from 'node:net';
 import { readDescriptorUse } from '../../kernel/descriptors.ts';
 import { formatHostPort, unmapIPv4 } from '../../net/address.ts';
-import { type ProxyHeader, parseProxyHeader, V2_MAX_LENGTH } from '../../protocol/proxy.ts';
+import { headerKind, type ProxyHeader, parseProxyHeader, V2_MAX_LENGTH } from '../../protocol/proxy.ts';
 import type { ConnectionHooks, ProxyRefusal, ProxyRequirement } from './types.ts';
 
 // A balancer sends its header with the connection, so a connection that has waited this long without
@@ -127,7 +127,7 @@ export const refusalOf = (reason: string): ProxyRefusal =>
 // The reply once the header is whole, on a net.Socket: the log line names the client the header gave
 // (and the balancer as `via`); a LOCAL header, or a family other than TCP, is answered as direct.
 export function replyOnSocket(socket: net.Socket, header: ProxyHeader, hooks: ConnectionHooks): void {
-  hooks.header(`v${header.version}/${header.command}`);
+  hooks.header(headerKind(header));
   if (hooks.peer) {
     const direct = { address: socket.remoteAddress ?? '', port: socket.remotePort ?? 0 };
     const client = header.command === 'PROXY' && header.source ? header.source : undefined;
