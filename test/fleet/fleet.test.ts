@@ -103,9 +103,13 @@ test('daytime fleet: Ctrl-C in the middle tears everything down', async (t) => {
   });
   const done = collect(child);
   assert.ok(await started, `the fleet stopped before the second host's restart: ${stderr}`);
-  const pids = spawnSync('pgrep', ['-f', '--', 'serve --proxy-protocol --host 10.77.2.1'], {
-    encoding: 'utf8',
-  })
+  const pids = spawnSync(
+    'pgrep',
+    ['-f', '--', 'serve --proxy-protocol --proxy-from 10.77.2.1 --host 10.77.2.1'],
+    {
+      encoding: 'utf8',
+    },
+  )
     .stdout.split('\n')
     .filter(Boolean)
     .map(Number);
