@@ -3,6 +3,8 @@ import { readFileSync, readlinkSync } from 'node:fs';
 export interface ProcSocketRow {
   local: string;
   port: number;
+  // The peer's port (0 for a listener).
+  remotePort: number;
   // Hex state from the kernel: 0A is LISTEN.
   state: string;
   // For a LISTEN socket, the accept-queue length (sk_ack_backlog); for UDP, bytes waiting.
@@ -35,9 +37,11 @@ export function parseProcNet(text: string, family: 4 | 6 = 4): ProcSocketRow[] {
     if (cols.length < 10) continue;
     const [address = '', port = '0'] = (cols[1] ?? '').split(':');
     const [, rx = '0'] = (cols[4] ?? '').split(':');
+    const remotePort = (cols[2] ?? '').split(':')[1] ?? '0';
     rows.push({
       local: decodeProcAddress(address),
       port: Number.parseInt(port, 16),
+      remotePort: Number.parseInt(remotePort, 16),
       state: cols[3] ?? '',
       rxQueue: Number.parseInt(rx, 16),
       inode: Number(cols[9]),

@@ -19,16 +19,24 @@ export function tryConnect(
       resolve({ outcome, socket, ms: performance.now() - started });
     };
     socket.once('connect', () => finish('connected'));
-    socket.on('error', (error: NodeJS.ErrnoException) =>
-      finish(
-        error.code === 'ECONNREFUSED'
-          ? 'refused'
-          : error.code === 'ECONNRESET'
-            ? 'reset'
-            : error.code === 'EAGAIN'
-              ? 'eagain'
-              : 'error',
-      ),
-    );
+    socket.on('error', (error: NodeJS.ErrnoException) => finish(failureOutcome(error)));
   });
+}
+
+// What a client's socket error says about the server's side: refused (RST to the SYN), reset (RST on
+// an established connection), EAGAIN (a full AF_UNIX queue), or something else.
+export function failureOutcome(error: NodeJS.ErrnoException): ConnectOutcome {
+  return error.code === 'ECONNREFUSED'
+    ? 'refused'
+    : error.code === 'ECONNRESET'
+      ? 'reset'
+      : error.code === 'EAGAIN'
+        ? 'eagain'
+        : 'error';
+}
+
+// The client socket's descriptor, for getsockopt(TCP_INFO) on it (Linux; Node keeps it on its handle).
+export function socketFd(socket: net.Socket): number | undefined {
+  const fd = (socket as unknown as { _handle?: { fd?: number } })._handle?.fd;
+  return typeof fd === 'number' && fd >= 0 ? fd : undefined;
 }

@@ -23,17 +23,22 @@ export interface LabEnvironment {
   hasSs: boolean;
 }
 
-export function readEnvironment(): LabEnvironment {
+// The lab's sysctls as this network namespace has them (dotted names), null where absent.
+export function readLabSysctls(paths: readonly string[] = LAB_SYSCTLS): Record<string, number | null> {
   const sysctls: Record<string, number | null> = {};
-  let hasProc = true;
-  for (const path of LAB_SYSCTLS) {
+  for (const path of paths) {
     try {
       sysctls[path.replaceAll('/', '.')] = Number(readFileSync(`/proc/sys/${path}`, 'utf8').trim());
     } catch {
       sysctls[path.replaceAll('/', '.')] = null;
-      if (path === 'net/core/somaxconn') hasProc = false;
     }
   }
+  return sysctls;
+}
+
+export function readEnvironment(): LabEnvironment {
+  const sysctls = readLabSysctls();
+  const hasProc = sysctls['net.core.somaxconn'] !== null;
   let hasSs = true;
   try {
     execFileSync('ss', ['-V'], { stdio: 'ignore' });
