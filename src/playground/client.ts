@@ -1,0 +1,102 @@
+import net from 'node:net';
+import type { TcpInfoReader } from '../kernel/tcp-info.ts';
+import { failureOutcome, socketFd } from '../lab/clients.ts';
+import type { ClientState, ClientView } from './state.ts';
+
+// One client of a run: a plain TCP connect to the listener, as any daytime client makes it, that waits
+// for the server to speak and gives up at its own timeout. Its state is what its socket says, and what
+// the engine finds on the server's side for it.
+export class PlaygroundClient {
+  readonly view: ClientView;
+  // The handshake completed on the client's side (its 'connect' fired).
+  established = false;
+  // Taken by the server's accept4().
+  accepted = false;
+  #socket: net.Socket | undefined;
+  #fd: number | undefined;
+  #timer: NodeJS.Timeout | undefined;
+  readonly #since: () => number;
+  readonly #changed: (client: PlaygroundClient) => void;
+
+  constructor(id: number, since: () => number, changed: (client: PlaygroundClient) => void) {
+    this.#since = since;
+    this.#changed = changed;
+    this.view = {
+      id,
+      state: 'waiting',
+      retransmits: 0,
+      done: false,
+      port: null,
+      startedS: null,
+      connectedS: null,
+      servedS: null,
+      steps: [{ state: 'waiting', atS: since(), retransmits: 0 }],
+    };
+  }
+
+  start(port: number, timeoutMs: number, read: TcpInfoReader): void {
+    const socket = net.connect(port, '127.0.0.1');
+    this.#socket = socket;
+    this.view.startedS = this.#since();
+    this.set('connecting');
+    this.#timer = setTimeout(() => this.finish(this.view.state === 'lost' ? 'lost' : 'timed-out'), timeoutMs);
+    socket.on('connect', () => {
+      this.established = true;
+      this.view.connectedS = this.#since();
+      this.view.port = socket.localPort ?? this.view.port;
+      // A retransmission between two ticks still counts: the socket's own total says how many.
+      this.#readRetransmits(read, true);
+      this.#changed(this);
+    });
+    socket.on('data', () => {});
+    socket.on('end', () => {
+      this.view.servedS = this.#since();
+      this.finish('served');
+    });
+    socket.on('error', (error: NodeJS.ErrnoException) => {
+      const outcome = failureOutcome(error);
+      this.finish(outcome === 'refused' || outcome === 'reset' ? outcome : 'error');
+    });
+  }
+
+  // The kernel's word on a client still connecting: SYN_SENT and how often its SYN went again.
+  poll(read: TcpInfoReader): void {
+    if (this.view.done || this.established || !this.#socket) return;
+    this.view.port ??= this.#socket.localPort ?? null;
+    this.#readRetransmits(read, false);
+  }
+
+  #readRetransmits(read: TcpInfoReader, connected: boolean): void {
+    this.#fd ??= this.#socket ? socketFd(this.#socket) : undefined;
+    const info = this.#fd === undefined ? undefined : read(this.#fd);
+    if (!info) return;
+    // While SYN_SENT, tcpi_retransmits is the SYN's count; once established, the total holds it.
+    const count = connected ? info.totalRetrans : info.state === 'SYN_SENT' ? info.retransmits : 0;
+    if (count > this.view.retransmits && !connected) {
+      this.view.retransmits = count;
+      this.#step('connecting');
+    } else if (count > this.view.retransmits) {
+      this.view.retransmits = count;
+    }
+  }
+
+  set(state: ClientState): void {
+    if (this.view.done || this.view.state === state) return;
+    this.view.state = state;
+    this.#step(state);
+  }
+
+  #step(state: ClientState): void {
+    this.view.steps.push({ state, atS: this.#since(), retransmits: this.view.retransmits });
+    this.#changed(this);
+  }
+
+  finish(state: ClientState): void {
+    if (this.view.done) return;
+    clearTimeout(this.#timer);
+    this.#socket?.destroy();
+    this.view.state = state;
+    this.view.done = true;
+    this.#step(state);
+  }
+}
