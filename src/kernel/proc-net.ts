@@ -3,8 +3,6 @@ import { readFileSync, readlinkSync } from 'node:fs';
 export interface ProcSocketRow {
   local: string;
   port: number;
-  // The peer's port (0 for a listener).
-  remotePort: number;
   // Hex state from the kernel: 0A is LISTEN.
   state: string;
   // For a LISTEN socket, the accept-queue length (sk_ack_backlog); for UDP, bytes waiting.
@@ -37,11 +35,9 @@ export function parseProcNet(text: string, family: 4 | 6 = 4): ProcSocketRow[] {
     if (cols.length < 10) continue;
     const [address = '', port = '0'] = (cols[1] ?? '').split(':');
     const [, rx = '0'] = (cols[4] ?? '').split(':');
-    const remotePort = (cols[2] ?? '').split(':')[1] ?? '0';
     rows.push({
       local: decodeProcAddress(address),
       port: Number.parseInt(port, 16),
-      remotePort: Number.parseInt(remotePort, 16),
       state: cols[3] ?? '',
       rxQueue: Number.parseInt(rx, 16),
       inode: Number(cols[9]),
@@ -81,4 +77,26 @@ export function acceptQueueLength(fd: number): number | undefined {
   const inode = socketInode(fd);
   if (inode === undefined) return undefined;
   return readProcNet('tcp')?.find((row) => row.inode === inode)?.rxQueue;
+}
+
+// The IPv4 connections on a local port, by the peer's port → the kernel's hex state (01 ESTABLISHED,
+// 03 SYN_RECV for a request waiting for its ACK). A pattern over the text, not a parse of every row:
+// the playground reads this many times a second.
+export function peersOfPort(port: number, text = readTcp4()): Map<number, string> {
+  const local = port.toString(16).toUpperCase().padStart(4, '0');
+  const row = new RegExp(`^\\s*\\d+: [0-9A-F]{8}:${local} [0-9A-F]{8}:([0-9A-F]{4}) ([0-9A-F]{2})`, 'gm');
+  const peers = new Map<number, string>();
+  for (const match of text.matchAll(row)) {
+    const peer = Number.parseInt(match[1] as string, 16);
+    if (peer !== 0) peers.set(peer, match[2] as string);
+  }
+  return peers;
+}
+
+function readTcp4(): string {
+  try {
+    return readFileSync('/proc/net/tcp', 'utf8');
+  } catch {
+    return '';
+  }
 }

@@ -59,10 +59,16 @@ export class PlaygroundClient {
     });
   }
 
+  // Its local port, from the socket itself (set once connect() has been issued).
+  localPort(): number | undefined {
+    this.view.port ??= this.#socket?.localPort ?? null;
+    return this.view.port ?? undefined;
+  }
+
   // The kernel's word on a client still connecting: SYN_SENT and how often its SYN went again.
   poll(read: TcpInfoReader): void {
     if (this.view.done || this.established || !this.#socket) return;
-    this.view.port ??= this.#socket.localPort ?? null;
+    this.localPort();
     this.#readRetransmits(read, false);
   }
 

@@ -78,12 +78,15 @@ export function runEngine(params: PlaygroundParams, options: EngineOptions): Eng
         // A client's own event (connected, served, an RST) goes out at once, not at the next tick.
         flush ??= setImmediate(() => {
           flush = undefined;
-          tick();
+          emit();
         });
       };
+      // The client behind a port: known from its socket once it has connected, or looked up now.
+      const clientAt = (port: number | undefined) =>
+        port === undefined ? undefined : (byPort.get(port) ?? clients.find((c) => c.localPort() === port));
       for (let i = 0; i < params.clients; i++) clients.push(new PlaygroundClient(i + 1, since, changed));
       const serve = (fd: number) => {
-        const client = byPort.get(raw.peerPort(fd) ?? -1);
+        const client = clientAt(raw.peerPort(fd));
         if (client) {
           client.accepted = true;
           client.set('accepted');
@@ -97,7 +100,11 @@ export function runEngine(params: PlaygroundParams, options: EngineOptions): Eng
       let peak = 0;
       let lastCounters = '';
       let lastListener: ListenerView | null = null;
-      const tick = (): boolean => {
+      let counters: Record<string, number> = {};
+      let countersMoved = false;
+      // What the kernel says now, every TICK_MS: the listener's queue, each connecting client's SYN,
+      // the server's side of completed handshakes, the namespace's counters.
+      const sample = (): boolean => {
         for (const c of clients) {
           c.poll(read);
           if (c.view.port !== null && !byPort.has(c.view.port)) byPort.set(c.view.port, c);
@@ -106,21 +113,25 @@ export function runEngine(params: PlaygroundParams, options: EngineOptions): Eng
         const queue = listenerQueue(read, raw.fd) ?? { queued: 0, backlog: params.backlog };
         peak = Math.max(peak, queue.queued);
         classify(clients, queue.queued, raw.port, elapsedS);
-        const counters = counterDeltas(before, readKernelCounters());
-        const counterText = JSON.stringify(counters);
-        const listenerView: ListenerView = { port: raw.port, ...queue, peakQueued: peak };
-        lastListener = listenerView;
-        const over = clients.every((c) => c.view.done) || elapsedS >= params.maxDurationS;
+        const next = counterDeltas(before, readKernelCounters());
+        const text = JSON.stringify(next);
+        countersMoved ||= text !== lastCounters;
+        lastCounters = text;
+        counters = next;
+        lastListener = { port: raw.port, ...queue, peakQueued: peak };
+        return clients.every((c) => c.view.done) || elapsedS >= params.maxDurationS;
+      };
+      // What changed since the last tick went out.
+      const emit = () => {
         const out: PlaygroundTick = {
-          elapsedS,
-          listener: listenerView,
-          ...(counterText !== lastCounters ? { counters } : {}),
+          elapsedS: since(),
+          listener: lastListener,
+          ...(countersMoved ? { counters } : {}),
           clients: [...dirty].map((c) => structuredClone(c.view)),
         };
-        lastCounters = counterText;
+        countersMoved = false;
         dirty.clear();
         options.onTick(out);
-        return over;
       };
       options.onTick({
         status: 'running',
@@ -147,7 +158,9 @@ export function runEngine(params: PlaygroundParams, options: EngineOptions): Eng
       // Every tick until the clients are done, the longest duration passes, or the signal.
       await new Promise<void>((resolve) => {
         const timer = setInterval(() => {
-          if (tick()) end('finished');
+          const over = sample();
+          emit();
+          if (over) end('finished');
         }, TICK_MS);
         const end = (how: RunStatus) => {
           clearInterval(timer);
@@ -156,7 +169,8 @@ export function runEngine(params: PlaygroundParams, options: EngineOptions): Eng
           clearImmediate(flush);
           // A lost client stays lost: the run's end changes nothing for it.
           for (const c of clients) if (!c.view.done) c.finish(c.view.state === 'lost' ? 'lost' : 'stopped');
-          tick();
+          sample();
+          emit();
           const summary = summarizeRun(
             params,
             clients.map((c) => c.view),

@@ -1,6 +1,5 @@
-import { readFileSync } from 'node:fs';
 import { counterDelta } from '../kernel/netstat.ts';
-import { parseProcNet } from '../kernel/proc-net.ts';
+import { peersOfPort } from '../kernel/proc-net.ts';
 import type { PlaygroundClient } from './client.ts';
 
 // What the kernel says about a run beyond each socket's own TCP_INFO: the server's side of each
@@ -34,13 +33,16 @@ const LOST_AFTER_S = 0.1;
 // them than the listener's queue holds, they are all in it; otherwise the server's side of each is read
 // from /proc/net/tcp (this namespace's), only then, as that read grows with every socket on the host.
 export function classify(clients: PlaygroundClient[], queued: number, port: number, nowS: number): void {
-  const waiting = clients.filter((c) => c.established && !c.accepted && !c.view.done);
+  // A lost client stays lost (nothing on the server's side will appear for it): not read again.
+  const waiting = clients.filter(
+    (c) => c.established && !c.accepted && !c.view.done && c.view.state !== 'lost',
+  );
   if (waiting.length === 0) return;
   if (waiting.length <= queued) {
     for (const c of waiting) c.set('queued');
     return;
   }
-  const server = serverSide(port);
+  const server = peersOfPort(port);
   for (const c of waiting) {
     const state = c.view.port === null ? undefined : server.get(c.view.port);
     if (state === '01') c.set('queued');
@@ -48,20 +50,6 @@ export function classify(clients: PlaygroundClient[], queued: number, port: numb
     // Nothing, and not only just now (an ACK still in flight): a connection the server does not hold.
     else if (state === undefined && nowS - (c.view.connectedS ?? nowS) >= LOST_AFTER_S) c.set('lost');
   }
-}
-
-// The server's sockets for connections to the listener's port: the client's port → the kernel's state
-// (01 ESTABLISHED, 03 SYN_RECV: a request waiting for its ACK).
-function serverSide(port: number): Map<number, string> {
-  const out = new Map<number, string>();
-  try {
-    for (const row of parseProcNet(readFileSync('/proc/net/tcp', 'utf8'))) {
-      if (row.port === port && row.remotePort !== 0) out.set(row.remotePort, row.state);
-    }
-  } catch {
-    // No /proc: nothing is known about the server's side.
-  }
-  return out;
 }
 
 export function counterDeltas(
