@@ -2,19 +2,19 @@
 // computed here that the kernel did not give; capacity is the kernel's rule, backlog + 1.
 
 export const STATES = {
-  waiting: { label: 'not started', color: '#d5dae1' },
-  connecting: { label: 'connecting (SYN sent)', color: '#f2b233' },
-  retransmitting: { label: 'SYN retransmitted', color: '#e0672b' },
-  'half-open': { label: 'ACK dropped (half-open)', color: '#a266c4' },
-  queued: { label: 'in the accept queue', color: '#3b7dd8' },
-  accepted: { label: 'accepted', color: '#17a2a0' },
-  served: { label: 'served', color: '#2f9e4f' },
-  refused: { label: 'refused', color: '#8c564b' },
-  reset: { label: 'reset', color: '#d62728' },
-  lost: { label: 'lost (server holds nothing)', color: '#1d2430' },
-  'timed-out': { label: 'gave up', color: '#8d96a3' },
-  error: { label: 'failed', color: '#d62728' },
-  stopped: { label: 'stopped with the run', color: '#b9c0ca' },
+  waiting: { label: 'not started', short: 'not started', color: '#d5dae1' },
+  connecting: { label: 'connecting (SYN sent)', short: 'SYN sent', color: '#f2b233' },
+  retransmitting: { label: 'SYN retransmitted', short: 'SYN again', color: '#e0672b' },
+  'half-open': { label: 'ACK dropped (half-open)', short: 'half-open', color: '#a266c4' },
+  queued: { label: 'in the accept queue', short: 'in the queue', color: '#3b7dd8' },
+  accepted: { label: 'accepted', short: 'accepted', color: '#17a2a0' },
+  served: { label: 'served', short: 'served', color: '#2f9e4f' },
+  refused: { label: 'refused', short: 'refused', color: '#8c564b' },
+  reset: { label: 'reset', short: 'reset', color: '#d62728' },
+  lost: { label: 'lost (server holds nothing)', short: 'lost', color: '#1d2430' },
+  'timed-out': { label: 'gave up', short: 'gave up', color: '#8d96a3' },
+  error: { label: 'failed', short: 'failed', color: '#d62728' },
+  stopped: { label: 'stopped with the run', short: 'stopped', color: '#b9c0ca' },
 };
 
 // A connecting client whose SYN went again is drawn in its own colour: that wait is the backlog's doing.
@@ -129,7 +129,8 @@ export class View {
         row = document.createElement('tr');
         row.dataset.counter = name;
         row.append(document.createElement('td'), document.createElement('td'));
-        row.cells[0].textContent = name.replace(/^TcpExt/, '');
+        // A break opportunity between words of the name, for narrow screens.
+        row.cells[0].textContent = name.replace(/^TcpExt/, '').replace(/([a-z])([A-Z])/g, '$1\u200b$2');
         row.cells[0].title = name;
         body.append(row);
       }
@@ -158,7 +159,8 @@ export class View {
       row.dataset.state = c.state;
       row.dataset.retransmits = String(c.retransmits);
       row.cells[1].style.setProperty('--c', STATES[shown].color);
-      row.cells[1].textContent = STATES[shown].label;
+      row.cells[1].textContent = STATES[shown].short;
+      row.cells[1].title = STATES[shown].label;
       row.cells[2].textContent = String(c.retransmits);
       row.cells[3].textContent =
         c.connectedS !== null && c.startedS !== null ? fmt(c.connectedS - c.startedS) : '';

@@ -76,13 +76,12 @@ export class PlaygroundClient {
     this.#fd ??= this.#socket ? socketFd(this.#socket) : undefined;
     const info = this.#fd === undefined ? undefined : read(this.#fd);
     if (!info) return;
-    // While SYN_SENT, tcpi_retransmits is the SYN's count; once established, the total holds it.
+    // While SYN_SENT, tcpi_retransmits is the SYN's count; once established, the total holds it. A
+    // retransmission the tick did not see (the SYN that got in went a moment before) is marked now.
     const count = connected ? info.totalRetrans : info.state === 'SYN_SENT' ? info.retransmits : 0;
-    if (count > this.view.retransmits && !connected) {
+    if (count > this.view.retransmits) {
       this.view.retransmits = count;
       this.#step('connecting');
-    } else if (count > this.view.retransmits) {
-      this.view.retransmits = count;
     }
   }
 
