@@ -1,6 +1,6 @@
-import net from 'node:net';
+import type net from 'node:net';
 import type { TcpInfoReader } from '../kernel/tcp-info.ts';
-import { failureOutcome, socketFd } from '../lab/clients.ts';
+import { failureOutcome, socketFd, tryConnect } from '../lab/clients.ts';
 import type { ClientState, ClientView } from './state.ts';
 
 // One client of a run: a plain TCP connect to the listener, as any daytime client makes it, that waits
@@ -34,28 +34,35 @@ export class PlaygroundClient {
     };
   }
 
+  // The lab's own client connect; after the handshake it waits, as a daytime client does, for the
+  // server's line and FIN, until its own timeout.
   start(port: number, timeoutMs: number, read: TcpInfoReader): void {
-    const socket = net.connect(port, '127.0.0.1');
-    this.#socket = socket;
+    const deadline = performance.now() + timeoutMs;
     this.view.startedS = this.#since();
     this.set('connecting');
-    this.#timer = setTimeout(() => this.finish(this.view.state === 'lost' ? 'lost' : 'timed-out'), timeoutMs);
-    socket.on('connect', () => {
+    const giveUp = () => this.finish(this.view.state === 'lost' ? 'lost' : 'timed-out');
+    const watch = (socket: net.Socket) => {
+      this.#socket = socket;
+      socket.on('data', () => {});
+      socket.on('end', () => {
+        this.view.servedS = this.#since();
+        this.finish('served');
+      });
+      socket.on('error', (error: NodeJS.ErrnoException) => {
+        const outcome = failureOutcome(error);
+        this.finish(outcome === 'refused' || outcome === 'reset' ? outcome : 'error');
+      });
+    };
+    tryConnect({ port }, timeoutMs, watch).then(({ outcome, socket }) => {
+      if (outcome === 'pending') return giveUp();
+      if (outcome !== 'connected' || this.view.done) return;
       this.established = true;
       this.view.connectedS = this.#since();
       this.view.port = socket.localPort ?? this.view.port;
       // A retransmission between two ticks still counts: the socket's own total says how many.
       this.#readRetransmits(read, true);
       this.#changed(this);
-    });
-    socket.on('data', () => {});
-    socket.on('end', () => {
-      this.view.servedS = this.#since();
-      this.finish('served');
-    });
-    socket.on('error', (error: NodeJS.ErrnoException) => {
-      const outcome = failureOutcome(error);
-      this.finish(outcome === 'refused' || outcome === 'reset' ? outcome : 'error');
+      this.#timer = setTimeout(giveUp, Math.max(0, deadline - performance.now()));
     });
   }
 
