@@ -5,6 +5,8 @@ import { rateText, View } from './view.js';
 
 const RATES = [0, 1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 'max'];
 const FIELDS = ['backlog', 'clients', 'arrivalPerSecond', 'clientTimeoutS', 'maxDurationS'];
+// Clients a second when they come one after another and none is given.
+const ARRIVAL = 10;
 const SYSCTLS = ['somaxconn', 'tcp_syncookies', 'tcp_abort_on_overflow', 'tcp_syn_linear_timeouts'];
 
 const $ = (id) => document.getElementById(id);
@@ -42,6 +44,15 @@ function positionOf(rate) {
   return best;
 }
 
+// All at once is 0 clients a second; the number field is for one after another.
+function showArrival(once) {
+  $('arrival-once').checked = once;
+  $('arrival-rate').checked = !once;
+  $('arrivalPerSecond').disabled = once;
+  if (once) $('arrivalPerSecond').value = '';
+  else if (!(Number($('arrivalPerSecond').value) > 0)) $('arrivalPerSecond').value = String(ARRIVAL);
+}
+
 function showRate() {
   const rate = rateAt($('accepts').value);
   $('accepts-out').textContent = rate === 'max' ? 'max' : rate === 0 ? '0: off' : `${rate}/s`;
@@ -51,6 +62,7 @@ function showRate() {
 function formParams() {
   const params = {};
   for (const name of FIELDS) params[name] = Number($(name).value);
+  if ($('arrival-once').checked) params.arrivalPerSecond = 0;
   params.acceptsPerSecond = rateAt($('accepts').value);
   for (const name of SYSCTLS) if ($(name).value !== '') params[name] = Number($(name).value);
   return params;
@@ -59,6 +71,7 @@ function formParams() {
 function fillForm(params) {
   const defaults = page.config.defaults;
   for (const name of FIELDS) $(name).value = String(params[name] ?? defaults[name]);
+  showArrival(Number($('arrivalPerSecond').value) === 0);
   $('accepts').value = String(positionOf(params.acceptsPerSecond ?? defaults.acceptsPerSecond));
   for (const name of SYSCTLS)
     $(name).value = page.sysctls && params[name] !== undefined ? String(params[name]) : '';
@@ -94,6 +107,7 @@ function setupControls(config) {
     $(name).max = String(config.limits[name].max);
   }
   $('accepts').max = String(RATES.length - 1);
+  $('arrivalPerSecond').min = '1';
   page.sysctls = config.sysctls.available;
   const why = $('sysctls-why');
   if (page.sysctls) {
@@ -212,6 +226,12 @@ async function main() {
   fillForm({ ...page.config.defaults, ...paramsFromUrl() });
   writeUrl();
   listen();
+  for (const id of ['arrival-once', 'arrival-rate']) {
+    $(id).addEventListener('change', () => {
+      showArrival($('arrival-once').checked);
+      writeUrl();
+    });
+  }
   $('params').addEventListener('input', () => {
     for (const b of $('presets').children) b.setAttribute('aria-pressed', 'false');
     writeUrl();

@@ -18,7 +18,13 @@ try {
     await page.goto(`${app.url}&backlog=1&clients=8&arrivalPerSecond=0&acceptsPerSecond=0&clientTimeoutS=4`);
     await page.getByRole('button', { name: 'listen(1)' }).waitFor();
     await page.getByRole('button', { name: 'Run' }).click();
-    await page.waitForTimeout(1500);
+    // 1.5 s into the run itself (a namespace takes a moment to make).
+    for (let elapsed = 0; elapsed < 1.5; await page.waitForTimeout(20)) {
+      const state = await fetch(`http://127.0.0.1:${app.port}/api/state`, {
+        headers: { authorization: `Bearer ${app.token}` },
+      }).then((r) => r.json() as Promise<{ status: string; elapsedS: number }>);
+      elapsed = state.status === 'running' ? state.elapsedS : 0;
+    }
     await page.getByLabel('Accepts per second').focus();
     await page.keyboard.press('End');
     await page.locator('#summary').waitFor({ state: 'visible', timeout: 30_000 });
