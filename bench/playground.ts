@@ -10,7 +10,7 @@
 //   node bench/playground.ts [--rounds 5] [--json FILE]     (npm run build first; Linux, Chromium)
 import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import http from 'node:http';
 import { createInterface } from 'node:readline';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -18,8 +18,9 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import type { Page } from 'playwright-core';
 import { launchChromium } from '../test/helpers/chromium.ts';
+import { describeMachine } from './lib/machine.ts';
 import { ENV } from './lib/peers.ts';
-import { cpuModel, cpuSample, median } from './lib/proc.ts';
+import { cpuSample, median } from './lib/proc.ts';
 
 const { values } = parseArgs({
   options: { rounds: { type: 'string', default: '5' }, json: { type: 'string' } },
@@ -171,23 +172,6 @@ function cpuOf(pids: number[]): number {
   }, 0);
 }
 
-function machine() {
-  const info = readFileSync('/proc/cpuinfo', 'utf8');
-  const field = (name: string) => new RegExp(`^${name}\\s*:\\s*(.+)$`, 'm').exec(info)?.[1]?.trim();
-  const dir = '/sys/devices/system/cpu/vulnerabilities';
-  const mitigations = Object.fromEntries(
-    readdirSync(dir).map((f) => [f, readFileSync(`${dir}/${f}`, 'utf8').trim()]),
-  );
-  return {
-    cpu: cpuModel(),
-    family: field('cpu family'),
-    model: field('model'),
-    kernel: readFileSync('/proc/sys/kernel/osrelease', 'utf8').trim(),
-    mitigations,
-    node: process.version,
-  };
-}
-
 interface Round {
   round: number;
   accepts: { ackMs: number; effectMs: number; changes: number };
@@ -198,7 +182,7 @@ interface Round {
 const app = await startApp();
 const browser = await launchChromium();
 const result = {
-  machine: machine(),
+  machine: { ...describeMachine(), node: process.version },
   date: new Date().toISOString(),
   rounds: [] as Round[],
 };

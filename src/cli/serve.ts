@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import { pino } from 'pino';
+import { signalWhenParentExits } from '../kernel/parent-death.ts';
 import { choiceOption } from '../options/validate.ts';
 import {
   DEFAULT_BACKLOG,
@@ -15,7 +16,7 @@ import { prettyDestination } from './pretty-log.ts';
 import { EXIT_OK, reportError } from './run-command.ts';
 
 interface ServeFlags {
-  host?: string;
+  host?: string[];
   port: string;
   timePort?: string;
   udp?: boolean;
@@ -67,6 +68,7 @@ Socket activation:
 Examples:
   daytime serve                       # the classic service on port 9999, all interfaces
   daytime serve --host 127.0.0.1 --port 1313 --backlog 5
+  daytime serve --host 127.0.0.1 --host ::1   # two addresses, one listener each
   daytime serve --time-port 3737 --udp --metrics 127.0.0.1:9464
   daytime serve --workers 2 --quiet --log-format json
   ss -ltn 'sport = :9999'             # Send-Q is the backlog the kernel uses, Recv-Q the queue now
@@ -82,7 +84,11 @@ export function registerServe(program: Command): void {
       'Serve RFC 867 daytime over TCP: each connection gets one line with the time, then EOF. Optionally\n' +
         'RFC 868 time (4 bytes, seconds since 1900) and both over UDP.',
     )
-    .option('--host <host>', 'address or name to bind (default: all interfaces, IPv6 and IPv4)')
+    .option(
+      '--host <host>',
+      'address or name to bind; repeat for several (default: all interfaces, IPv6 and IPv4)',
+      (value: string, previous: string[] = []) => [...previous, value],
+    )
     .option('-p, --port <port>', 'daytime (RFC 867) port, 0 for any free one', String(DEFAULT_PORT))
     .option('--time-port <port>', 'also serve time (RFC 868) on this port (default: off)')
     .option('--udp', 'also serve each enabled service over UDP on the same port number')
@@ -136,6 +142,9 @@ export function registerServe(program: Command): void {
     });
 }
 
+// The parent when the process started: one that is gone by the time the check is armed is noticed.
+const parent = process.ppid;
+
 async function serve(flags: ServeFlags): Promise<number> {
   try {
     const logFormat = choiceOption(
@@ -147,6 +156,9 @@ async function serve(flags: ServeFlags): Promise<number> {
     // Handlers first: a signal that arrives while listening is still in progress must not kill the process.
     const stop = new AbortController();
     onStopSignal(logger, stop);
+    // Under npm (`npx daytime serve &`, `npm start`) the bin runs below npm's `sh -c`; when that shell
+    // goes (npm killed, `kill %1`), the server drains and stops instead of running on as an orphan.
+    if (process.env.npm_lifecycle_event) await signalWhenParentExits('SIGTERM', parent);
     const { quiet, logFormat: _logFormat, ...options } = flags;
     await runServe({
       ...options,

@@ -19,8 +19,8 @@ export interface ProxyEndpoint {
 
 export interface ProxyHeader {
   version: 1 | 2;
-  // PROXY: a relayed connection, `source` is the client. LOCAL: the balancer's own (a health check),
-  // or v1's UNKNOWN, or a v2 family this server does not relay: answer as a direct connection.
+  // PROXY: a relayed connection, `source` is the client (none for a v2 family other than TCP: answer
+  // as a direct connection). LOCAL: the balancer's own (a health check), or v1's UNKNOWN: direct.
   command: 'PROXY' | 'LOCAL';
   source?: ProxyEndpoint;
   destination?: ProxyEndpoint;
@@ -52,6 +52,11 @@ function startsLike(buffer: Buffer, signature: Buffer): boolean {
 }
 
 function parseV1(buffer: Buffer): ProxyParse {
+  // "The receiver must not tolerate a single CR or LF character to end the line."
+  const lf = buffer.indexOf(0x0a);
+  const cr = buffer.indexOf(0x0d);
+  if ((lf !== -1 && lf !== cr + 1) || (cr !== -1 && cr + 1 < buffer.length && buffer[cr + 1] !== 0x0a))
+    return { status: 'invalid', reason: 'v1 line not ended by CRLF' };
   const end = buffer.indexOf('\r\n', 0, 'latin1');
   if (end === -1) {
     return buffer.length >= V1_MAX_LENGTH
@@ -61,11 +66,14 @@ function parseV1(buffer: Buffer): ProxyParse {
   const length = end + 2;
   if (length > V1_MAX_LENGTH)
     return { status: 'invalid', reason: `v1 header longer than ${V1_MAX_LENGTH} bytes` };
-  const fields = buffer.toString('latin1', V1_PREFIX.length, end).split(' ');
+  const line = buffer.toString('latin1', V1_PREFIX.length, end);
+  // "the receiver must ignore anything presented before the CRLF" after UNKNOWN
+  if (line === 'UNKNOWN' || line.startsWith('UNKNOWN '))
+    return { status: 'done', header: { version: 1, command: 'LOCAL', length } };
+  const fields = line.split(' ');
   const [family, source, destination, sourcePort, destinationPort] = fields;
-  if (family === 'UNKNOWN') return { status: 'done', header: { version: 1, command: 'LOCAL', length } };
   if (family !== 'TCP4' && family !== 'TCP6') return { status: 'invalid', reason: `v1 family ${family}` };
-  const ok = family === 'TCP4' ? net.isIPv4 : net.isIPv6;
+  const ok = family === 'TCP4' ? isCanonicalIPv4 : isCanonicalIPv6;
   const src = port(sourcePort);
   const dst = port(destinationPort);
   if (
@@ -89,6 +97,14 @@ function parseV1(buffer: Buffer): ProxyParse {
   };
 }
 
+// "exactly 4 integers in the range [0..255] ... Heading zeroes are not permitted".
+const isCanonicalIPv4 = (text: string) =>
+  /^(0|[1-9]\d{0,2})(\.(0|[1-9]\d{0,2})){3}$/.test(text) && net.isIPv4(text);
+
+// Hex groups and colons (one :: at most, 128 bits in all), as inet_ntop writes them, an IPv4-mapped
+// tail included; no zone id ("fe80::1%eth0"), which names an interface of the sender, not an address.
+const isCanonicalIPv6 = (text: string) => /^[0-9A-Fa-f:.]+$/.test(text) && net.isIPv6(text);
+
 // A decimal port as the spec writes it: 0-65535, no sign, no leading zeros.
 function port(text: string | undefined): number | undefined {
   if (text === undefined || !/^(0|[1-9]\d{0,4})$/.test(text)) return undefined;
@@ -96,28 +112,59 @@ function port(text: string | undefined): number | undefined {
   return n <= 65535 ? n : undefined;
 }
 
+// The family/transport pairs the spec defines (byte 14), with the address block each needs; any other
+// value "must be rejected as invalid by receivers".
+const V2_FAMILIES = new Map<number, number>([
+  [0x00, 0], // UNSPEC
+  [0x11, 12], // TCP over IPv4
+  [0x12, 12], // UDP over IPv4
+  [0x21, 36], // TCP over IPv6
+  [0x22, 36], // UDP over IPv6
+  [0x31, 216], // UNIX stream
+  [0x32, 216], // UNIX datagram
+]);
+
 function parseV2(buffer: Buffer): ProxyParse {
   if (buffer.length < 16) return { status: 'incomplete' };
   const versionCommand = buffer[12] ?? 0;
   if (versionCommand >> 4 !== 2) return { status: 'invalid', reason: `v2 version ${versionCommand >> 4}` };
   const command = versionCommand & 0x0f;
   if (command > 1) return { status: 'invalid', reason: `v2 command ${command}` };
+  const familyTransport = buffer[13] ?? 0;
+  const addressLength = V2_FAMILIES.get(familyTransport);
+  if (addressLength === undefined)
+    return {
+      status: 'invalid',
+      reason: `v2 family/transport 0x${familyTransport.toString(16).padStart(2, '0')}`,
+    };
   const rest = buffer.readUInt16BE(14);
   const length = 16 + rest;
   if (length > V2_MAX_LENGTH) return { status: 'invalid', reason: `v2 header of ${length} bytes` };
+  // LOCAL: "discard the protocol block including the family": nothing in it is read.
+  if (command === 0) {
+    if (buffer.length < length) return { status: 'incomplete' };
+    return { status: 'done', header: { version: 2, command: 'LOCAL', length } };
+  }
+  if (rest < addressLength)
+    return { status: 'invalid', reason: `v2 address block of ${rest} bytes, ${addressLength} needed` };
   if (buffer.length < length) return { status: 'incomplete' };
-  if (command === 0) return { status: 'done', header: { version: 2, command: 'LOCAL', length } };
-  const familyTransport = buffer[13] ?? 0;
-  // TCP over IPv4 and over IPv6 are relayed; anything else (UNSPEC, UDP, AF_UNIX) is answered as direct.
-  if (familyTransport === 0x11) {
-    if (rest < 12) return { status: 'invalid', reason: 'v2 IPv4 addresses truncated' };
-    return done(buffer, length, ipv4(buffer, 16), ipv4(buffer, 20), 24);
+  if (!tlvsFit(buffer, 16 + addressLength, length))
+    return { status: 'invalid', reason: 'v2 TLVs overrun the header' };
+  if (familyTransport === 0x11) return done(buffer, length, ipv4(buffer, 16), ipv4(buffer, 20), 24);
+  if (familyTransport === 0x21) return done(buffer, length, ipv6(buffer, 16), ipv6(buffer, 32), 48);
+  // UNSPEC, UDP, UNIX: valid, but not TCP the way this server was reached: "falls back to the UNSPEC
+  // mode", the real endpoints.
+  return { status: 'done', header: { version: 2, command: 'PROXY', length } };
+}
+
+// After the addresses, TLVs (type, 16-bit length, value) up to the header's end: each must fit.
+function tlvsFit(buffer: Buffer, start: number, end: number): boolean {
+  let at = start;
+  while (at < end) {
+    if (at + 3 > end) return false;
+    at += 3 + buffer.readUInt16BE(at + 1);
   }
-  if (familyTransport === 0x21) {
-    if (rest < 36) return { status: 'invalid', reason: 'v2 IPv6 addresses truncated' };
-    return done(buffer, length, ipv6(buffer, 16), ipv6(buffer, 32), 48);
-  }
-  return { status: 'done', header: { version: 2, command: 'LOCAL', length } };
+  return at === end;
 }
 
 function done(

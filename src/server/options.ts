@@ -26,8 +26,9 @@ export interface ListenFd {
 }
 
 export interface DaytimeServerInput {
-  // Undefined: every interface, IPv6 and IPv4 where the system has both.
-  host?: string;
+  // Addresses or names to bind, one listener each (per service and transport). Undefined or empty: every
+  // interface, IPv6 and IPv4 where the system has both.
+  host?: string | string[];
   // RFC 867 daytime.
   port?: NumberInput;
   // RFC 868 time; off unless given.
@@ -50,6 +51,9 @@ export interface DaytimeServerInput {
   listenFds?: ListenFd[];
   // SO_REUSEPORT, so several processes can listen on one port, each with its own accept queue.
   reusePort?: boolean;
+  // Listening TCP sockets to serve instead of binding --port and --time-port: a worker's, bound by its
+  // primary (which keeps a copy, so that a worker's death does not close its queue).
+  tcpFds?: TcpFd[];
   // How accepted TCP connections are taken: auto (default: the fastest that runs here), libc, handle or
   // socket (accept/choose.ts).
   accept?: string;
@@ -59,8 +63,15 @@ export interface DaytimeServerInput {
   proxyTimeout?: NumberInput;
 }
 
+// A listening TCP socket a worker inherits from its primary, and the service it is for.
+export interface TcpFd {
+  service: 'daytime' | 'time';
+  fd: number;
+}
+
 export interface DaytimeServerConfig {
-  host: string | undefined;
+  // Empty: every interface.
+  hosts: string[];
   port: number;
   timePort: number | undefined;
   udp: boolean;
@@ -73,6 +84,7 @@ export interface DaytimeServerConfig {
   drainTimeoutMs: number;
   listenFds: ListenFd[] | undefined;
   reusePort: boolean;
+  tcpFds: TcpFd[] | undefined;
   accept: AcceptChoice;
   proxyProtocol: boolean;
   proxyTimeoutMs: number;
@@ -95,7 +107,7 @@ export function normalizeServerOptions(input: DaytimeServerInput = {}): DaytimeS
     throw new InvalidOptionError('timePort', 'different from --port (one service per port)', input.timePort);
   }
   return {
-    host: input.host === undefined ? undefined : hostOption('host', input.host),
+    hosts: [input.host ?? []].flat().map((host) => hostOption('host', host)),
     port,
     timePort,
     udp: Boolean(input.udp),
@@ -124,6 +136,7 @@ export function normalizeServerOptions(input: DaytimeServerInput = {}): DaytimeS
         : secondsOption('drainTimeout', input.drainTimeout, { min: 0, max: 3600 }),
     listenFds: input.listenFds,
     reusePort: Boolean(input.reusePort),
+    tcpFds: input.tcpFds,
     accept: acceptOption(input),
     proxyProtocol: Boolean(input.proxyProtocol),
     proxyTimeoutMs:
@@ -161,12 +174,27 @@ export interface ServeConfig extends DaytimeServerConfig {
 // `daytime serve` as a whole: the server's options plus the process-level ones.
 export function normalizeServeOptions(input: ServeInput = {}): ServeConfig {
   const config = normalizeServerOptions(input);
+  const workers = integerOption('workers', input.workers ?? 1, { min: 1, max: 256 });
+  if (workers > 1 && config.listenFds) {
+    throw new InvalidOptionError(
+      'workers',
+      '1 under socket activation (the sockets come from systemd; run one instance per socket unit)',
+      input.workers,
+    );
+  }
   return {
     ...config,
-    workers: integerOption('workers', input.workers ?? 1, { min: 1, max: 256 }),
-    metrics:
-      input.metrics === undefined
-        ? undefined
-        : parseTarget(input.metrics, { host: '127.0.0.1', port: 9464 }, '--metrics'),
+    workers,
+    metrics: input.metrics === undefined ? undefined : metricsOption(input.metrics),
   };
+}
+
+// HOST:PORT, both given: a bare port would otherwise be read as a host (and bound on 0.0.36.248).
+function metricsOption(text: string): Target {
+  const expected = 'HOST:PORT (e.g. 127.0.0.1:9464, [::1]:9464)';
+  const target = parseTarget(text, { host: '', port: 0 }, 'metrics');
+  if (!target.host || !target.port) throw new InvalidOptionError('metrics', expected, text);
+  if (/^\d+$/.test(target.host))
+    throw new InvalidOptionError('metrics', expected, text, 'A bare number is a port, not a host');
+  return { host: hostOption('metrics', target.host), port: target.port };
 }

@@ -7,12 +7,13 @@ import { renderLabHtml } from '../../src/lab/report-html.ts';
 import { runLab } from '../../src/lab/run-lab.ts';
 import { assertNoHorizontalScroll, chromiumMissing, launchChromium } from '../helpers/chromium.ts';
 import { ROOT } from '../helpers/cli.ts';
+import { missingPeer } from '../helpers/peers.ts';
 
 const linux = process.platform === 'linux';
 
 test('the HTML report in headless Chromium: four answered questions with charts, the tables, no overflow at 390 and 1280 px', async (t) => {
   if (!linux) return t.skip('the lab needs Linux');
-  if (chromiumMissing) return t.skip(chromiumMissing);
+  if (chromiumMissing) return missingPeer(t, chromiumMissing);
   const report = await runLab({ only: ['capacity', 'burst', 'udp-no-listen', 'udp-rcvbuf', 'node-backlog'] });
   const dir = mkdtempSync(join(tmpdir(), 'daytime-report-'));
   const file = join(dir, 'report.html');

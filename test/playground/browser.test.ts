@@ -8,9 +8,10 @@ import type { Page } from 'playwright-core';
 import { createPlaygroundApp, type PlaygroundApp } from '../../src/playground/app.ts';
 import { assertNoHorizontalScroll, chromiumMissing, launchChromium } from '../helpers/chromium.ts';
 import { ROOT } from '../helpers/cli.ts';
-import { hasSs, ssListener, state, waitForState } from './support.ts';
+import { missingPeer } from '../helpers/peers.ts';
+import { assertSsSays, state, waitForState } from './support.ts';
 
-const skip = process.platform !== 'linux' ? 'the playground needs Linux' : (chromiumMissing ?? false);
+const linux = process.platform === 'linux';
 const artifacts = join(ROOT, 'test-artifacts');
 
 // Console errors, failed page scripts, and any request that leaves the app.
@@ -36,8 +37,9 @@ async function waitInPage(page: Page, expression: string, timeoutMs = 30_000) {
 }
 
 test('the page at 390 and 1280 px: offline, no console errors, every control labelled and reachable by keyboard, no horizontal scrolling', {
-  skip,
-}, async () => {
+  skip: !linux && 'the playground needs Linux',
+}, async (t) => {
+  if (chromiumMissing) return missingPeer(t, chromiumMissing);
   const app = await createPlaygroundApp({ port: 0 });
   const browser = await launchChromium();
   mkdirSync(artifacts, { recursive: true });
@@ -80,8 +82,9 @@ test('the page at 390 and 1280 px: offline, no console errors, every control lab
 });
 
 test('in Chromium: backlog 1, 8 clients, 0 accepts shows 2 queued and ss says 2; Accepts per second on (by keyboard) serves the rest and shows who waited for a retransmission', {
-  skip,
-}, async () => {
+  skip: !linux && 'the playground needs Linux',
+}, async (t) => {
+  if (chromiumMissing) return missingPeer(t, chromiumMissing);
   const app = await createPlaygroundApp({ port: 0 });
   const browser = await launchChromium();
   try {
@@ -99,7 +102,7 @@ test('in Chromium: backlog 1, 8 clients, 0 accepts shows 2 queued and ss says 2;
     );
     const running = await state(app.port, app.token);
     assert.equal(running.listener?.queued, 2);
-    if (hasSs) assert.deepEqual(ssListener(running), [2, 1], 'ss on that listener: Recv-Q 2, Send-Q 1');
+    assertSsSays(t, running, [2, 1]);
     assert.equal(await page.locator('#client-table tr[data-state="queued"]').count(), 2);
     const waiting = await page.locator('#client-table tr[data-state="connecting"]').count();
     assert.ok(waiting >= 1);
@@ -144,8 +147,9 @@ test('in Chromium: backlog 1, 8 clients, 0 accepts shows 2 queued and ss says 2;
 });
 
 test('in Chromium: no token, another site, or another name for the host (DNS rebinding): refused', {
-  skip,
-}, async () => {
+  skip: !linux && 'the playground needs Linux',
+}, async (t) => {
+  if (chromiumMissing) return missingPeer(t, chromiumMissing);
   const app = await createPlaygroundApp({ port: 0 });
   // A page on another origin that tries to start a run with the token, as a malicious site could.
   const other = http.createServer((_req, res) => {

@@ -1,15 +1,16 @@
 import assert from 'node:assert/strict';
+import type { TestContext } from 'node:test';
 import { test } from 'node:test';
 import { createPlaygroundApp } from '../../src/playground/app.ts';
 import { namespaceUnavailable } from '../../src/playground/run-playground.ts';
 import type { PlaygroundSnapshot } from '../../src/playground/state.ts';
-import { api, finished, hasSs, ssListener, waitForState } from './support.ts';
+import { api, assertSsSays, finished, waitForState } from './support.ts';
 
 const linux = process.platform === 'linux';
 
 // Backlog 1, 8 clients at once, nobody accepting: the kernel holds 2 (backlog + 1) and `ss` says so;
 // the other 6 wait in SYN retransmissions. Then accepting as fast as possible.
-async function notAcceptingThenAccepting(extra: Record<string, number>) {
+async function notAcceptingThenAccepting(t: TestContext, extra: Record<string, number>) {
   const app = await createPlaygroundApp({ port: 0 });
   try {
     const start = await api(app.port, app.token, 'POST', '/api/run', {
@@ -37,7 +38,7 @@ async function notAcceptingThenAccepting(extra: Record<string, number>) {
     );
     const queued = full.clients.filter((c) => c.state === 'queued').map((c) => c.id);
     assert.equal(queued.length, 2, 'two clients in the accept queue, by the server’s side');
-    if (hasSs) assert.deepEqual(ssListener(full), [2, 1], 'ss: Recv-Q 2, Send-Q 1');
+    assertSsSays(t, full, [2, 1]);
     const waiting = full.clients.filter((c) => c.state === 'connecting').map((c) => c.id);
     assert.ok(waiting.length >= 1, 'clients beyond the queue wait in SYN_SENT');
 
@@ -64,8 +65,8 @@ async function notAcceptingThenAccepting(extra: Record<string, number>) {
 
 test('backlog 1, 8 clients, 0 accepts: 2 queued (ss agrees), 6 in SYN retransmissions; accepting serves the queue, and the waiters get in or are lost to SYN cookies', {
   skip: !linux && 'Linux only',
-}, async () => {
-  const { done, waiting } = await notAcceptingThenAccepting({});
+}, async (t) => {
+  const { done, waiting } = await notAcceptingThenAccepting(t, {});
   const lost = done.clients.filter((c) => c.state === 'lost').length;
   const waited = done.clients.filter((c) => c.retransmits > 0).length;
   assert.equal(waited, waiting.length);
@@ -82,8 +83,8 @@ test('backlog 1, 8 clients, 0 accepts: 2 queued (ss agrees), 6 in SYN retransmis
 
 test('the same with tcp_syncookies = 0 in the run’s own namespace: accepting serves all 8, the 6 after SYN retransmissions', {
   skip: (!linux && 'Linux only') || namespaceUnavailable(),
-}, async () => {
-  const { done } = await notAcceptingThenAccepting({ tcp_syncookies: 0 });
+}, async (t) => {
+  const { done } = await notAcceptingThenAccepting(t, { tcp_syncookies: 0 });
   assert.equal(done.sysctls['net.ipv4.tcp_syncookies'], 0);
   assert.deepEqual(
     done.clients.map((c) => c.state),

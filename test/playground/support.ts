@@ -1,7 +1,10 @@
+import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import http from 'node:http';
+import type { TestContext } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { PlaygroundSnapshot } from '../../src/playground/state.ts';
+import { missingPeer } from '../helpers/peers.ts';
 
 export interface Reply {
   status: number;
@@ -91,6 +94,20 @@ export function ssListener(snapshot: PlaygroundSnapshot): [number, number] | und
   } catch {
     return undefined;
   }
+}
+
+// `ss` on the run's listener says [Recv-Q, Send-Q]; where ss is missing the test says so (and fails
+// under CI, which installs iproute2).
+export function assertSsSays(t: TestContext, snapshot: PlaygroundSnapshot, expected: [number, number]): void {
+  if (!hasSs) {
+    missingPeer(t, 'ss is missing (apt-get install iproute2): the check against ss is left out');
+    return;
+  }
+  assert.deepEqual(
+    ssListener(snapshot),
+    expected,
+    `ss on that listener: Recv-Q ${expected[0]}, Send-Q ${expected[1]}`,
+  );
 }
 
 export const hasSs = (() => {
