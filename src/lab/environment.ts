@@ -1,6 +1,6 @@
 import { execFileSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
 import { release } from 'node:os';
+import { readSysctl } from '../kernel/sysctl.ts';
 
 export const LAB_SYSCTLS = [
   'net/core/somaxconn',
@@ -25,15 +25,12 @@ export interface LabEnvironment {
 
 // The lab's sysctls as this network namespace has them (dotted names), null where absent.
 export function readLabSysctls(paths: readonly string[] = LAB_SYSCTLS): Record<string, number | null> {
-  const sysctls: Record<string, number | null> = {};
-  for (const path of paths) {
-    try {
-      sysctls[path.replaceAll('/', '.')] = Number(readFileSync(`/proc/sys/${path}`, 'utf8').trim());
-    } catch {
-      sysctls[path.replaceAll('/', '.')] = null;
-    }
-  }
-  return sysctls;
+  return Object.fromEntries(
+    paths.map((path) => {
+      const name = path.replaceAll('/', '.');
+      return [name, readSysctl(name) ?? null];
+    }),
+  );
 }
 
 export function readEnvironment(): LabEnvironment {
