@@ -33,7 +33,8 @@ interface ServeFlags {
   metrics?: string;
   accept: string;
   proxyProtocol?: boolean;
-  proxyTimeout: string;
+  proxyTimeout?: string;
+  proxyFrom?: string;
 }
 
 const HELP_AFTER = `
@@ -52,14 +53,19 @@ Accept paths (--accept):
   handle  Node's TCP handle for each connection, without a net.Socket (Node internals).
   socket  a net.Socket for each connection: Node's public API, the slowest, runs anywhere.
   auto    the first of these that runs here. The ready line, the stats and the metrics name the path.
+  With --proxy-protocol: libc (proxy-libc: one read of the header, then as libc), socket
+  (proxy-socket), or auto; handle cannot read the header.
 
-Behind a balancer (--proxy-protocol):
+Behind a balancer (--proxy-protocol --proxy-from CIDR,...):
   HAProxy's send-proxy / send-proxy-v2 put a header naming the client before anything else; with
-  --proxy-protocol every TCP connection must start with one (v1 or v2). A v2 LOCAL header (HAProxy's
-  health checks) is answered as a direct connection. A connection whose header is missing, malformed
-  or later than --proxy-timeout is closed without a reply and counted by reason; at most half the
-  descriptor limit may wait for a header at once (the longest waiting is closed first). See
-  deploy/haproxy/ and "Running a fleet" in the README.
+  --proxy-protocol every TCP connection must start with one (v1 or v2), and only the addresses in
+  --proxy-from may send it: anyone else is closed unread ("any" trusts everyone, on purpose). A v2
+  LOCAL header (HAProxy's health checks) is answered as a direct connection. A connection whose header
+  is missing, malformed or later than --proxy-timeout is closed without a reply, counted by reason and
+  logged at most once a second; at most half the descriptor limit may wait for a header at once (the
+  longest waiting is closed first, and makes room for a whole header over --max-connections). The
+  accept path reads the header with one read(2) (libc) or a net.Socket (socket). See deploy/haproxy/
+  and "Running a fleet" in the README.
 
 Socket activation:
   Started by systemd with LISTEN_FDS, it serves the sockets it was given (TCP and UDP; a socket whose
@@ -130,9 +136,12 @@ export function registerServe(program: Command): void {
       'require a PROXY protocol header (v1 or v2, as HAProxy sends) on TCP before replying; logs name the client',
     )
     .option(
+      '--proxy-from <cidr,...>',
+      'with --proxy-protocol, the balancers allowed to send the header (10.0.0.0/8,2001:db8::1), or any',
+    )
+    .option(
       '--proxy-timeout <seconds>',
-      'with --proxy-protocol, close a connection without a reply if its header takes longer',
-      seconds(DEFAULT_PROXY_TIMEOUT_MS),
+      `with --proxy-protocol, close a connection without a reply if its header takes longer (default: ${seconds(DEFAULT_PROXY_TIMEOUT_MS)})`,
     )
     .option('-q, --quiet', 'no log line per connection')
     .option('--log-format <format>', 'pretty or json (default: pretty on a TTY, JSON lines otherwise)')

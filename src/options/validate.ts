@@ -31,9 +31,14 @@ export function secondsOption(name: string, value: NumberInput, { min, max }: { 
   return Math.round(n * 1000);
 }
 
-export function choiceOption<T extends string>(name: string, value: string, choices: readonly T[]): T {
+export function choiceOption<T extends string>(
+  name: string,
+  value: string,
+  choices: readonly T[],
+  context?: string,
+): T {
   if (!(choices as readonly string[]).includes(value)) {
-    throw new InvalidOptionError(name, `one of ${choices.join(', ')}`, value);
+    throw new InvalidOptionError(name, `one of ${choices.join(', ')}${context ? ` ${context}` : ''}`, value);
   }
   return value as T;
 }

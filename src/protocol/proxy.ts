@@ -22,6 +22,8 @@ export interface ProxyHeader {
   // PROXY: a relayed connection, `source` is the client (none for a v2 family other than TCP: answer
   // as a direct connection). LOCAL: the balancer's own (a health check), or v1's UNKNOWN: direct.
   command: 'PROXY' | 'LOCAL';
+  // Set when the addresses were not made into text: whether the header named a TCP client.
+  relayed?: boolean;
   source?: ProxyEndpoint;
   destination?: ProxyEndpoint;
   // Bytes the header took: whatever follows belongs to the client.
@@ -33,23 +35,37 @@ export type ProxyParse =
   | { status: 'invalid'; reason: string }
   | { status: 'done'; header: ProxyHeader };
 
-// Looks at the bytes received so far: a whole header, not enough yet, or not a header at all.
-export function parseProxyHeader(data: Uint8Array): ProxyParse {
-  const buffer = Buffer.from(data.buffer, data.byteOffset, data.byteLength);
-  if (startsLike(buffer, V2_SIGNATURE)) {
-    return buffer.length < V2_SIGNATURE.length ? { status: 'incomplete' } : parseV2(buffer);
+// Looks at the first `length` bytes received so far: a whole header, not enough yet, or not a header at
+// all. Without `addresses` the header is checked whole but its addresses are not made into text (a
+// server that logs nothing per connection does not need them).
+export function parseProxyHeader(data: Uint8Array, length = data.length, addresses = true): ProxyParse {
+  if (startsLike(data, length, V2_SIGNATURE)) {
+    return length < V2_SIGNATURE.length ? { status: 'incomplete' } : parseV2(data, length, addresses);
   }
-  if (startsLike(buffer, V1_PREFIX)) {
-    return buffer.length < V1_PREFIX.length ? { status: 'incomplete' } : parseV1(buffer);
+  if (startsLike(data, length, V1_PREFIX)) {
+    return length < V1_PREFIX.length
+      ? { status: 'incomplete' }
+      : parseV1(Buffer.from(data.buffer, data.byteOffset, length));
   }
   return { status: 'invalid', reason: 'no PROXY protocol signature' };
 }
 
 // True when the bytes so far are a prefix of `signature` or start with it.
-function startsLike(buffer: Buffer, signature: Buffer): boolean {
-  const n = Math.min(buffer.length, signature.length);
-  return buffer.subarray(0, n).equals(signature.subarray(0, n));
+function startsLike(data: Uint8Array, length: number, signature: Uint8Array): boolean {
+  const n = Math.min(length, signature.length);
+  for (let i = 0; i < n; i++) if (data[i] !== signature[i]) return false;
+  return true;
 }
+
+// "v2/PROXY"... : the kinds counted in the stats, made once.
+export const headerKind = (header: ProxyHeader): string =>
+  header.version === 1
+    ? header.command === 'PROXY'
+      ? 'v1/PROXY'
+      : 'v1/LOCAL'
+    : header.command === 'PROXY'
+      ? 'v2/PROXY'
+      : 'v2/LOCAL';
 
 function parseV1(buffer: Buffer): ProxyParse {
   // "The receiver must not tolerate a single CR or LF character to end the line."
@@ -124,45 +140,48 @@ const V2_FAMILIES = new Map<number, number>([
   [0x32, 216], // UNIX datagram
 ]);
 
-function parseV2(buffer: Buffer): ProxyParse {
-  if (buffer.length < 16) return { status: 'incomplete' };
-  const versionCommand = buffer[12] ?? 0;
+function parseV2(b: Uint8Array, received: number, addresses: boolean): ProxyParse {
+  if (received < 16) return { status: 'incomplete' };
+  const versionCommand = b[12] ?? 0;
   if (versionCommand >> 4 !== 2) return { status: 'invalid', reason: `v2 version ${versionCommand >> 4}` };
   const command = versionCommand & 0x0f;
   if (command > 1) return { status: 'invalid', reason: `v2 command ${command}` };
-  const familyTransport = buffer[13] ?? 0;
+  const familyTransport = b[13] ?? 0;
   const addressLength = V2_FAMILIES.get(familyTransport);
   if (addressLength === undefined)
     return {
       status: 'invalid',
       reason: `v2 family/transport 0x${familyTransport.toString(16).padStart(2, '0')}`,
     };
-  const rest = buffer.readUInt16BE(14);
+  const rest = ((b[14] ?? 0) << 8) | (b[15] ?? 0);
   const length = 16 + rest;
   if (length > V2_MAX_LENGTH) return { status: 'invalid', reason: `v2 header of ${length} bytes` };
   // LOCAL: "discard the protocol block including the family": nothing in it is read.
   if (command === 0) {
-    if (buffer.length < length) return { status: 'incomplete' };
+    if (received < length) return { status: 'incomplete' };
     return { status: 'done', header: { version: 2, command: 'LOCAL', length } };
   }
   if (rest < addressLength)
     return { status: 'invalid', reason: `v2 address block of ${rest} bytes, ${addressLength} needed` };
-  if (buffer.length < length) return { status: 'incomplete' };
-  if (!tlvsFit(buffer, 16 + addressLength, length))
+  if (received < length) return { status: 'incomplete' };
+  if (!tlvsFit(b, 16 + addressLength, length))
     return { status: 'invalid', reason: 'v2 TLVs overrun the header' };
-  if (familyTransport === 0x11) return done(buffer, length, ipv4(buffer, 16), ipv4(buffer, 20), 24);
-  if (familyTransport === 0x21) return done(buffer, length, ipv6(buffer, 16), ipv6(buffer, 32), 48);
   // UNSPEC, UDP, UNIX: valid, but not TCP the way this server was reached: "falls back to the UNSPEC
   // mode", the real endpoints.
-  return { status: 'done', header: { version: 2, command: 'PROXY', length } };
+  const tcp = familyTransport === 0x11 || familyTransport === 0x21;
+  if (!tcp || !addresses)
+    return { status: 'done', header: { version: 2, command: 'PROXY', length, relayed: tcp } };
+  const buffer = Buffer.from(b.buffer, b.byteOffset, length);
+  if (familyTransport === 0x11) return done(buffer, length, ipv4(buffer, 16), ipv4(buffer, 20), 24);
+  return done(buffer, length, ipv6(buffer, 16), ipv6(buffer, 32), 48);
 }
 
 // After the addresses, TLVs (type, 16-bit length, value) up to the header's end: each must fit.
-function tlvsFit(buffer: Buffer, start: number, end: number): boolean {
+function tlvsFit(b: Uint8Array, start: number, end: number): boolean {
   let at = start;
   while (at < end) {
     if (at + 3 > end) return false;
-    at += 3 + buffer.readUInt16BE(at + 1);
+    at += 3 + (((b[at + 1] ?? 0) << 8) | (b[at + 2] ?? 0));
   }
   return at === end;
 }

@@ -75,7 +75,6 @@ export class DaytimeServer {
           maxConnections: this.config.maxConnections,
           writeTimeoutMs: this.config.writeTimeoutMs,
           accept: this.config.accept,
-          proxyTimeoutMs: this.config.proxyProtocol ? this.config.proxyTimeoutMs : undefined,
           logger: options.logger,
           logConnections: Boolean(options.logger) && options.logConnections !== false,
         }),
@@ -135,7 +134,7 @@ export class DaytimeServer {
       throw error;
     }
     this.#watchDescriptors();
-    if (this.config.proxyProtocol && this.#udp.length > 0) {
+    if (this.config.accept.path === 'proxy' && this.#udp.length > 0) {
       this.#lifecycleLogger?.warn(
         '--proxy-protocol applies to TCP only: UDP datagrams carry no PROXY header and are answered as they come',
       );

@@ -1,5 +1,6 @@
-import { InvalidOptionError } from '../errors.ts';
+import { InvalidOptionError, OptionPairError } from '../errors.ts';
 import { parseTarget, type Target } from '../net/address.ts';
+import { parseTrustList } from '../net/cidr.ts';
 import {
   choiceOption,
   hostOption,
@@ -8,7 +9,8 @@ import {
   secondsOption,
 } from '../options/validate.ts';
 import { DAYTIME_FORMATS, type DaytimeFormat } from '../protocol/daytime.ts';
-import { ACCEPT_CHOICES, type AcceptChoice } from './accept/types.ts';
+import { maxWaitingForHeaders } from './accept/proxy-waiting.ts';
+import { ACCEPT_CHOICES, type AcceptPlan, PROXY_CHOICES } from './accept/types.ts';
 
 export const DEFAULT_PORT = 9999;
 // Node's, nginx's, Redis's and Apache's default: large enough that a burst waits in the kernel, not in SYN retries.
@@ -61,6 +63,8 @@ export interface DaytimeServerInput {
   proxyProtocol?: boolean;
   // Seconds a connection may take to send that header.
   proxyTimeout?: NumberInput;
+  // The balancers allowed to send it: "10.0.0.0/8,2001:db8::/32", or "any".
+  proxyFrom?: string;
 }
 
 // A listening TCP socket a worker inherits from its primary, and the service it is for.
@@ -85,9 +89,8 @@ export interface DaytimeServerConfig {
   listenFds: ListenFd[] | undefined;
   reusePort: boolean;
   tcpFds: TcpFd[] | undefined;
-  accept: AcceptChoice;
-  proxyProtocol: boolean;
-  proxyTimeoutMs: number;
+  // The one accept decision (accept/types.ts): the path, and the PROXY requirement if any.
+  accept: AcceptPlan;
 }
 
 const explainBacklogZero = (n: number) =>
@@ -137,27 +140,46 @@ export function normalizeServerOptions(input: DaytimeServerInput = {}): DaytimeS
     listenFds: input.listenFds,
     reusePort: Boolean(input.reusePort),
     tcpFds: input.tcpFds,
-    accept: acceptOption(input),
-    proxyProtocol: Boolean(input.proxyProtocol),
-    proxyTimeoutMs:
-      input.proxyTimeout === undefined
-        ? DEFAULT_PROXY_TIMEOUT_MS
-        : secondsOption('proxyTimeout', input.proxyTimeout, { min: 0.001, max: 3600 }),
+    accept: acceptPlan(input),
   };
 }
 
-// With --proxy-protocol every connection is read before it is answered, which only the proxy path
-// does: another path asked for by name cannot apply.
-function acceptOption(input: DaytimeServerInput): AcceptChoice {
-  const accept = choiceOption('accept', input.accept ?? 'auto', ACCEPT_CHOICES);
-  if (input.proxyProtocol && accept !== 'auto') {
-    throw new InvalidOptionError(
-      'accept',
-      'auto with --proxy-protocol (the header must be read first, which the proxy path does)',
-      input.accept,
+// The accept decision, made here once: the path asked for (or auto), and with --proxy-protocol the
+// header's timeout, how many may wait for one, and who may send one. A PROXY option without
+// --proxy-protocol, or --proxy-protocol without --proxy-from, is bad input naming both flags.
+function acceptPlan(input: DaytimeServerInput): AcceptPlan {
+  if (!input.proxyProtocol) {
+    for (const orphan of ['proxyFrom', 'proxyTimeout'] as const)
+      if (input[orphan] !== undefined)
+        throw new OptionPairError(orphan, 'proxyProtocol', 'applies only with %s, which it configures');
+    return { path: choiceOption('accept', input.accept ?? 'auto', ACCEPT_CHOICES) };
+  }
+  const over = choiceOption(
+    'accept',
+    input.accept ?? 'auto',
+    PROXY_CHOICES,
+    'with --proxy-protocol (the header is read first, which the handle path cannot do)',
+  );
+  if (input.proxyFrom === undefined) {
+    throw new OptionPairError(
+      'proxyProtocol',
+      'proxyFrom',
+      'needs %s: the balancers allowed to send the header (10.0.0.0/8,...), or "any" to trust everyone; ' +
+        'without it anyone who reaches the port could claim any client address',
     );
   }
-  return accept;
+  return {
+    path: 'proxy',
+    over,
+    proxy: {
+      timeoutMs:
+        input.proxyTimeout === undefined
+          ? DEFAULT_PROXY_TIMEOUT_MS
+          : secondsOption('proxyTimeout', input.proxyTimeout, { min: 0.001, max: 3600 }),
+      maxWaiting: maxWaitingForHeaders(),
+      trust: parseTrustList(input.proxyFrom),
+    },
+  };
 }
 
 export interface ServeInput extends DaytimeServerInput {
@@ -192,7 +214,7 @@ export function normalizeServeOptions(input: ServeInput = {}): ServeConfig {
 // HOST:PORT, both given: a bare port would otherwise be read as a host (and bound on 0.0.36.248).
 function metricsOption(text: string): Target {
   const expected = 'HOST:PORT (e.g. 127.0.0.1:9464, [::1]:9464)';
-  const target = parseTarget(text, { host: '', port: 0 }, 'metrics');
+  const target = parseTarget(text, { host: '', port: 0 }, '--metrics');
   if (!target.host || !target.port) throw new InvalidOptionError('metrics', expected, text);
   if (/^\d+$/.test(target.host))
     throw new InvalidOptionError('metrics', expected, text, 'A bare number is a port, not a host');

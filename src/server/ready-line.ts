@@ -8,6 +8,8 @@ export interface Readiness {
   workers?: number;
   pids?: number[];
   metrics?: string;
+  // --proxy-from, as given.
+  proxyFrom?: string;
 }
 
 // One line once every listener (TCP, UDP, metrics; every worker's) is bound: scripts and tests wait for
@@ -20,6 +22,10 @@ export function logReady(logger: ServerLogger | undefined, ready: Readiness): vo
       : `ready: ${ready.workers} workers (pids ${ready.pids?.join(', ')}), ${ready.listeners} listener(s) each`,
   ];
   if (paths.length > 0) parts.push(`TCP connections taken by the ${paths.join(', ')} accept path`);
+  if (ready.proxyFrom)
+    parts.push(
+      `a PROXY header is read first and believed only from ${ready.proxyFrom === 'any' ? 'anyone (--proxy-from any)' : ready.proxyFrom}`,
+    );
   if (ready.metrics) parts.push(`metrics on ${ready.metrics}`);
   logger?.info(
     {
@@ -29,6 +35,7 @@ export function logReady(logger: ServerLogger | undefined, ready: Readiness): vo
       acceptPath: paths.join(','),
       ...(ready.workers === undefined ? {} : { workers: ready.workers, pids: ready.pids }),
       ...(ready.metrics ? { metrics: ready.metrics } : {}),
+      ...(ready.proxyFrom ? { proxyFrom: ready.proxyFrom } : {}),
     },
     parts.join('; '),
   );

@@ -51,6 +51,7 @@ export async function runServe(options: RunServeOptions): Promise<void> {
       listeners: listeners.length,
       acceptPaths: server.stats().acceptPaths,
       metrics: metrics?.url,
+      proxyFrom: proxyFrom(config),
     });
     await aborted(options.signal);
     metrics?.close();
@@ -125,6 +126,7 @@ async function runPrimary(options: RunServeOptions, config: ServeConfig): Promis
       workers: config.workers,
       pids: pool.pids(),
       metrics: metrics?.url,
+      proxyFrom: proxyFrom(config),
     });
     await aborted(options.signal);
     metrics?.close();
@@ -134,6 +136,9 @@ async function runPrimary(options: RunServeOptions, config: ServeConfig): Promis
     sockets.close();
   }
 }
+
+const proxyFrom = (config: ServeConfig) =>
+  config.accept.path === 'proxy' ? config.accept.proxy.trust.text : undefined;
 
 const aborted = async (signal: AbortSignal) => {
   if (!signal.aborted) await once(signal, 'abort');
