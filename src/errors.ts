@@ -22,11 +22,11 @@ export class InvalidOptionError extends DaytimeError {
 }
 
 // Options that go only together (one given without the other) or not at all (both given): bad input,
-// the message naming both as flags.
+// the message naming both (the CLI shows the first as a flag too, as for any InvalidOptionError).
 export class OptionPairError extends InvalidOptionError {
   constructor(option: string, other: string, why: string) {
     super(option, '', undefined);
-    this.message = `${flag(option)} ${why.replace('%s', flag(other))}`;
+    this.message = `${option} ${why.replace('%s', flag(other))}`;
   }
 }
 

@@ -2,6 +2,7 @@ import type { Command } from 'commander';
 import { pino } from 'pino';
 import { signalWhenParentExits } from '../kernel/parent-death.ts';
 import { choiceOption } from '../options/validate.ts';
+import { serveInetd } from '../server/inetd.ts';
 import {
   DEFAULT_BACKLOG,
   DEFAULT_DRAIN_TIMEOUT_MS,
@@ -12,6 +13,7 @@ import {
   DEFAULT_WRITE_TIMEOUT_MS,
 } from '../server/options.ts';
 import { runServe } from '../server/serve.ts';
+import { WORKER_ENV } from '../server/worker-pool.ts';
 import { prettyDestination } from './pretty-log.ts';
 import { EXIT_OK, reportError } from './run-command.ts';
 
@@ -35,6 +37,7 @@ interface ServeFlags {
   proxyProtocol?: boolean;
   proxyTimeout?: string;
   proxyFrom?: string;
+  inetd?: string | true;
 }
 
 const HELP_AFTER = `
@@ -77,6 +80,7 @@ Examples:
   daytime serve --host 127.0.0.1 --host ::1   # two addresses, one listener each
   daytime serve --time-port 3737 --udp --metrics 127.0.0.1:9464
   daytime serve --workers 2 --quiet --log-format json
+  socat TCP-LISTEN:1313,fork,reuseaddr EXEC:'daytime serve --inetd'   # inetd style, a process a connection
   ss -ltn 'sport = :9999'             # Send-Q is the backlog the kernel uses, Recv-Q the queue now
 `;
 
@@ -143,12 +147,34 @@ export function registerServe(program: Command): void {
       '--proxy-timeout <seconds>',
       `with --proxy-protocol, close a connection without a reply if its header takes longer (default: ${seconds(DEFAULT_PROXY_TIMEOUT_MS)})`,
     )
+    .option(
+      '--inetd [service]',
+      'serve the one connection on standard input (inetd nowait, socat EXEC:): daytime or time',
+    )
     .option('-q, --quiet', 'no log line per connection')
     .option('--log-format <format>', 'pretty or json (default: pretty on a TTY, JSON lines otherwise)')
     .addHelpText('after', HELP_AFTER)
-    .action(async (flags: ServeFlags) => {
+    .action(async (flags: ServeFlags, command: Command) => {
+      if (flags.inetd !== undefined) {
+        process.exitCode = inetd(flags, command);
+        return;
+      }
       process.exitCode = await serve(flags);
     });
+}
+
+// Under inetd nothing is logged: standard output is the client, and so is standard error under inetd
+// itself. A failure still gets its line on stderr (the client, if anyone, sees it) and exit status.
+function inetd(flags: ServeFlags, command: Command): number {
+  try {
+    const given = command.options
+      .map((o) => o.attributeName())
+      .filter((name) => command.getOptionValueSource(name) === 'cli');
+    serveInetd({ service: flags.inetd === true ? undefined : flags.inetd, format: flags.format }, given);
+    return EXIT_OK;
+  } catch (error) {
+    return reportError('serve', error);
+  }
 }
 
 // The parent when the process started: one that is gone by the time the check is armed is noticed.
@@ -167,7 +193,9 @@ async function serve(flags: ServeFlags): Promise<number> {
     onStopSignal(logger, stop);
     // Under npm (`npx daytime serve &`, `npm start`) the bin runs below npm's `sh -c`; when that shell
     // goes (npm killed, `kill %1`), the server drains and stops instead of running on as an orphan.
-    if (process.env.npm_lifecycle_event) await signalWhenParentExits('SIGTERM', parent);
+    // (A worker has its primary for a parent and follows it on its own.)
+    if (process.env.npm_lifecycle_event && !process.env[WORKER_ENV])
+      await signalWhenParentExits('SIGTERM', parent);
     const { quiet, logFormat: _logFormat, ...options } = flags;
     await runServe({
       ...options,

@@ -130,7 +130,8 @@ async function runPrimary(options: RunServeOptions, config: ServeConfig): Promis
     });
     await aborted(options.signal);
     metrics?.close();
-    await pool.stop(config.drainTimeoutMs + 5000);
+    // Each worker drains within --drain-timeout; a second more, then SIGKILL.
+    await pool.stop(config.drainTimeoutMs + 1000);
     options.logger?.info({ stats: pool.totals() }, 'server closed');
   } finally {
     sockets.close();
