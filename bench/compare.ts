@@ -1,16 +1,20 @@
-// Compares daytime serve (on its libc and handle accept paths) with the C reference server (dtref -w 1),
-// openbsd-inetd's internal daytime (as root, in a network namespace), a naive Node server and the
-// classic Python server, in alternating rounds under the C load generator (dtload); then one client at
-// a time (p99 latency), system calls per connection (strace), and daytime bench --workers 2 against
-// dtload -t 2 on dtref. See bench/README.md for what each figure means.
+// Compares daytime serve (on its uring, libc and handle accept paths) with the C reference servers
+// (dtref -w 1 on epoll, dturing on io_uring where liburing-dev is installed), openbsd-inetd's internal
+// daytime (as root, in a network namespace), a naive Node server and the classic Python server, in
+// alternating rounds under the C load generator (dtload); then one client at a time (p99 latency),
+// system calls per connection (strace, perf), and daytime bench --workers 2 (libc and uring connect
+// paths) against dtload -t 2 on dtref. Every result records the machine (bench/lib/machine.ts). See
+// bench/README.md for what each figure means.
 //   node bench/compare.ts [--rounds 8] [--seconds 5] [--json FILE]
 import { execFileSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { buildPerf, dtload } from './lib/dtload.ts';
+import { uringSupport } from '../src/kernel/uring-support.ts';
+import { buildDturing, buildPerf, dtload } from './lib/dtload.ts';
+import { describeMachine } from './lib/machine.ts';
 import { ENV, inetdUnavailable, LOCAL_PEERS, type Peer, startInetd, startLocal } from './lib/peers.ts';
-import { cpuModel, cpuSample, median, peakRssMiB } from './lib/proc.ts';
+import { cpuSample, median, peakRssMiB } from './lib/proc.ts';
 import {
   countSyscalls,
   countSyscallsPerf,
@@ -44,6 +48,9 @@ interface Samples {
 }
 
 buildPerf();
+const noDturing = buildDturing();
+const uring = await uringSupport();
+const noUring = uring.ok ? undefined : uring.reason;
 const peers: Peer[] = [];
 const cleanups: (() => void)[] = [];
 const cleanup = () => {
@@ -56,7 +63,11 @@ process.once('SIGINT', () => {
 });
 const skipped: Record<string, string> = {};
 try {
-  for (const spec of LOCAL_PEERS) peers.push(await startLocal(spec));
+  for (const spec of LOCAL_PEERS) {
+    const why = spec.name === 'dturing' ? noDturing : spec.name.includes('uring') ? noUring : undefined;
+    if (why) skipped[spec.name] = why;
+    else peers.push(await startLocal(spec));
+  }
   const noInetd = inetdUnavailable();
   if (noInetd) skipped['openbsd-inetd (internal)'] = noInetd;
   else {
@@ -133,6 +144,7 @@ try {
     }
   } else skipped.syscallsUnderLoad = 'perf cannot count the raw_syscalls tracepoint here';
   const ref = median(samples.get('dtref -w 1')?.cpu ?? [1]);
+  const uringRef = samples.get('dturing') ? median(samples.get('dturing')?.cpu ?? [1]) : undefined;
   const servers = peers.map((peer) => {
     const s = samples.get(peer.name) as Samples;
     const cpu = median(s.cpu);
@@ -142,6 +154,7 @@ try {
       userUsPerConn: round2(median(s.user)),
       sysUsPerConn: round2(median(s.sys)),
       vsDtref: round2(cpu / ref),
+      vsDturing: uringRef === undefined ? null : round2(cpu / uringRef),
       syscallsPerConn: syscalls.get(peer.name)?.perConnection ?? null,
       syscallsPerConnUnderLoad: syscallsUnderLoad.get(peer.name) ?? null,
       syscalls: syscalls.get(peer.name)?.bySyscall ?? null,
@@ -157,36 +170,53 @@ try {
     };
   });
 
-  // The client side: daytime bench --workers 2 against dtload -t 2, both on dtref.
+  // The client side: daytime bench --workers 2 (on each connect path that runs here) against
+  // dtload -t 2, all on dtref, in alternating rounds.
   const dtref = peers.find((p) => p.name === 'dtref -w 1') as Peer;
-  const benchRates: number[] = [];
+  const connects = noUring ? ['libc'] : ['libc', 'uring'];
+  const benchRates = new Map<string, number[]>(connects.map((c) => [c, []]));
   const loadRates: number[] = [];
-  let connectPath = '';
   for (let round = 1; round <= Math.max(2, Math.ceil(rounds / 2)); round++) {
-    const out = execFileSync(
-      BIN,
-      ['bench', `127.0.0.1:${dtref.port}`, '--workers', '2', '-c', '64', '-d', seconds, '--json'],
-      { encoding: 'utf8', env: ENV },
-    );
-    const result = JSON.parse(out);
-    connectPath = result.connectPath;
-    benchRates.push(result.connPerSec);
+    for (const connect of connects) {
+      const out = execFileSync(
+        BIN,
+        [
+          'bench',
+          `127.0.0.1:${dtref.port}`,
+          '--workers',
+          '2',
+          '-c',
+          '64',
+          '-d',
+          seconds,
+          '--connect',
+          connect,
+          '--json',
+        ],
+        { encoding: 'utf8', env: ENV },
+      );
+      benchRates.get(connect)?.push(JSON.parse(out).connPerSec);
+    }
     loadRates.push(dtload(dtref.port, ['-c', '64', '-d', seconds, '-t', '2']).rate ?? 0);
     process.stderr.write(
-      `bench round ${round}: daytime bench ${benchRates.at(-1)} conn/s, dtload ${loadRates.at(-1)} conn/s\n`,
+      `bench round ${round}: ${connects.map((c) => `daytime bench --connect ${c} ${benchRates.get(c)?.at(-1)} conn/s`).join(', ')}, dtload ${loadRates.at(-1)} conn/s\n`,
     );
   }
-  const clients = {
-    connectPath,
-    daytimeBench: Math.round(median(benchRates)),
-    dtload: Math.round(median(loadRates)),
-    ratio: round2(median(benchRates) / median(loadRates)),
-    ratioRounds: benchRates.map((b, i) => round2(b / (loadRates[i] ?? 1))),
-  };
+  const clients = connects.map((connectPath) => {
+    const rates = benchRates.get(connectPath) ?? [];
+    return {
+      connectPath,
+      daytimeBench: Math.round(median(rates)),
+      dtload: Math.round(median(loadRates)),
+      ratio: round2(median(rates) / median(loadRates)),
+      ratioRounds: rates.map((b, i) => round2(b / (loadRates[i] ?? 1))),
+    };
+  });
+  const machine = describeMachine();
   const result = {
     date: new Date().toISOString(),
-    cpu: cpuModel(),
-    kernel: execFileSync('uname', ['-r'], { encoding: 'utf8' }).trim(),
+    machine,
+    kernel: machine.kernel,
     node: execFileSync(process.execPath, ['--version'], { encoding: 'utf8' }).trim(),
     // The Node flags daytime serve and daytime bench ran with.
     shebang: readFileSync(BIN, 'utf8').split('\n')[0],
@@ -198,16 +228,19 @@ try {
   };
   if (values.json) writeFileSync(values.json, `${JSON.stringify(result, null, 2)}\n`);
   const lines = [
-    `${result.cpu}; Linux ${result.kernel}; Node ${result.node}; ${rounds} rounds of ${seconds} s, medians`,
+    `${machine.label}; Node ${result.node}; ${rounds} rounds of ${seconds} s, medians`,
     '',
-    '| server | CPU µs/conn | user | sys | vs dtref | syscalls/conn (strace) | syscalls/conn (perf, at load) | ctx switches/conn | conn/s | p99 ms (-c 64) | p50 / p99 ms (-c 1) | errors | peak RSS MiB |',
-    '|---|---|---|---|---|---|---|---|---|---|---|---|---|',
+    '| server | CPU µs/conn | user | sys | vs dtref | vs dturing | syscalls/conn (strace) | syscalls/conn (perf, at load) | ctx switches/conn | conn/s | p99 ms (-c 64) | p50 / p99 ms (-c 1) | errors | peak RSS MiB |',
+    '|---|---|---|---|---|---|---|---|---|---|---|---|---|---|',
     ...servers.map(
       (s) =>
-        `| ${s.server} | ${s.cpuUsPerConn} | ${s.userUsPerConn} | ${s.sysUsPerConn} | ${s.vsDtref}x | ${s.syscallsPerConn ?? 'n/a'} | ${s.syscallsPerConnUnderLoad ?? 'n/a'} | ${s.switchesPerConn} | ${s.connPerSec} | ${s.p99Ms} | ${s.p50SingleClientMs} / ${s.p99SingleClientMs} | ${s.errors} | ${s.peakRssMiB} |`,
+        `| ${s.server} | ${s.cpuUsPerConn} | ${s.userUsPerConn} | ${s.sysUsPerConn} | ${s.vsDtref}x | ${s.vsDturing ?? 'n/a'}${s.vsDturing === null ? '' : 'x'} | ${s.syscallsPerConn ?? 'n/a'} | ${s.syscallsPerConnUnderLoad ?? 'n/a'} | ${s.switchesPerConn} | ${s.connPerSec} | ${s.p99Ms} | ${s.p50SingleClientMs} / ${s.p99SingleClientMs} | ${s.errors} | ${s.peakRssMiB} |`,
     ),
     '',
-    `daytime bench --workers 2 (${clients.connectPath}): ${clients.daytimeBench} conn/s; dtload -t 2: ${clients.dtload} conn/s; ratio ${clients.ratio}x (medians, against dtref -w 1)`,
+    ...clients.map(
+      (c) =>
+        `daytime bench --workers 2 --connect ${c.connectPath}: ${c.daytimeBench} conn/s; dtload -t 2: ${c.dtload} conn/s; ratio ${c.ratio}x (medians, against dtref -w 1)`,
+    ),
     ...Object.entries(skipped).map(([what, why]) => `skipped ${what}: ${why}`),
   ];
   process.stdout.write(`${lines.join('\n')}\n`);

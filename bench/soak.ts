@@ -1,13 +1,14 @@
 // Soak: 1,000,000 connections through one `daytime serve`, in slices of 100,000, sampling its RSS and
 // open descriptors after each slice. Passes when RSS grows at most 10 % after the warm-up and the descriptors return to the
 // baseline. Load from the C load generator in ../shared/perf (dtload).
-//   node bench/soak.ts [--connections 1000000] [--warmup 100000] [--accept auto|libc|handle|socket] [--json FILE]
+//   node bench/soak.ts [--connections 1000000] [--warmup 100000] [--accept auto|uring|libc|handle|socket] [--json FILE]
 import { spawn } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { buildPerf, freePort, dtload as runDtload } from './lib/dtload.ts';
+import { describeMachine } from './lib/machine.ts';
 import { ENV } from './lib/peers.ts';
 import { openFds as fds, rssMiB } from './lib/proc.ts';
 
@@ -80,6 +81,7 @@ try {
   const growth = (peakRss - rssAfterWarmup) / rssAfterWarmup;
   const result = {
     date: new Date().toISOString(),
+    machine: describeMachine(),
     acceptPath,
     connections: total,
     ok,

@@ -1,29 +1,58 @@
 // The C load generator (../shared/perf/dtload), built on first use, optionally inside a network namespace.
-import { execFileSync } from 'node:child_process';
+import { execFile, execFileSync, spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import net from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
 
-export const PERF = fileURLToPath(new URL('../../../shared/perf/', import.meta.url));
+// ../shared/perf beside the checkout (or beside the folder of worktrees holding it), or DAYTIME_PERF_DIR.
+export const PERF =
+  process.env.DAYTIME_PERF_DIR ??
+  [new URL('../../../shared/perf/', import.meta.url), new URL('../../../../shared/perf/', import.meta.url)]
+    .map((url) => fileURLToPath(url))
+    .find((dir) => existsSync(`${dir}Makefile`)) ??
+  fileURLToPath(new URL('../../../shared/perf/', import.meta.url));
 
 export function buildPerf(): void {
   execFileSync('make', ['-s', '-C', PERF], { stdio: 'inherit' });
 }
 
-export type DtloadResult = Record<string, number>;
+// The io_uring reference server, built where liburing-dev is installed; otherwise why not.
+export function buildDturing(): string | undefined {
+  const make = spawnSync('make', ['-s', '-C', PERF, 'dturing'], { encoding: 'utf8' });
+  if (make.status === 0) return undefined;
+  const detail = (make.stderr || make.stdout || String(make.error ?? '')).trim().split('\n')[0];
+  return `make dturing failed (it needs liburing-dev): ${detail}`;
+}
 
-// One dtload run against HOST:PORT (127.0.0.1 unless given); ARGS such as ['-c', '64', '-d', '5', '-t', '2'].
-export function dtload(port: number, args: string[], options: { netns?: string; host?: string } = {}) {
+export type DtloadResult = Record<string, number>;
+type DtloadOptions = { netns?: string; host?: string };
+
+const dtloadCommand = (port: number, args: string[], options: DtloadOptions) => {
   const command = [`${PERF}dtload`, '-h', options.host ?? '127.0.0.1', '-p', String(port), '-q', ...args];
-  const [file = '', ...rest] = options.netns ? ['ip', 'netns', 'exec', options.netns, ...command] : command;
-  const out = execFileSync(file, rest, { encoding: 'utf8', maxBuffer: 1 << 20 });
-  return Object.fromEntries(
+  return options.netns ? ['ip', 'netns', 'exec', options.netns, ...command] : command;
+};
+const parseDtload = (out: string) =>
+  Object.fromEntries(
     out
       .trim()
       .split(/\s+/)
       .map((kv) => kv.split('='))
       .map(([k, v]) => [k, Number(v)]),
   ) as DtloadResult;
+
+// One dtload run against HOST:PORT (127.0.0.1 unless given); ARGS such as ['-c', '64', '-d', '5', '-t', '2'].
+export function dtload(port: number, args: string[], options: DtloadOptions = {}) {
+  const [file = '', ...rest] = dtloadCommand(port, args, options);
+  return parseDtload(execFileSync(file, rest, { encoding: 'utf8', maxBuffer: 1 << 20 }));
+}
+
+// The same without blocking this process (it has other work meanwhile).
+export async function dtloadAsync(port: number, args: string[], options: DtloadOptions = {}) {
+  const [file = '', ...rest] = dtloadCommand(port, args, options);
+  const { stdout } = await promisify(execFile)(file, rest, { encoding: 'utf8', maxBuffer: 1 << 20 });
+  return parseDtload(stdout);
 }
 
 export async function freePort(): Promise<number> {

@@ -15,9 +15,11 @@ export interface Machine {
   modelName: string;
   microcode?: string;
   cpus: number;
-  // The hypervisor flag of the CPU, and what systemd-detect-virt says where it is installed.
+  // The hypervisor flag of the CPU, and what systemd-detect-virt says (--vm, --container) where it is
+  // installed.
   virtualised: boolean;
-  virtualisation?: string;
+  vm?: string;
+  container?: string;
   kernel: string;
   // /sys/devices/system/cpu/vulnerabilities/*: what the kernel does about each CPU flaw.
   mitigations: Record<string, string>;
@@ -27,8 +29,13 @@ export function describeMachine(): Machine {
   const info = readFileSync('/proc/cpuinfo', 'utf8');
   const field = (name: string) => new RegExp(`^${name}\\s*:\\s*(.+)$`, 'm').exec(info)?.[1]?.trim();
   const virtualised = /^flags\s*:.*\bhypervisor\b/m.test(info);
-  const detect = spawnSync('systemd-detect-virt', { encoding: 'utf8' });
-  const virtualisation = detect.error ? undefined : detect.stdout.trim() || undefined;
+  const detect = (kind: string) => {
+    const run = spawnSync('systemd-detect-virt', [kind], { encoding: 'utf8' });
+    const what = run.error ? '' : run.stdout.trim();
+    return what && what !== 'none' ? what : undefined;
+  };
+  const vm = detect('--vm');
+  const container = detect('--container');
   const kernel = execFileSync('uname', ['-r'], { encoding: 'utf8' }).trim();
   const dir = '/sys/devices/system/cpu/vulnerabilities';
   const mitigations: Record<string, string> = {};
@@ -47,11 +54,14 @@ export function describeMachine(): Machine {
     microcode: field('microcode'),
     cpus: cpus().length,
     virtualised,
-    virtualisation,
+    vm,
+    container,
     kernel,
     mitigations,
   };
-  const where = virtualised ? `, virtualised${virtualisation ? ` (${virtualisation})` : ''}` : '';
+  const where =
+    (virtualised ? `, virtualised${vm ? ` (${vm})` : ''}` : '') +
+    (container ? `, in a ${container} container` : '');
   const label =
     `${machine.modelName} (${machine.vendor} family ${machine.family} model ${machine.model} stepping ${machine.stepping}), ` +
     `${machine.cpus} CPUs${where}, Linux ${kernel}, meltdown: ${mitigations.meltdown ?? 'unknown'}`;

@@ -50,6 +50,11 @@ export const LOCAL_PEERS: PeerSpec[] = [
     command: (p) => [`${PERF}dtref`, ['-a', '127.0.0.1', '-p', String(p), '-b', '511', '-w', '1']],
   },
   // The bin itself, as `daytime serve` runs: its shebang picks the Node flags.
+  {
+    name: 'dturing',
+    command: (p) => [`${PERF}dturing`, ['-a', '127.0.0.1', '-p', String(p), '-b', '511']],
+  },
+  { name: 'daytime serve (uring)', command: serve('uring') },
   { name: 'daytime serve (libc)', command: serve('libc') },
   { name: 'daytime serve (handle)', command: serve('handle') },
   { name: 'naive net.createServer', command: (p) => [NODE, [`${ROOT}bench/servers/naive.ts`, String(p)]] },

@@ -30,14 +30,6 @@ export const rssMiB = (pid: number) =>
   Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1]) / 1024;
 export const openFds = (pid: number) => readdirSync(`/proc/${pid}/fd`).length;
 
-export function cpuModel(): string {
-  const info = readFileSync('/proc/cpuinfo', 'utf8');
-  const model = /^model name\s*:\s*(.+)$/m.exec(info)?.[1]?.trim() ?? 'unknown';
-  const cpus = (info.match(/^processor\s*:/gm) ?? []).length;
-  const hypervisor = /^flags\s*:.*\bhypervisor\b/m.test(info) ? ', virtualised' : '';
-  return `${model}, ${cpus} CPU${cpus === 1 ? '' : 's'}${hypervisor}`;
-}
-
 export const median = (xs: number[]) => {
   const s = [...xs].sort((a, b) => a - b);
   const m = Math.floor(s.length / 2);

@@ -25,7 +25,7 @@ export interface BenchInput {
   timeout?: NumberInput;
   // daytime (RFC 867, a CRLF line) or time (RFC 868, 4 bytes).
   service?: string;
-  // How connections are made: auto (default: the fastest that runs here), libc, handle or socket.
+  // How connections are made: auto (default: the fastest that runs here), uring, libc, handle or socket.
   connect?: string;
 }
 

@@ -88,9 +88,9 @@ export async function runBench(options: RunBenchOptions = {}): Promise<BenchResu
   }, interval);
   try {
     const results =
-      // The libc path blocks its thread in epoll_wait, so it always runs in worker threads: a server in
-      // the same process (a test, a script) must keep its event loop.
-      config.workers === 1 && connect !== 'libc'
+      // The libc and uring paths block their thread in epoll_wait or io_uring_enter, so they always run
+      // in worker threads: a server in the same process (a test, a script) must keep its event loop.
+      config.workers === 1 && connect !== 'libc' && connect !== 'uring'
         ? [await runInline(loops[0] as LoopConfig, config.durationMs, stop.signal, live[0] as Counts)]
         : await Promise.all(
             loops.map((loop, i) => runInWorker(loop, config.durationMs, stop.signal, live[i] as Counts)),

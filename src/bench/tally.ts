@@ -5,7 +5,7 @@ export type Outcome = (typeof OUTCOMES)[number];
 export type Counts = Record<Outcome, number>;
 
 // The ways a connection can be made, fastest first; `auto` takes the first that runs here.
-export const CONNECT_PATHS = ['libc', 'handle', 'socket'] as const;
+export const CONNECT_PATHS = ['uring', 'libc', 'handle', 'socket'] as const;
 export type ConnectPathName = (typeof CONNECT_PATHS)[number];
 export const CONNECT_CHOICES = ['auto', ...CONNECT_PATHS] as const;
 export type ConnectChoice = (typeof CONNECT_CHOICES)[number];

@@ -22,6 +22,9 @@ connection that takes 1 s or more is counted apart: that is what a SYN dropped o
 costs (the client's first retransmission comes after 1 s).
 
 Connect paths (--connect):
+  uring   io_uring on each worker thread: per connection a socket straight into a direct descriptor,
+          a connect and a receive to EOF, linked, and one completion; the kernel is entered once per
+          batch. Linux 5.19 or later where io_uring is allowed.
   libc    socket, non-blocking connect, epoll and read through libc (koffi) on each worker thread's own
           epoll instance: per connection only what a C load generator does. Linux.
   handle  Node's TCP handle for each connection, without a net.Socket (Node internals).
@@ -51,7 +54,11 @@ export function registerBench(program: Command): void {
     .option('-t, --timeout <seconds>', 'give up on one connection after this long', '5')
     .option('--time', 'RFC 868 time: expect 4 bytes instead of a line')
     .option('--json', 'print the result as JSON on stdout (no table)')
-    .option('--connect <path>', 'how connections are made: auto, libc, handle or socket (see below)', 'auto')
+    .option(
+      '--connect <path>',
+      'how connections are made: auto, uring, libc, handle or socket (see below)',
+      'auto',
+    )
     .addHelpText('after', HELP_AFTER)
     .action(async (target: string | undefined, flags: BenchFlags) => {
       process.exitCode = await bench(target, flags);

@@ -51,11 +51,16 @@ The backlog:
   UDP has no backlog; datagrams wait in the socket's receive buffer.
 
 Accept paths (--accept):
+  uring   io_uring: the kernel accepts, sends and closes; the rings are read and written from
+          JavaScript as memory, and the kernel is entered once per batch, not per connection.
+          Linux 5.19 or later where io_uring is allowed (not with kernel.io_uring_disabled, nor
+          under most container runtimes' default seccomp profile).
   libc    accept4, write and close through libc (koffi) in one loop per readiness of the listener:
           per connection only what a C server does. Linux.
   handle  Node's TCP handle for each connection, without a net.Socket (Node internals).
   socket  a net.Socket for each connection: Node's public API, the slowest, runs anywhere.
-  auto    the first of these that runs here. The ready line, the stats and the metrics name the path.
+  auto    the first of these that runs here. The ready line, the stats and the metrics name the path,
+          and why uring did not run where it cannot.
   With --proxy-protocol: libc (proxy-libc: one read of the header, then as libc), socket
   (proxy-socket), or auto; handle cannot read the header.
 
@@ -132,7 +137,7 @@ export function registerServe(program: Command): void {
     .option('--metrics <host:port>', 'serve Prometheus metrics at http://HOST:PORT/metrics')
     .option(
       '--accept <path>',
-      'how connections are taken: auto, libc, handle or socket (see "Accept paths" below)',
+      'how connections are taken: auto, uring, libc, handle or socket (see "Accept paths" below)',
       'auto',
     )
     .option(

@@ -139,8 +139,10 @@ export class DaytimeServer {
         '--proxy-protocol applies to TCP only: UDP datagrams carry no PROXY header and are answered as they come',
       );
     }
-    for (const { acceptPath } of this.#listeners) {
+    for (const { acceptPath, acceptFallback: f } of this.#listeners) {
       if (acceptPath) this.#stats.acceptPaths[acceptPath] = (this.#stats.acceptPaths[acceptPath] ?? 0) + 1;
+      const key = f && `${acceptPath}/${f.path}/${f.code}`;
+      if (key) this.#stats.acceptFallbacks[key] = (this.#stats.acceptFallbacks[key] ?? 0) + 1;
     }
     return this.#listeners;
   }

@@ -1,5 +1,5 @@
 import type { BacklogInfo } from '../kernel/somaxconn.ts';
-import type { AcceptPathName } from './accept/types.ts';
+import type { AcceptFallback, AcceptPathName } from './accept/types.ts';
 import type { ServiceName } from './replies.ts';
 
 export interface ListenerInfo {
@@ -14,6 +14,8 @@ export interface ListenerInfo {
   inherited: boolean;
   // TCP only: requested and effective backlog, somaxconn and the accept-queue capacity.
   backlog?: BacklogInfo;
-  // TCP only: how connections are taken (accept/choose.ts): libc, handle or socket.
+  // TCP only: how connections are taken (accept/choose.ts): uring, libc, handle or socket.
   acceptPath?: AcceptPathName;
+  // With --accept auto: the faster path that could not run here, and why.
+  acceptFallback?: AcceptFallback;
 }

@@ -4,6 +4,7 @@ import { Counter, collectDefaultMetrics, Gauge, Registry } from 'prom-client';
 import { fromSystemError } from '../errors.ts';
 import { readKernelCounters } from '../kernel/netstat.ts';
 import { formatHostPort, type Target } from '../net/address.ts';
+import { fillAcceptPaths } from './accept-path-metrics.ts';
 import type { ListenerSample } from './daytime-server.ts';
 import type { ServerStats } from './stats.ts';
 
@@ -119,14 +120,15 @@ export function snapshotRegistry(snapshot: MetricsSnapshot): Registry {
   );
   for (const [worker, answered] of Object.entries(snapshot.workersUp ?? {}))
     up.set({ worker }, answered ? 1 : 0);
-  byKey(
+  fillAcceptPaths(
     gauge(
       'daytime_accept_path_listeners',
-      'TCP listeners by the accept path that takes their connections: libc, handle, socket, proxy-libc or proxy-socket.',
-      ['path'],
+      'TCP listeners by the accept path that takes their connections: uring, libc, handle, socket, proxy-libc ' +
+        'or proxy-socket; with --accept auto, `unavailable` and `reason` name a faster path that could not run ' +
+        'here, and why.',
+      ['path', 'unavailable', 'reason'],
     ),
-    ['path'],
-    stats.acceptPaths,
+    stats,
   );
 
   const delay = gauge(

@@ -56,8 +56,8 @@ export interface DaytimeServerInput {
   // Listening TCP sockets to serve instead of binding --port and --time-port: a worker's, bound by its
   // primary (which keeps a copy, so that a worker's death does not close its queue).
   tcpFds?: TcpFd[];
-  // How accepted TCP connections are taken: auto (default: the fastest that runs here), libc, handle or
-  // socket (accept/choose.ts).
+  // How accepted TCP connections are taken: auto (default: the fastest that runs here), uring, libc,
+  // handle or socket (accept/choose.ts).
   accept?: string;
   // Require a PROXY protocol header (v1 or v2) on every TCP connection before replying.
   proxyProtocol?: boolean;

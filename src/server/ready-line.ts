@@ -1,3 +1,5 @@
+import type { AcceptFallback } from './accept/types.ts';
+import { describeFallback } from './accept/uring-choice.ts';
 import type { ServerLogger } from './logger.ts';
 
 export interface Readiness {
@@ -5,6 +7,8 @@ export interface Readiness {
   listeners: number;
   // TCP listeners by accept path.
   acceptPaths: Record<string, number>;
+  // With --accept auto: the faster path that could not run here, and why.
+  acceptFallback?: AcceptFallback;
   workers?: number;
   pids?: number[];
   metrics?: string;
@@ -22,6 +26,7 @@ export function logReady(logger: ServerLogger | undefined, ready: Readiness): vo
       : `ready: ${ready.workers} workers (pids ${ready.pids?.join(', ')}), ${ready.listeners} listener(s) each`,
   ];
   if (paths.length > 0) parts.push(`TCP connections taken by the ${paths.join(', ')} accept path`);
+  if (ready.acceptFallback) parts.push(describeFallback(ready.acceptFallback));
   if (ready.proxyFrom)
     parts.push(
       `a PROXY header is read first and believed only from ${ready.proxyFrom === 'any' ? 'anyone (--proxy-from any)' : ready.proxyFrom}`,
@@ -33,6 +38,7 @@ export function logReady(logger: ServerLogger | undefined, ready: Readiness): vo
       port: ready.port,
       listeners: ready.listeners,
       acceptPath: paths.join(','),
+      ...(ready.acceptFallback ? { acceptFallback: ready.acceptFallback } : {}),
       ...(ready.workers === undefined ? {} : { workers: ready.workers, pids: ready.pids }),
       ...(ready.metrics ? { metrics: ready.metrics } : {}),
       ...(ready.proxyFrom ? { proxyFrom: ready.proxyFrom } : {}),

@@ -6,6 +6,7 @@ import { loadSocketCalls } from '../kernel/socket-calls.ts';
 import { readSysctl } from '../kernel/sysctl.ts';
 import { loadTcpInfo } from '../kernel/tcp-info.ts';
 import { formatHostPort } from '../net/address.ts';
+import { autoFallback } from './accept/uring-choice.ts';
 import { DaytimeServer, type ServerRuntime } from './daytime-server.ts';
 import { logListening } from './listener-log.ts';
 import { LoopDelay } from './loop-delay.ts';
@@ -50,6 +51,7 @@ export async function runServe(options: RunServeOptions): Promise<void> {
       port: listeners[0]?.port,
       listeners: listeners.length,
       acceptPaths: server.stats().acceptPaths,
+      acceptFallback: await autoFallback(config.accept),
       metrics: metrics?.url,
       proxyFrom: proxyFrom(config),
     });
@@ -123,6 +125,7 @@ async function runPrimary(options: RunServeOptions, config: ServeConfig): Promis
       port,
       listeners: sockets.listeners.length + (config.udp ? sockets.listeners.length : 0),
       acceptPaths: pool.acceptPaths(),
+      acceptFallback: await autoFallback(config.accept),
       workers: config.workers,
       pids: pool.pids(),
       metrics: metrics?.url,

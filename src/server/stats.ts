@@ -14,8 +14,11 @@ export interface ServerStats {
   udpDropped: Partial<Record<DropReason, number>>;
   // Per-connection, accept and send errors, by code (ECONNRESET, EPIPE, EMFILE, ETIMEDOUT...).
   errors: Record<string, number>;
-  // TCP listeners by the accept path that takes their connections (libc, handle, socket).
+  // TCP listeners by the accept path that takes their connections (uring, libc, handle, socket).
   acceptPaths: Record<string, number>;
+  // Those taken by a slower path because a faster one could not run here, by "path/unavailable/reason"
+  // ("libc/uring/refused": io_uring refused, so libc).
+  acceptFallbacks: Record<string, number>;
   // --proxy-protocol: complete headers by kind ("v2/PROXY", "v2/LOCAL", "v1/PROXY"...), and
   // connections closed without a reply by reason (missing, malformed, timeout, evicted).
   proxyHeaders: Record<string, number>;
@@ -32,6 +35,7 @@ export function emptyStats(): ServerStats {
     udpDropped: {},
     errors: {},
     acceptPaths: {},
+    acceptFallbacks: {},
     proxyHeaders: {},
     proxyRefused: {},
   };

@@ -128,6 +128,7 @@ export class TcpService {
       inherited: fd !== undefined,
       backlog: describeBacklog(backlog),
       acceptPath: this.#acceptor.path,
+      acceptFallback: this.#acceptor.fallback,
     };
   }
 

@@ -3,7 +3,7 @@ import net from 'node:net';
 import { after, before, describe, test } from 'node:test';
 import { runBench } from '../../src/bench/run-bench.ts';
 import { createDaytimeServer } from '../../src/index.ts';
-import { TESTED_CONNECT_PATHS } from '../helpers/accept.ts';
+import { AUTO_CONNECT_PATH, TESTED_CONNECT_PATHS } from '../helpers/accept.ts';
 import { runCli, startQuietServer, stopWithQueuedClients } from '../helpers/cli.ts';
 import { listenPort } from '../helpers/raw-client.ts';
 
@@ -175,7 +175,7 @@ test('daytime bench --json prints one result object; a failing target exits 1', 
   assert.equal(ok.code, 0, ok.stderr);
   const result = JSON.parse(ok.stdout);
   assert.equal(result.ok, 200);
-  assert.equal(result.connectPath, process.platform === 'linux' ? 'libc' : 'handle');
+  assert.equal(result.connectPath, AUTO_CONNECT_PATH);
   assert.equal(typeof result.latencyMs.p999, 'number');
   assert.equal(slow.code, 0, slow.stderr);
   assert.deepEqual([JSON.parse(slow.stdout).ok, JSON.parse(slow.stdout).connectPath], [200, 'socket']);

@@ -4,7 +4,7 @@ import { once } from 'node:events';
 import { test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { queryDaytime, queryTime, readListenQueues } from '../../src/index.ts';
-import { TESTED_ACCEPT_PATHS } from '../helpers/accept.ts';
+import { AUTO_ACCEPT_PATH, TESTED_ACCEPT_PATHS } from '../helpers/accept.ts';
 import { CLI_ENV, ROOT, startCliServer, startQuietServer } from '../helpers/cli.ts';
 import { missingPeer } from '../helpers/peers.ts';
 import { freePort } from '../helpers/ports.ts';
@@ -46,8 +46,7 @@ test('--metrics serves Prometheus metrics: served by service and transport, the 
   assert.match(body, /^daytime_served_total\{service="daytime",transport="udp"\} 1$/m);
   assert.match(body, /^daytime_connections_total 1$/m);
   // auto: the fastest path that runs here.
-  const path = process.platform === 'linux' ? 'libc' : 'handle';
-  assert.match(body, new RegExp(`^daytime_accept_path_listeners\\{path="${path}"\\} 1$`, 'm'));
+  assert.match(body, new RegExp(`^daytime_accept_path_listeners\\{path="${AUTO_ACCEPT_PATH}"\\} 1$`, 'm'));
   assert.match(body, /^# TYPE daytime_udp_dropped_total counter$/m);
   if (process.platform === 'linux') {
     // From getsockopt(TCP_INFO) on the listener; the label is where it listens, so it survives a restart.
@@ -162,7 +161,7 @@ test('socket activation (TCP): serves the inherited socket and keeps its backlog
   assert.equal(code, 0);
   const ready = logs.split('\n').find((line) => line.includes('"ready":true'));
   // The inherited descriptor is taken by the same accept paths as one the server bound itself.
-  assert.equal(JSON.parse(ready ?? '{}').acceptPath, process.platform === 'linux' ? 'libc' : 'handle');
+  assert.equal(JSON.parse(ready ?? '{}').acceptPath, AUTO_ACCEPT_PATH);
   assert.ok(before?.[0]?.backlog, 'the socket unit set a backlog');
   // Node would have re-listened with 511; the server kept what systemd set.
   assert.equal(after?.[0]?.backlog, before?.[0]?.backlog);

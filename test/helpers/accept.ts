@@ -1,11 +1,23 @@
+import { test } from 'node:test';
 import { ACCEPT_PATHS, CONNECT_PATHS } from '../../src/index.ts';
+import { uringSupport } from '../../src/kernel/uring-support.ts';
 
-// Every accept path that can run on this system: libc needs Linux; the others run anywhere Node does.
-export const TESTED_ACCEPT_PATHS = ACCEPT_PATHS.filter(
-  (path) => path !== 'libc' || process.platform === 'linux',
-);
+// Why io_uring cannot run here (kernel.io_uring_disabled, a seccomp profile, an old kernel), or
+// undefined. The same check the server and the load generator make.
+const uring = process.platform === 'linux' ? await uringSupport() : undefined;
+export const URING_UNAVAILABLE =
+  uring === undefined ? 'io_uring is Linux only' : uring.ok ? undefined : uring.reason;
+if (URING_UNAVAILABLE) test('the uring paths', (t) => t.skip(URING_UNAVAILABLE));
 
-// Every connect path of the load generator that can run here, likewise.
-export const TESTED_CONNECT_PATHS = CONNECT_PATHS.filter(
-  (path) => path !== 'libc' || process.platform === 'linux',
-);
+const runs = (path: string) =>
+  (path !== 'libc' || process.platform === 'linux') && (path !== 'uring' || URING_UNAVAILABLE === undefined);
+
+// Every accept path that can run on this system: uring needs io_uring, libc needs Linux; the others run
+// anywhere Node does.
+export const TESTED_ACCEPT_PATHS = ACCEPT_PATHS.filter(runs);
+// What `--accept auto` takes here: the first that runs.
+export const AUTO_ACCEPT_PATH = TESTED_ACCEPT_PATHS[0];
+
+// Every connect path of the load generator that can run here, likewise, and what `auto` takes.
+export const TESTED_CONNECT_PATHS = CONNECT_PATHS.filter(runs);
+export const AUTO_CONNECT_PATH = TESTED_CONNECT_PATHS[0];

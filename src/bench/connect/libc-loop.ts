@@ -1,5 +1,4 @@
 import net from 'node:net';
-import { setImmediate as yieldToLoop } from 'node:timers/promises';
 import { getSystemErrorName } from 'node:util';
 import {
   AF_INET,
@@ -22,6 +21,7 @@ import {
   replyOk,
   Tally,
 } from '../tally.ts';
+import { runBlockingSlices, WAIT_MS } from './blocking-slices.ts';
 
 // Per connection only what the C load generator (dtload) does: socket, a non-blocking connect, one
 // epoll_ctl (edge-triggered, so never another), reads to EOF, close; one epoll_wait serves a batch.
@@ -37,10 +37,6 @@ const EPOLL_CTL_ADD = 1;
 const EVENT_SIZE = process.arch === 'x64' ? 12 : 16;
 const DATA_OFFSET = process.arch === 'x64' ? 4 : 8;
 const READ_SIZE = 1024;
-// How long one stretch of epoll_wait calls runs before the thread's own event loop gets a turn (the
-// stop message, the progress timer, an AbortSignal): short enough to feel immediate.
-const SLICE_MS = 50;
-const WAIT_MS = 10;
 
 export async function runLibcLoop(
   calls: SocketCalls,
@@ -145,21 +141,15 @@ export async function runLibcLoop(
   try {
     if (ep < 0) throw new Error(`epoll_create1: ${getSystemErrorName(-calls.errno())}`);
     for (let slot = 0; slot < slots; slot++) launch(slot);
-    let nextScan = performance.now() + scanEvery;
-    while (active > 0 || tally.more(signal)) {
-      const sliceEnd = performance.now() + SLICE_MS;
-      while (active > 0 || tally.more(signal)) {
+    await runBlockingSlices(
+      () => active > 0 || tally.more(signal),
+      () => {
         const ready = calls.epollWait(ep, events.address, slots, WAIT_MS);
         for (let i = 0; i < ready; i++) onEvent(events.view.getUint32(i * EVENT_SIZE + DATA_OFFSET, true));
-        const now = performance.now();
-        if (now >= nextScan) {
-          scan(now);
-          nextScan = now + scanEvery;
-        }
-        if (now >= sliceEnd) break;
-      }
-      await yieldToLoop();
-    }
+      },
+      scan,
+      scanEvery,
+    );
   } finally {
     for (const fd of fds) if (fd >= 0) calls.close(fd);
     if (ep >= 0) calls.close(ep);
@@ -169,7 +159,7 @@ export async function runLibcLoop(
 }
 
 // A sockaddr_in or sockaddr_in6 in native memory, from a numeric address.
-function encodeAddress(calls: SocketCalls, address: string, port: number) {
+export function encodeAddress(calls: SocketCalls, address: string, port: number) {
   const ipv6 = net.isIPv6(address);
   const family = ipv6 ? AF_INET6 : AF_INET;
   const length = ipv6 ? 28 : 16;

@@ -7,6 +7,7 @@ import { proxyLibcPath } from './proxy-libc-path.ts';
 import { proxySocketPath } from './proxy-socket-path.ts';
 import { socketPath } from './socket-path.ts';
 import type { Acceptor, AcceptPath, AcceptPlan, ConnectionHooks, ProxyRequirement } from './types.ts';
+import { loadUringPath, withUringFallback } from './uring-choice.ts';
 
 interface Candidate {
   name: string;
@@ -16,6 +17,7 @@ interface Candidate {
 
 // Every path, fastest first: plain ones, and those that read a PROXY header first.
 const PLAIN: Candidate[] = [
+  { name: 'uring', load: loadUringPath },
   { name: 'libc', load: () => loadSocketCalls().then(libcPath) },
   { name: 'handle', load: async () => handlePath },
   { name: 'socket', load: async () => socketPath },
@@ -42,8 +44,9 @@ export async function acceptPaths(plan: AcceptPlan): Promise<AcceptPath[]> {
     if (!named) throw unavailable(wanted, 'there is no such path');
     return [await named.load().catch((error: Error) => Promise.reject(unavailable(wanted, error.message)))];
   }
-  const loaded = await Promise.all(candidates.map((c) => c.load().catch(() => undefined)));
-  return loaded.filter((path): path is AcceptPath => path !== undefined);
+  const loaded = await Promise.all(candidates.map((c) => c.load().catch((error: unknown) => error)));
+  // The paths that loaded; where io_uring did not, each says why (uring-choice.ts).
+  return withUringFallback(loaded);
 }
 
 // Hands a listening server to the first path that can take it.

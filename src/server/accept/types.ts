@@ -2,7 +2,7 @@ import type net from 'node:net';
 import type { TrustList } from '../../net/cidr.ts';
 
 // The ways a listener's connections can be taken, fastest first; `auto` picks the first that loads.
-export const ACCEPT_PATHS = ['libc', 'handle', 'socket'] as const;
+export const ACCEPT_PATHS = ['uring', 'libc', 'handle', 'socket'] as const;
 export const ACCEPT_CHOICES = ['auto', ...ACCEPT_PATHS] as const;
 export type AcceptChoice = (typeof ACCEPT_CHOICES)[number];
 // Behind a balancer the header is read first, which the handle path cannot do.
@@ -74,6 +74,15 @@ export interface Acceptor {
   close(): Promise<void>;
   // Closes connections the path holds on its own (the PROXY paths', waiting for their header).
   destroyAll?(): void;
+  // With `auto`: the faster path that could not run here, and why (uring-choice.ts).
+  readonly fallback?: AcceptFallback;
+}
+
+export interface AcceptFallback {
+  path: AcceptPathName;
+  // Short (a metric label): disabled, refused, not-implemented, too-old...
+  code: string;
+  reason: string;
 }
 
 export interface AcceptPath {

@@ -1,0 +1,120 @@
+import { getSystemErrorName } from 'node:util';
+import type { NativeMemory, SocketCalls } from '../../kernel/socket-calls.ts';
+import { IOSQE_CQE_SKIP_SUCCESS, IOSQE_IO_LINK, OP_CLOSE, OP_SEND } from '../../kernel/uring.ts';
+import type { RingLoop } from '../../kernel/uring-loop.ts';
+import { waitToWrite } from './libc-pending-write.ts';
+import type { ConnectionHooks } from './types.ts';
+
+// Each connection's reply on the ring: a send linked to a close. The send posts no completion when it
+// succeeds (IOSQE_CQE_SKIP_SUCCESS); the close posts one, and that completion is when the reply counts as
+// served and the descriptor as closed, exactly. A send that fails or cannot complete at once posts its
+// own completion, and the kernel then cancels the linked close without a completion of its own (a
+// failed request with CQE_SKIP_SUCCESS skips its links' completions: measured on Linux 6.18), so the
+// descriptor is closed here, or handed with the rest of the reply to the path that can wait
+// (libc-pending-write.ts, under the service's write timeout).
+//
+// The reply of each second is copied once into native memory the sends point at. A copy stays until no
+// send in flight uses it.
+
+export const KIND_SEND = 2;
+export const KIND_CLOSE = 3;
+// A send that cannot complete at once fails instead of waiting in the kernel, where no write timeout
+// could reach it: with MSG_DONTWAIT it fails with EAGAIN, and with MSG_WAITALL a short send is a failure
+// too (its completion carries the bytes sent, and the linked close is cancelled) rather than a success
+// that would close the connection on half a reply. A fresh connection's empty send buffer always takes a
+// daytime line whole, so this is the exception.
+const SEND_FLAGS = 0x4000 | 0x40 | 0x100; // MSG_NOSIGNAL | MSG_DONTWAIT | MSG_WAITALL
+const REPLY_ROOM = 512;
+const EAGAIN = 11;
+const ECANCELED = 125;
+
+type ReplyHooks = Pick<ConnectionHooks, 'reply' | 'served' | 'error' | 'closed' | 'pending'>;
+
+interface Copy {
+  memory: NativeMemory;
+  source: Buffer | undefined;
+  length: number;
+  // Chains in flight that send from this copy.
+  users: number;
+}
+
+export class UringReplies {
+  readonly #calls: SocketCalls;
+  readonly #hooks: ReplyHooks;
+  readonly #copies: Copy[] = [];
+  #current = -1;
+  // Chains (send and close) queued whose completion has not come.
+  inFlight = 0;
+
+  constructor(calls: SocketCalls, hooks: ReplyHooks) {
+    this.#calls = calls;
+    this.#hooks = hooks;
+  }
+
+  // Queues the reply and the close for an accepted, admitted connection: one completion to come.
+  send(loop: RingLoop, fd: number): void {
+    const ring = loop.ring;
+    loop.expect(1);
+    const reply = this.#hooks.reply();
+    let copy = this.#copies[this.#current];
+    if (copy?.source !== reply) copy = this.#use(reply);
+    copy.users++;
+    this.inFlight++;
+    const tag = this.#current << 8;
+    ring.reserve(2);
+    ring.push(
+      OP_SEND,
+      IOSQE_IO_LINK | IOSQE_CQE_SKIP_SUCCESS,
+      fd,
+      copy.memory.address,
+      copy.length,
+      SEND_FLAGS,
+      KIND_SEND | tag,
+      fd,
+    );
+    ring.push(OP_CLOSE, 0, fd, 0, 0, 0, KIND_CLOSE | tag, fd);
+  }
+
+  // A completion of KIND_SEND or KIND_CLOSE.
+  completed(kind: number, index: number, fd: number, result: number): void {
+    const copy = this.#copies[index] as Copy;
+    copy.users--;
+    this.inFlight--;
+    const hooks = this.#hooks;
+    if (kind === KIND_CLOSE) {
+      if (result !== 0 && result !== -ECANCELED) hooks.error(getSystemErrorName(result));
+      hooks.served();
+      hooks.closed();
+      return;
+    }
+    // The send's own completion: it failed, or was short; the close did not run.
+    if (result >= 0 || result === -EAGAIN) {
+      waitToWrite(this.#calls, hooks, fd, (copy.source as Buffer).subarray(Math.max(0, result), copy.length));
+      return;
+    }
+    hooks.error(getSystemErrorName(result));
+    this.#calls.close(fd);
+    hooks.closed();
+  }
+
+  // The copy to send `reply` from: the first one no send uses any more, or a new one.
+  #use(reply: Buffer): Copy {
+    let index = this.#copies.findIndex((c, i) => c.users === 0 && i !== this.#current);
+    if (index < 0) {
+      index = this.#copies.length;
+      this.#copies.push({ memory: this.#calls.alloc(REPLY_ROOM), source: undefined, length: 0, users: 0 });
+    }
+    const copy = this.#copies[index] as Copy;
+    const bytes = reply.subarray(0, REPLY_ROOM);
+    copy.memory.bytes.set(bytes);
+    copy.length = bytes.length;
+    copy.source = reply;
+    this.#current = index;
+    return copy;
+  }
+
+  free(): void {
+    for (const copy of this.#copies) copy.memory.free();
+    this.#copies.length = 0;
+  }
+}
