@@ -54,7 +54,16 @@ export class DaytimeServer {
       );
     const udp = (service: ServiceName, port: number, fd?: number, fdFamily?: 4 | 6) =>
       this.#udp.push(
-        new UdpService({ ...common, service, port, fd, fdFamily, limiter, logger: options.logger }),
+        new UdpService({
+          ...common,
+          service,
+          port,
+          fd,
+          fdFamily,
+          limiter,
+          io: this.config.udpIo,
+          logger: options.logger,
+        }),
       );
 
     if (this.config.listenFds) {
@@ -100,10 +109,12 @@ export class DaytimeServer {
         '--proxy-protocol applies to TCP only: UDP datagrams carry no PROXY header and are answered as they come',
       );
     }
-    for (const { acceptPath } of this.#listeners) {
+    for (const { acceptPath, udpPath } of this.#listeners) {
       if (acceptPath) this.#stats.acceptPaths[acceptPath] = (this.#stats.acceptPaths[acceptPath] ?? 0) + 1;
+      if (udpPath) this.#stats.udpPaths[udpPath] = (this.#stats.udpPaths[udpPath] ?? 0) + 1;
     }
     const paths = Object.keys(this.#stats.acceptPaths);
+    const udpPaths = Object.keys(this.#stats.udpPaths);
     // One line once every listener is bound (UDP binds after TCP): scripts and tests wait for it.
     this.#logger?.info(
       {
@@ -111,9 +122,11 @@ export class DaytimeServer {
         port: this.#listeners[0]?.port,
         listeners: this.#listeners.length,
         acceptPath: paths.join(','),
+        ...(udpPaths.length > 0 ? { udpPath: udpPaths.join(',') } : {}),
       },
       `ready: ${this.#listeners.length} listener(s)` +
         (paths.length > 0 ? `; TCP connections taken by the ${paths.join(', ')} accept path` : '') +
+        (udpPaths.length > 0 ? `; UDP datagrams read by the ${udpPaths.join(', ')} path` : '') +
         (this.config.proxyProtocol
           ? ` (a PROXY protocol v1 or v2 header is read before each reply, on a net.Socket: slower than libc)`
           : ''),
@@ -130,7 +143,10 @@ export class DaytimeServer {
   async close(drainTimeoutMs = this.config.drainTimeoutMs): Promise<void> {
     clearInterval(this.#descriptorCheck);
     const deadline = Date.now() + drainTimeoutMs;
-    await Promise.all([...this.#tcp.map((s) => s.drain(deadline)), ...this.#udp.map((s) => s.close())]);
+    await Promise.all([
+      ...this.#tcp.map((s) => s.drain(deadline)),
+      ...this.#udp.map((s) => s.drain(deadline)),
+    ]);
     if (this.#listeners.length > 0) this.#logger?.info({ stats: this.stats() }, 'server closed');
     this.#listeners = [];
   }

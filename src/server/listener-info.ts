@@ -1,6 +1,7 @@
 import type { BacklogInfo } from '../kernel/somaxconn.ts';
 import type { AcceptPathName } from './accept/types.ts';
 import type { ServiceName } from './replies.ts';
+import type { UdpPathName } from './udp/types.ts';
 
 export interface ListenerInfo {
   service: ServiceName;
@@ -16,4 +17,6 @@ export interface ListenerInfo {
   backlog?: BacklogInfo;
   // TCP only: how connections are taken (accept/choose.ts): libc, handle or socket.
   acceptPath?: AcceptPathName;
+  // UDP only: how datagrams are read and answered (mmsg or dgram).
+  udpPath?: UdpPathName;
 }

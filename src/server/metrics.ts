@@ -104,6 +104,14 @@ export function createMetricsRegistry(source: MetricsSource): Registry {
       for (const [path, n] of Object.entries(s.stats.acceptPaths)) m.set({ path }, n);
     },
   );
+  statsGauge(
+    'daytime_udp_path_sockets',
+    'UDP sockets by the path that reads and answers their datagrams: mmsg (recvmmsg/sendmmsg) or dgram.',
+    ['path'],
+    (m, s) => {
+      for (const [path, n] of Object.entries(s.stats.udpPaths ?? {})) m.set({ path }, n);
+    },
+  );
   counter(
     'daytime_proxy_headers_total',
     'PROXY protocol headers received (--proxy-protocol), by version and command (LOCAL: a health check).',

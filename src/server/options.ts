@@ -9,6 +9,7 @@ import {
 } from '../options/validate.ts';
 import { DAYTIME_FORMATS, type DaytimeFormat } from '../protocol/daytime.ts';
 import { ACCEPT_CHOICES, type AcceptChoice } from './accept/types.ts';
+import { UDP_CHOICES, type UdpChoice } from './udp/types.ts';
 
 export const DEFAULT_PORT = 9999;
 // Node's, nginx's, Redis's and Apache's default: large enough that a burst waits in the kernel, not in SYN retries.
@@ -53,6 +54,8 @@ export interface DaytimeServerInput {
   // How accepted TCP connections are taken: auto (default: the fastest that runs here), libc, handle or
   // socket (accept/choose.ts).
   accept?: string;
+  // How UDP datagrams are read and answered: auto (default), mmsg or dgram (accept/choose.ts).
+  udpIo?: string;
   // Require a PROXY protocol header (v1 or v2) on every TCP connection before replying.
   proxyProtocol?: boolean;
   // Seconds a connection may take to send that header.
@@ -74,6 +77,7 @@ export interface DaytimeServerConfig {
   listenFds: ListenFd[] | undefined;
   reusePort: boolean;
   accept: AcceptChoice;
+  udpIo: UdpChoice;
   proxyProtocol: boolean;
   proxyTimeoutMs: number;
 }
@@ -125,6 +129,7 @@ export function normalizeServerOptions(input: DaytimeServerInput = {}): DaytimeS
     listenFds: input.listenFds,
     reusePort: Boolean(input.reusePort),
     accept: acceptOption(input),
+    udpIo: choiceOption('udpIo', input.udpIo ?? 'auto', UDP_CHOICES),
     proxyProtocol: Boolean(input.proxyProtocol),
     proxyTimeoutMs:
       input.proxyTimeout === undefined

@@ -15,6 +15,7 @@ export function sumStats(all: ServerStats[]): ServerStats {
     addInto(total.servedBy, s.servedBy);
     addInto(total.errors, s.errors);
     addInto(total.acceptPaths, s.acceptPaths ?? {});
+    addInto(total.udpPaths, s.udpPaths ?? {});
     addInto(total.proxyHeaders, s.proxyHeaders ?? {});
     addInto(total.proxyRefused, s.proxyRefused ?? {});
     addInto(total.udpDropped as Record<string, number>, s.udpDropped);
