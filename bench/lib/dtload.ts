@@ -4,7 +4,10 @@ import net from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 
-export const PERF = fileURLToPath(new URL('../../../shared/perf/', import.meta.url));
+// ../shared/perf beside the checkout, or DAYTIME_PERF (a directory, with its trailing slash) for a
+// checkout elsewhere (a git worktree).
+export const PERF =
+  process.env.DAYTIME_PERF ?? fileURLToPath(new URL('../../../shared/perf/', import.meta.url));
 
 export function buildPerf(): void {
   execFileSync('make', ['-s', '-C', PERF], { stdio: 'inherit' });
