@@ -1,3 +1,4 @@
+import { endianness } from 'node:os';
 import { IOVEC, MMSGHDR, SOCKADDR_IN6 } from '../../kernel/mmsg-calls.ts';
 import type { NativeMemory, SocketCalls } from '../../kernel/socket-calls.ts';
 import type { SourceKey } from '../rate-limit.ts';
@@ -6,6 +7,8 @@ import { sockaddrKey } from './source-key.ts';
 // Room for the longest reply (an RFC 2822 line is 33 bytes with its CRLF).
 const REPLY_ROOM = 128;
 const ADDRESS_SLOT = 32;
+// The structures' integers and pointers are in host byte order.
+const LE = endianness() === 'LE';
 
 // The native memory of the batched UDP path, allocated once per socket: `slots` mmsghdrs to receive
 // into, as many to send from, an address slot each, one iovec and the reply. Datagrams are received
@@ -36,7 +39,7 @@ export class DatagramBatch {
     const base = this.#memory.address;
     this.receiving = base;
     this.sending = base + vector;
-    const pointer = (at: number, address: number) => this.#view.setBigUint64(at, BigInt(address), true);
+    const pointer = (at: number, address: number) => this.#view.setBigUint64(at, BigInt(address), LE);
     pointer(this.#iov + IOVEC.base, base + this.#reply);
     for (let i = 0; i < slots; i++) {
       const address = base + this.#addresses + i * ADDRESS_SLOT;
@@ -45,7 +48,7 @@ export class DatagramBatch {
       const sent = vector + i * MMSGHDR.size;
       pointer(sent + MMSGHDR.name, address);
       pointer(sent + MMSGHDR.iov, base + this.#iov);
-      this.#view.setBigUint64(sent + MMSGHDR.iovLength, 1n, true);
+      this.#view.setBigUint64(sent + MMSGHDR.iovLength, 1n, LE);
     }
     this.prepare(slots);
   }
@@ -54,7 +57,7 @@ export class DatagramBatch {
   // writes back the length it used).
   prepare(count: number): void {
     const view = this.#view;
-    for (let i = 0; i < count; i++) view.setUint32(i * MMSGHDR.size + MMSGHDR.nameLength, SOCKADDR_IN6, true);
+    for (let i = 0; i < count; i++) view.setUint32(i * MMSGHDR.size + MMSGHDR.nameLength, SOCKADDR_IN6, LE);
   }
 
   // The source of received datagram `i`, as the limiter keys it.
@@ -69,8 +72,8 @@ export class DatagramBatch {
       const from = this.#addresses + i * ADDRESS_SLOT;
       this.#memory.bytes.copyWithin(this.#addresses + j * ADDRESS_SLOT, from, from + SOCKADDR_IN6);
     }
-    const length = view.getUint32(i * MMSGHDR.size + MMSGHDR.nameLength, true);
-    view.setUint32(this.slots * MMSGHDR.size + j * MMSGHDR.size + MMSGHDR.nameLength, length, true);
+    const length = view.getUint32(i * MMSGHDR.size + MMSGHDR.nameLength, LE);
+    view.setUint32(this.slots * MMSGHDR.size + j * MMSGHDR.size + MMSGHDR.nameLength, length, LE);
   }
 
   // The reply every kept datagram gets; copied into native memory when it changes (once a second).
@@ -78,7 +81,7 @@ export class DatagramBatch {
     if (reply === this.#replySource) return;
     const bytes = reply.subarray(0, REPLY_ROOM);
     this.#memory.bytes.set(bytes, this.#reply);
-    this.#view.setBigUint64(this.#iov + IOVEC.length, BigInt(bytes.length), true);
+    this.#view.setBigUint64(this.#iov + IOVEC.length, BigInt(bytes.length), LE);
     this.#replySource = reply;
   }
 
