@@ -20,7 +20,7 @@ import {
   startServer,
   udpCounters,
 } from './lib/flood.ts';
-import { createNetns, inNetns, netnsUnavailable, removeAllNetns } from './lib/netns.ts';
+import { makeNetns, type Netns, netnsUnavailable } from './lib/netns.ts';
 import { ENV } from './lib/peers.ts';
 import { cpuSample, median } from './lib/proc.ts';
 
@@ -43,15 +43,23 @@ if (unavailable) {
   process.exit(2);
 }
 buildPerf();
+const spaces: Netns[] = [];
+const made = (netns: Netns) => {
+  spaces.push(netns);
+  return netns;
+};
+const removeAll = () => {
+  for (const netns of spaces.splice(0)) netns.remove();
+};
 process.once('SIGINT', () => {
-  removeAllNetns();
+  removeAll();
   process.exit(130);
 });
 
 interface Run {
   name: string;
   args: string[];
-  netns: string;
+  netns: Netns;
   server?: NetnsServer;
   cpuPerDatagram: number[];
   received: number[];
@@ -67,7 +75,7 @@ const runs: Run[] = [
   { name: 'serve (no --udp)', args: [] },
 ].map((r, i) => ({
   ...r,
-  netns: createNetns(String(i)),
+  netns: made(makeNetns(`flood${i}-`)),
   cpuPerDatagram: [],
   received: [],
   cpuShare: [],
@@ -100,7 +108,7 @@ try {
       // TCP beside the same flood.
       const flooding = dtflood(run.netns, PORT, seconds + 2);
       await sleep(1000);
-      const r = dtload(PORT, ['-c', '8', '-d', String(seconds)], { netns: run.netns });
+      const r = dtload(PORT, ['-c', '8', '-d', String(seconds)], { netns: run.netns.name });
       await flooding;
       run.connPerSec.push(r.rate ?? 0);
       run.p99Ms.push((r.p99_us ?? 0) / 1000);
@@ -116,7 +124,7 @@ try {
 
   // The limits: per source (64 sources x --udp-rate below --udp-global-rate) and in all (above it).
   const limits = [];
-  const netns = runs[0]?.netns ?? '';
+  const netns = runs[0]?.netns as Netns;
   for (const io of ['mmsg', 'dgram']) {
     for (const [rate, global] of [
       [10, 1000],
@@ -160,7 +168,7 @@ try {
   const watched = await startServer(netns, PORT, ['--udp']);
   const flooding = dtflood(netns, PORT, 4);
   await sleep(500);
-  const [command, args] = inNetns(netns, BIN, ['watch', String(PORT), '--json', '--count', '3']);
+  const [command = '', ...args] = netns.exec([BIN, 'watch', String(PORT), '--json', '--count', '3']);
   const watch = execFileSync(command, args, { encoding: 'utf8', env: ENV })
     .trim()
     .split('\n')
@@ -236,5 +244,5 @@ try {
   process.stdout.write(`${lines.join('\n')}\n`);
 } finally {
   for (const run of runs) run.server?.child.kill('SIGTERM');
-  removeAllNetns();
+  removeAll();
 }

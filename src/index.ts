@@ -30,7 +30,12 @@ export {
   type ListenerInfo,
   type ServerLogger,
 } from './server/daytime-server.ts';
-export { createMetricsRegistry, serveMetrics } from './server/metrics.ts';
+export {
+  type MetricsSnapshot,
+  type MetricsSource,
+  serveMetrics,
+  snapshotRegistry,
+} from './server/metrics.ts';
 export {
   DEFAULT_BACKLOG,
   DEFAULT_PORT,

@@ -6,7 +6,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { parseNetstat } from '../../src/kernel/netstat.ts';
 import { PERF, waitListening } from './dtload.ts';
-import { inNetns } from './netns.ts';
+import type { Netns } from './netns.ts';
 import { ENV } from './peers.ts';
 
 const BIN = fileURLToPath(new URL('../../dist/cli.js', import.meta.url));
@@ -24,14 +24,9 @@ const output = async (child: ChildProcess) => {
 };
 
 // dtflood at full speed (or -r) inside the namespace; resolves with what it sent.
-export async function dtflood(netns: string, port: number, seconds: number, extra: string[] = []) {
-  const [command, args] = inNetns(netns, `${PERF}dtflood`, [
-    '-p',
-    String(port),
-    '-d',
-    String(seconds),
-    ...extra,
-  ]);
+export async function dtflood(netns: Netns, port: number, seconds: number, extra: string[] = []) {
+  const flood = [`${PERF}dtflood`, '-p', String(port), '-d', String(seconds), ...extra];
+  const [command = '', ...args] = netns.exec(flood);
   const text = await output(spawn(command, args, { stdio: ['ignore', 'pipe', 'inherit'] }));
   const field = (name: string) => Number(new RegExp(`${name}=([\\d.]+)`).exec(text)?.[1] ?? 0);
   return { sent: field('sent'), rate: field('rate') };
@@ -45,13 +40,13 @@ export interface NetnsServer {
 }
 
 // `daytime serve --host 127.0.0.1 --port PORT --quiet` plus ARGS inside the namespace, once it answers.
-export async function startServer(netns: string, port: number, args: string[]): Promise<NetnsServer> {
+export async function startServer(netns: Netns, port: number, args: string[]): Promise<NetnsServer> {
   const serve = ['serve', '--host', '127.0.0.1', '--port', String(port), '--quiet', '--log-format', 'json'];
-  const [command, argv] = inNetns(netns, BIN, [...serve, ...args]);
+  const [command = '', ...argv] = netns.exec([BIN, ...serve, ...args]);
   const child = spawn(command, argv, { stdio: ['ignore', 'pipe', 'inherit'], env: ENV });
   const logs: string[] = [];
   child.stdout?.on('data', (chunk: Buffer) => logs.push(...String(chunk).split('\n').filter(Boolean)));
-  await waitListening(port, netns);
+  await waitListening(port, netns.name);
   const closed = once(child, 'close');
   return {
     pid: child.pid ?? 0,
@@ -65,8 +60,8 @@ export async function startServer(netns: string, port: number, args: string[]): 
 }
 
 // Replies from PORT counted by destination while `during` runs (bench/lib/reply-counter.ts).
-export async function countReplies(netns: string, port: number, during: () => Promise<void>) {
-  const [command, args] = inNetns(netns, NODE, [COUNTER, String(port)]);
+export async function countReplies(netns: Netns, port: number, during: () => Promise<void>) {
+  const [command = '', ...args] = netns.exec([NODE, COUNTER, String(port)]);
   const child = spawn(command, args, { stdio: ['ignore', 'pipe', 'inherit'], env: ENV });
   const text = output(child);
   await new Promise<void>((resolve) => child.stdout?.once('data', () => resolve()));

@@ -1,30 +1,37 @@
-// Network namespaces for the harnesses: named with our PID (parallel runs), loopback up, and removed
-// again on exit, also on failure or Ctrl-C.
 import { execFileSync, spawnSync } from 'node:child_process';
 
-const created = new Set<string>();
-
+// Why a network namespace of our own cannot be made here; undefined when it can.
 export function netnsUnavailable(): string | undefined {
-  if (process.getuid?.() !== 0) return 'needs root (ip netns add)';
-  if (spawnSync('ip', ['-V'], { stdio: 'ignore' }).status !== 0) return 'needs ip (iproute2)';
+  if (process.platform !== 'linux') return 'needs Linux network namespaces';
+  if (process.getuid?.() !== 0) return 'needs root, to create a network namespace';
+  if (spawnSync('ip', ['netns', 'list'], { stdio: 'ignore' }).status !== 0)
+    return 'needs ip netns (iproute2)';
   return undefined;
 }
 
-export function createNetns(suffix: string): string {
-  const name = `dtbench-${process.pid}-${suffix}`;
+export interface Netns {
+  name: string;
+  // The command line that runs `command` inside the namespace.
+  exec(command: string[]): string[];
+  remove(): void;
+}
+
+// A network namespace with loopback up and the given sysctls (per namespace: somaxconn, tcp_*), named
+// for this process so that parallel runs never meet; remove() deletes it and every socket in it.
+export function makeNetns(tag: string, sysctls: Record<string, string | number> = {}): Netns {
+  const name = `dt${tag}${process.pid}`;
   execFileSync('ip', ['netns', 'add', name]);
-  created.add(name);
-  execFileSync('ip', ['-n', name, 'link', 'set', 'lo', 'up']);
-  return name;
+  try {
+    execFileSync('ip', ['-n', name, 'link', 'set', 'lo', 'up']);
+    for (const [key, value] of Object.entries(sysctls))
+      execFileSync('ip', ['netns', 'exec', name, 'sysctl', '-qw', `${key}=${value}`]);
+  } catch (error) {
+    spawnSync('ip', ['netns', 'del', name]);
+    throw error;
+  }
+  return {
+    name,
+    exec: (command) => ['ip', 'netns', 'exec', name, ...command],
+    remove: () => void spawnSync('ip', ['netns', 'del', name]),
+  };
 }
-
-export function removeAllNetns(): void {
-  for (const name of created) spawnSync('ip', ['netns', 'del', name]);
-  created.clear();
-}
-
-// The command that runs ARGS inside the namespace (`ip netns exec` execs it, so the PID is the command's).
-export const inNetns = (netns: string, command: string, args: string[]): [string, string[]] => [
-  'ip',
-  ['netns', 'exec', netns, command, ...args],
-];

@@ -51,6 +51,9 @@ export interface DaytimeServerInput {
   listenFds?: ListenFd[];
   // SO_REUSEPORT, so several processes can listen on one port, each with its own accept queue.
   reusePort?: boolean;
+  // Listening TCP sockets to serve instead of binding --port and --time-port: a worker's, bound by its
+  // primary (which keeps a copy, so that a worker's death does not close its queue).
+  tcpFds?: TcpFds;
   // How accepted TCP connections are taken: auto (default: the fastest that runs here), libc, handle or
   // socket (accept/choose.ts).
   accept?: string;
@@ -60,6 +63,11 @@ export interface DaytimeServerInput {
   proxyProtocol?: boolean;
   // Seconds a connection may take to send that header.
   proxyTimeout?: NumberInput;
+}
+
+export interface TcpFds {
+  daytime: number;
+  time?: number;
 }
 
 export interface DaytimeServerConfig {
@@ -76,6 +84,7 @@ export interface DaytimeServerConfig {
   drainTimeoutMs: number;
   listenFds: ListenFd[] | undefined;
   reusePort: boolean;
+  tcpFds: TcpFds | undefined;
   accept: AcceptChoice;
   udpIo: UdpChoice;
   proxyProtocol: boolean;
@@ -128,6 +137,7 @@ export function normalizeServerOptions(input: DaytimeServerInput = {}): DaytimeS
         : secondsOption('drainTimeout', input.drainTimeout, { min: 0, max: 3600 }),
     listenFds: input.listenFds,
     reusePort: Boolean(input.reusePort),
+    tcpFds: input.tcpFds,
     accept: acceptOption(input),
     udpIo: choiceOption('udpIo', input.udpIo ?? 'auto', UDP_CHOICES),
     proxyProtocol: Boolean(input.proxyProtocol),
@@ -166,9 +176,17 @@ export interface ServeConfig extends DaytimeServerConfig {
 // `daytime serve` as a whole: the server's options plus the process-level ones.
 export function normalizeServeOptions(input: ServeInput = {}): ServeConfig {
   const config = normalizeServerOptions(input);
+  const workers = integerOption('workers', input.workers ?? 1, { min: 1, max: 256 });
+  if (workers > 1 && config.listenFds) {
+    throw new InvalidOptionError(
+      'workers',
+      '1 under socket activation (the sockets come from systemd; run one instance per socket unit)',
+      input.workers,
+    );
+  }
   return {
     ...config,
-    workers: integerOption('workers', input.workers ?? 1, { min: 1, max: 256 }),
+    workers,
     metrics:
       input.metrics === undefined
         ? undefined

@@ -1,10 +1,9 @@
 import net from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fromSystemError } from '../errors.ts';
-import { readBacklogOfInode } from '../kernel/listen-queue.ts';
-import { acceptQueueLength, socketInode } from '../kernel/proc-net.ts';
 import { refuseNewConnections } from '../kernel/socket-filter.ts';
 import { describeBacklog, readSomaxconn } from '../kernel/somaxconn.ts';
+import { type ListenerQueue, listenerQueue, loadTcpInfo, type TcpInfoReader } from '../kernel/tcp-info.ts';
 import { formatHostPort, unmapIPv4 } from '../net/address.ts';
 import { acceptPaths, takeListener } from './accept/choose.ts';
 import { maxWaitingForHeaders, type ProxyHooks } from './accept/proxy-path.ts';
@@ -22,8 +21,11 @@ export interface TcpServiceOptions {
   host: string | undefined;
   port: number;
   backlog: number;
-  // An inherited listening descriptor (socket activation) instead of host and port.
+  // An inherited listening descriptor (socket activation, or the primary's with --workers) instead of
+  // host and port.
   fd?: number;
+  // True when the descriptor's backlog was set by someone else (a systemd socket unit) and is kept.
+  inheritBacklog?: boolean;
   reusePort: boolean;
   maxConnections: number | undefined;
   writeTimeoutMs: number;
@@ -46,6 +48,8 @@ export class TcpService {
   // Writes that did not complete at once, with their deadlines (--write-timeout).
   readonly #writes: WriteDeadlines;
   #acceptor: Acceptor | undefined;
+  // getsockopt(TCP_INFO) where it loads (Linux): the queue in one system call, for the drain and metrics.
+  #tcpInfo: TcpInfoReader | undefined;
   #open = 0;
   #lastErrorLog = 0;
 
@@ -71,12 +75,13 @@ export class TcpService {
         ? undefined
         : { timeoutMs: proxyTimeoutMs, maxWaiting: maxWaitingForHeaders() },
     );
+    this.#tcpInfo = await loadTcpInfo();
     let backlog = this.#options.backlog;
-    if (fd !== undefined) {
+    if (fd !== undefined && this.#options.inheritBacklog) {
       // Node calls listen() again on an inherited descriptor, with 511 unless told otherwise, which
       // would silently replace the socket unit's Backlog=. Ask the kernel what the unit set.
-      const inode = socketInode(fd);
-      backlog = (inode === undefined ? undefined : await readBacklogOfInode(inode)) ?? readSomaxconn() ?? 511;
+      const kept = this.#tcpInfo && listenerQueue(this.#tcpInfo, fd)?.backlog;
+      backlog = kept || (readSomaxconn() ?? 511);
     }
     await new Promise<void>((resolve, reject) => {
       const onError = (error: NodeJS.ErrnoException) => {
@@ -157,10 +162,10 @@ export class TcpService {
     return this.#open;
   }
 
-  // Connections in this listener's kernel accept queue; undefined where /proc is absent.
-  queued(): number | undefined {
+  // This listener's kernel accept queue and backlog in force; undefined where TCP_INFO cannot be had.
+  queue(): ListenerQueue | undefined {
     const fd = this.#acceptor?.fd;
-    return fd === undefined ? undefined : acceptQueueLength(fd);
+    return fd === undefined || !this.#tcpInfo ? undefined : listenerQueue(this.#tcpInfo, fd);
   }
 
   // Graceful stop. Closing a listener resets every connection still in its accept queue, so first keep
@@ -174,10 +179,12 @@ export class TcpService {
     // the queue is rarely empty, and whatever completed between the last look and close() is reset.
     if (acceptor.fd !== undefined) await refuseNewConnections(acceptor.fd);
     let lastCount = -1;
+    const read = this.#tcpInfo;
     while (Date.now() < deadline) {
-      const queued = acceptor.fd === undefined ? undefined : acceptQueueLength(acceptor.fd);
+      const queued =
+        acceptor.fd === undefined || !read ? undefined : listenerQueue(read, acceptor.fd)?.queued;
       const accepted = this.#options.stats.connections;
-      // Without /proc, an interval with no new accept stands in for an empty queue.
+      // Without TCP_INFO, an interval with no new accept stands in for an empty queue.
       if (queued === 0 || (queued === undefined && accepted === lastCount)) break;
       lastCount = accepted;
       await sleep(queued === undefined ? 100 : 10);

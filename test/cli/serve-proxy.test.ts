@@ -6,6 +6,7 @@ import { test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { encodeProxyV1, encodeProxyV2 } from '../../src/protocol/proxy.ts';
 import { spawnWithFileLimit, startQuietServer } from '../helpers/cli.ts';
+import { missingPeer } from '../helpers/peers.ts';
 import { freePort } from '../helpers/ports.ts';
 import { HAS_PROC, isAlive, openDescriptors, waitFor } from '../helpers/proc.ts';
 import { CTIME_LINE } from '../helpers/raw-client.ts';
@@ -54,7 +55,7 @@ test('--proxy-protocol with --udp says UDP is answered without a header; metrics
 });
 
 test('a flood of clients that connect and say nothing cannot take the descriptors (ulimit -n 256)', async (t) => {
-  if (!hasPrlimit) return t.skip('prlimit (util-linux) is missing');
+  if (!hasPrlimit) return missingPeer(t, 'prlimit (util-linux) is missing');
   if (!HAS_PROC) return t.skip('descriptor counts need /proc');
   // A header timeout long enough that only the cap on waiting connections can free descriptors.
   const { pid, port, exited } = await spawnWithFileLimit(256, ['--proxy-protocol', '--proxy-timeout', '60']);

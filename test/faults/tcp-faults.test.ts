@@ -9,8 +9,9 @@ import { runBench } from '../../src/bench/run-bench.ts';
 import { readDescriptorUse } from '../../src/kernel/descriptors.ts';
 import { TESTED_ACCEPT_PATHS } from '../helpers/accept.ts';
 import { spawnWithFileLimit, type startCliServer, startQuietServer } from '../helpers/cli.ts';
+import { missingPeer } from '../helpers/peers.ts';
 import { HAS_PROC, isAlive, openDescriptors, waitFor } from '../helpers/proc.ts';
-import { CTIME_LINE, rawQuery } from '../helpers/raw-client.ts';
+import { CTIME_LINE, rawQuery, resetClient } from '../helpers/raw-client.ts';
 
 // Each fault against a real `daytime serve` process; each test asserts a figure: clients served, the
 // process alive, its descriptors back at the baseline.
@@ -88,7 +89,7 @@ for (const accept of TESTED_ACCEPT_PATHS)
   test(`--accept ${accept}: descriptor exhaustion: accepts fail, logged at most once a second, and every client is served once it ends`, async (t) => {
     if (!HAS_PROC) return t.skip('needs /proc to count descriptors');
     if (spawnSync('prlimit', ['--version'], { stdio: 'ignore' }).status !== 0)
-      return t.skip('prlimit (util-linux) is missing');
+      return missingPeer(t, 'prlimit (util-linux) is missing');
     await withServer(['--accept', accept], async (server) => {
       // Lower the running server's descriptor limit to the lowest free descriptor number (the one accept()
       // would take): every accept() now fails with EMFILE, as if other work had used up the table.
@@ -165,7 +166,7 @@ for (const accept of TESTED_ACCEPT_PATHS)
 for (const accept of TESTED_ACCEPT_PATHS)
   test(`--accept ${accept}: under ulimit -n 256, 1,000 concurrent clients are all served: no connection holds a descriptor`, async (t) => {
     if (spawnSync('prlimit', ['--version'], { stdio: 'ignore' }).status !== 0)
-      return t.skip('prlimit (util-linux) is missing');
+      return missingPeer(t, 'prlimit (util-linux) is missing');
     const { pid, port, exited } = await spawnWithFileLimit(256, ['--accept', accept]);
     try {
       assert.match(readFileSync(`/proc/${pid}/limits`, 'utf8'), /^Max open files\s+256\s+256/m);
@@ -176,4 +177,33 @@ for (const accept of TESTED_ACCEPT_PATHS)
       process.kill(pid, 'SIGTERM');
       await exited;
     }
+  });
+
+for (const accept of TESTED_ACCEPT_PATHS)
+  test(`--accept ${accept}: clients that reset while queued are counted as errors by code, one each, and the server goes on`, async () => {
+    const server = await startQuietServer(['--accept', accept]);
+    // Stopped, the server accepts nothing: each client's reset reaches its queued connection first, so
+    // the server's write is certain to fail.
+    process.kill(server.pid, 'SIGSTOP');
+    await Promise.all(Array.from({ length: 20 }, () => resetClient(server.port)));
+    await sleep(200);
+    process.kill(server.pid, 'SIGCONT');
+    assert.match((await rawQuery(server.port)).data.toString('latin1'), CTIME_LINE);
+    const { code } = await server.stop();
+    assert.equal(code, 0);
+    const closed = server.logs.find((l) => l.stats) as
+      | { stats: { connections: number; served: number; errors: Record<string, number> } }
+      | undefined;
+    assert.equal(closed?.stats.connections, 21);
+    assert.equal(closed?.stats.served, 1);
+    const errors = Object.entries(closed?.stats.errors ?? {});
+    assert.ok(
+      errors.length > 0 && errors.every(([c]) => c === 'ECONNRESET' || c === 'EPIPE'),
+      JSON.stringify(errors),
+    );
+    assert.equal(
+      errors.reduce((sum, [, n]) => sum + n, 0),
+      20,
+      'one error for each reset connection',
+    );
   });

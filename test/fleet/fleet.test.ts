@@ -5,6 +5,7 @@ import { type FleetReport, fleetUnavailable, runFleet } from '../../src/fleet/ru
 import { leftovers } from '../../src/fleet/topology.ts';
 import { fleetVerdicts } from '../../src/fleet/verdicts.ts';
 import { CLI_ENV, collect, ROOT } from '../helpers/cli.ts';
+import { missingPeer } from '../helpers/peers.ts';
 import { isAlive } from '../helpers/proc.ts';
 
 // The fleet in network namespaces of its own: its counters and ports are its own, so these run
@@ -28,7 +29,7 @@ describe('the fleet (3 hosts behind HAProxy, in network namespaces)', () => {
   };
 
   test('spread: 30,000 connections, no error, each host within 20 % of its share', (t) => {
-    if (unavailable) return t.skip(unavailable);
+    if (unavailable) return missingPeer(t, unavailable);
     const s = scenario('spread');
     assert.ok(s.connections >= 30_000);
     assert.equal(s.errors, 0);
@@ -36,33 +37,33 @@ describe('the fleet (3 hosts behind HAProxy, in network namespaces)', () => {
     assert.ok((s.maxDeviationPct as number) <= 20, JSON.stringify(s.perHost));
   });
   test("proxyV2: every host logs the client namespace's address", (t) => {
-    if (unavailable) return t.skip(unavailable);
+    if (unavailable) return missingPeer(t, unavailable);
     const s = scenario('proxyV2');
     assert.equal(s.clientAddressSeen, true);
     assert.equal(s.errors, 0);
   });
   test('rollingRestart: every host drained, restarted and back UP under load with 0 failed connections', (t) => {
-    if (unavailable) return t.skip(unavailable);
+    if (unavailable) return missingPeer(t, unavailable);
     const s = scenario('rollingRestart');
     assert.equal(s.errors, 0);
     assert.equal((s.steps as unknown[]).length, 3);
     assert.ok(s.connections > 0);
   });
   test('killHost: errors within what the host held, DOWN within fall x inter (plus a check), none after', (t) => {
-    if (unavailable) return t.skip(unavailable);
+    if (unavailable) return missingPeer(t, unavailable);
     const s = scenario('killHost');
     assert.ok(s.errors <= (s.inFlightAtKill as number), JSON.stringify(s));
     assert.ok((s.markedDownMs as number) <= (s.checkBudgetMs as number) + 1000, JSON.stringify(s));
     assert.equal(s.errorsAfterDown, 0);
   });
   test('reload: three reloads of HAProxy under load with 0 failed connections', (t) => {
-    if (unavailable) return t.skip(unavailable);
+    if (unavailable) return missingPeer(t, unavailable);
     const s = scenario('reload');
     assert.equal(s.errors, 0);
     assert.equal(s.reloads, 3);
   });
   test("queueing: a stopped host's queue overflows without maxconn; with it HAProxy queues and fewer are lost", (t) => {
-    if (unavailable) return t.skip(unavailable);
+    if (unavailable) return missingPeer(t, unavailable);
     const q = scenario('queueing') as unknown as Record<string, Record<string, number>>;
     assert.ok((q.withoutMaxconn?.listenOverflows ?? 0) > 0, 'the stopped host overflowed without maxconn');
     assert.ok((q.withoutMaxconn?.hostQueueMax ?? 0) > 0, 'daytime watch saw its queue');
@@ -74,14 +75,14 @@ describe('the fleet (3 hosts behind HAProxy, in network namespaces)', () => {
     assert.deepEqual(fleetVerdicts(report as FleetReport), []);
   });
   test('nothing is left behind: no namespace of the run', (t) => {
-    if (unavailable) return t.skip(unavailable);
+    if (unavailable) return missingPeer(t, unavailable);
     assert.ok(prefix);
     assert.deepEqual(leftovers(prefix), []);
   });
 });
 
 test('daytime fleet: Ctrl-C in the middle tears everything down', async (t) => {
-  if (unavailable) return t.skip(unavailable);
+  if (unavailable) return missingPeer(t, unavailable);
   const child = spawn(`${ROOT}dist/cli.js`, ['fleet', '--only', 'rollingRestart'], {
     env: CLI_ENV,
     stdio: ['ignore', 'pipe', 'pipe'],

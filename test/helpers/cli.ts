@@ -81,11 +81,17 @@ export function startQuietServer(args: string[] = []): Promise<CliServer> {
 
 // Starts `daytime serve` and resolves once its JSON log says it is ready: by default, its "ready"
 // line; the server's PID is the PID of the process that logged the ready line.
+// `command` runs another program instead of `npx daytime` (e.g. [node, some/dist/cli.js]).
 export async function startCliServer(
   args: string[],
   ready: (record: LogRecord) => boolean = listening,
+  command?: string[],
 ): Promise<CliServer> {
-  const child = spawnCli(['serve', '--log-format', 'json', ...args]);
+  const serveArgs = ['serve', '--log-format', 'json', ...args];
+  const [file, ...prefix] = command ?? [];
+  const child = file
+    ? spawn(file, [...prefix, ...serveArgs], { cwd: ROOT, env: CLI_ENV, stdio: ['ignore', 'pipe', 'pipe'] })
+    : spawnCli(serveArgs);
   const logs: Record<string, unknown>[] = [];
   let buffered = '';
   let stderr = '';

@@ -1,6 +1,6 @@
 import type net from 'node:net';
 import { SOCK_CLOEXEC, SOCK_NONBLOCK, type SocketCalls } from '../../kernel/socket-calls.ts';
-import { acceptFailure, LibcListener } from './libc-listener.ts';
+import { ACCEPT_BATCH, acceptFailure, LibcListener } from './libc-listener.ts';
 
 const PAUSE_MS = 100;
 
@@ -21,11 +21,12 @@ export function acceptWhileRoom(
   to: AcceptWhileRoom,
 ): LibcListener | undefined {
   const listener = LibcListener.take(calls, server, () => {
-    for (;;) {
+    for (let taken = 0; taken < ACCEPT_BATCH; ) {
       const wait = to.wait();
       if (wait > 0) return listener?.pause(wait);
       const client = calls.accept4(listener?.fd ?? -1, 0, 0, SOCK_NONBLOCK | SOCK_CLOEXEC);
       if (client >= 0) {
+        taken++;
         to.socket(client);
         continue;
       }

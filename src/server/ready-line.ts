@@ -1,0 +1,40 @@
+import type { ServerLogger } from './logger.ts';
+
+export interface Readiness {
+  port: number | undefined;
+  listeners: number;
+  // TCP listeners by accept path.
+  acceptPaths: Record<string, number>;
+  // UDP sockets by path (mmsg, dgram).
+  udpPaths?: Record<string, number>;
+  workers?: number;
+  pids?: number[];
+  metrics?: string;
+}
+
+// One line once every listener (TCP, UDP, metrics; every worker's) is bound: scripts and tests wait for
+// it. With --workers it comes from the primary, once.
+export function logReady(logger: ServerLogger | undefined, ready: Readiness): void {
+  const paths = Object.keys(ready.acceptPaths);
+  const udpPaths = Object.keys(ready.udpPaths ?? {});
+  const parts = [
+    ready.workers === undefined
+      ? `ready: ${ready.listeners} listener(s)`
+      : `ready: ${ready.workers} workers (pids ${ready.pids?.join(', ')}), ${ready.listeners} listener(s) each`,
+  ];
+  if (paths.length > 0) parts.push(`TCP connections taken by the ${paths.join(', ')} accept path`);
+  if (udpPaths.length > 0) parts.push(`UDP datagrams read by the ${udpPaths.join(', ')} path`);
+  if (ready.metrics) parts.push(`metrics on ${ready.metrics}`);
+  logger?.info(
+    {
+      ready: true,
+      port: ready.port,
+      listeners: ready.listeners,
+      acceptPath: paths.join(','),
+      ...(udpPaths.length > 0 ? { udpPath: udpPaths.join(',') } : {}),
+      ...(ready.workers === undefined ? {} : { workers: ready.workers, pids: ready.pids }),
+      ...(ready.metrics ? { metrics: ready.metrics } : {}),
+    },
+    parts.join('; '),
+  );
+}
