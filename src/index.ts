@@ -45,7 +45,7 @@ export {
 } from './server/options.ts';
 export { type DropReason, ReplyLimiter } from './server/rate-limit.ts';
 export { type RunServeOptions, runServe } from './server/serve.ts';
-export { takeListenFds } from './server/socket-activation.ts';
+export { type Activation, takeListenFds } from './server/socket-activation.ts';
 export type { ServerStats } from './server/stats.ts';
 export { UDP_CHOICES, UDP_PATHS, type UdpChoice, type UdpPathName } from './server/udp/types.ts';
 export { formatWatchSample } from './watch/format.ts';

@@ -39,8 +39,10 @@ export async function startServe(ns: Netns, dir: string): Promise<Served> {
     '--log-format',
     'json',
   ]);
-  // Process groups of their own: a Ctrl-C reaches the matrix only, which ends the run in order.
-  const child = spawn(file, args, { stdio: ['ignore', 'pipe', 'inherit'], detached: true });
+  // Process groups of their own: a Ctrl-C reaches the matrix only, which ends the run in order. Its
+  // stderr is kept, not shown: a worker that cannot start on purpose prints Node's stack there.
+  const child = spawn(file, args, { stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+  child.stderr?.resume();
   const logs: Log[] = [];
   let buffered = '';
   child.stdout?.on('data', (chunk) => {

@@ -1,6 +1,8 @@
 import type { Command } from 'commander';
 import { pino } from 'pino';
+import { signalWhenParentExits } from '../kernel/parent-death.ts';
 import { choiceOption } from '../options/validate.ts';
+import { serveInetd } from '../server/inetd.ts';
 import {
   DEFAULT_BACKLOG,
   DEFAULT_DRAIN_TIMEOUT_MS,
@@ -15,7 +17,7 @@ import { prettyDestination } from './pretty-log.ts';
 import { EXIT_OK, reportError } from './run-command.ts';
 
 interface ServeFlags {
-  host?: string;
+  host?: string[];
   port: string;
   timePort?: string;
   udp?: boolean;
@@ -33,7 +35,9 @@ interface ServeFlags {
   accept: string;
   udpIo: string;
   proxyProtocol?: boolean;
-  proxyTimeout: string;
+  proxyTimeout?: string;
+  proxyFrom?: string;
+  inetd?: string | true;
 }
 
 const HELP_AFTER = `
@@ -52,6 +56,8 @@ Accept paths (--accept):
   handle  Node's TCP handle for each connection, without a net.Socket (Node internals).
   socket  a net.Socket for each connection: Node's public API, the slowest, runs anywhere.
   auto    the first of these that runs here. The ready line, the stats and the metrics name the path.
+  With --proxy-protocol: libc (proxy-libc: one read of the header, then as libc), socket
+  (proxy-socket), or auto; handle cannot read the header.
 
 UDP (--udp, --udp-io):
   Every datagram, the empty one included, gets one reply, within --udp-rate per source address and
@@ -61,17 +67,20 @@ UDP (--udp, --udp-io):
   mmsg    recvmmsg and sendmmsg through libc (koffi): up to 64 datagrams and their sources per system
           call, at most 256 per readiness; under a flood it reads every 2 ms and leaves the rest to
           the kernel, so a flood cannot starve TCP. Linux.
-  Don't raise the receive buffer against drops under a flood (see the README: what to tune).
   dgram   Node's dgram socket: a Buffer and a call into JavaScript per datagram. Runs anywhere.
   auto    the first of these that runs here; the ready line, the stats and the metrics name it.
+  Don't raise the receive buffer against drops under a flood (see the README: what to tune).
 
-Behind a balancer (--proxy-protocol):
+Behind a balancer (--proxy-protocol --proxy-from CIDR,...):
   HAProxy's send-proxy / send-proxy-v2 put a header naming the client before anything else; with
-  --proxy-protocol every TCP connection must start with one (v1 or v2). A v2 LOCAL header (HAProxy's
-  health checks) is answered as a direct connection. A connection whose header is missing, malformed
-  or later than --proxy-timeout is closed without a reply and counted by reason; at most half the
-  descriptor limit may wait for a header at once (the longest waiting is closed first). See
-  deploy/haproxy/ and "Running a fleet" in the README.
+  --proxy-protocol every TCP connection must start with one (v1 or v2), and only the addresses in
+  --proxy-from may send it: anyone else is closed unread ("any" trusts everyone, on purpose). A v2
+  LOCAL header (HAProxy's health checks) is answered as a direct connection. A connection whose header
+  is missing, malformed or later than --proxy-timeout is closed without a reply, counted by reason and
+  logged at most once a second; at most half the descriptor limit may wait for a header at once (the
+  longest waiting is closed first, and makes room for a whole header over --max-connections). The
+  accept path reads the header with one read(2) (libc) or a net.Socket (socket). See deploy/haproxy/
+  and "Running a fleet" in the README.
 
 Socket activation:
   Started by systemd with LISTEN_FDS, it serves the sockets it was given (TCP and UDP; a socket whose
@@ -80,8 +89,10 @@ Socket activation:
 Examples:
   daytime serve                       # the classic service on port 9999, all interfaces
   daytime serve --host 127.0.0.1 --port 1313 --backlog 5
+  daytime serve --host 127.0.0.1 --host ::1   # two addresses, one listener each
   daytime serve --time-port 3737 --udp --metrics 127.0.0.1:9464
   daytime serve --workers 2 --quiet --log-format json
+  socat TCP-LISTEN:1313,fork,reuseaddr EXEC:'daytime serve --inetd'   # inetd style, a process a connection
   ss -ltn 'sport = :9999'             # Send-Q is the backlog the kernel uses, Recv-Q the queue now
 `;
 
@@ -95,7 +106,11 @@ export function registerServe(program: Command): void {
       'Serve RFC 867 daytime over TCP: each connection gets one line with the time, then EOF. Optionally\n' +
         'RFC 868 time (4 bytes, seconds since 1900) and both over UDP.',
     )
-    .option('--host <host>', 'address or name to bind (default: all interfaces, IPv6 and IPv4)')
+    .option(
+      '--host <host>',
+      'address or name to bind; repeat for several (default: all interfaces, IPv6 and IPv4)',
+      (value: string, previous: string[] = []) => [...previous, value],
+    )
     .option('-p, --port <port>', 'daytime (RFC 867) port, 0 for any free one', String(DEFAULT_PORT))
     .option('--time-port <port>', 'also serve time (RFC 868) on this port (default: off)')
     .option('--udp', 'also serve each enabled service over UDP on the same port number')
@@ -138,17 +153,45 @@ export function registerServe(program: Command): void {
       'require a PROXY protocol header (v1 or v2, as HAProxy sends) on TCP before replying; logs name the client',
     )
     .option(
+      '--proxy-from <cidr,...>',
+      'with --proxy-protocol, the balancers allowed to send the header (10.0.0.0/8,2001:db8::1), or any',
+    )
+    .option(
       '--proxy-timeout <seconds>',
-      'with --proxy-protocol, close a connection without a reply if its header takes longer',
-      seconds(DEFAULT_PROXY_TIMEOUT_MS),
+      `with --proxy-protocol, close a connection without a reply if its header takes longer (default: ${seconds(DEFAULT_PROXY_TIMEOUT_MS)})`,
+    )
+    .option(
+      '--inetd [service]',
+      'serve the one connection on standard input (inetd nowait, socat EXEC:): daytime or time',
     )
     .option('-q, --quiet', 'no log line per connection')
     .option('--log-format <format>', 'pretty or json (default: pretty on a TTY, JSON lines otherwise)')
     .addHelpText('after', HELP_AFTER)
-    .action(async (flags: ServeFlags) => {
+    .action(async (flags: ServeFlags, command: Command) => {
+      if (flags.inetd !== undefined) {
+        process.exitCode = inetd(flags, command);
+        return;
+      }
       process.exitCode = await serve(flags);
     });
 }
+
+// Under inetd nothing is logged: standard output is the client, and so is standard error under inetd
+// itself. A failure still gets its line on stderr (the client, if anyone, sees it) and exit status.
+function inetd(flags: ServeFlags, command: Command): number {
+  try {
+    const given = command.options
+      .map((o) => o.attributeName())
+      .filter((name) => command.getOptionValueSource(name) === 'cli');
+    serveInetd({ service: flags.inetd === true ? undefined : flags.inetd, format: flags.format }, given);
+    return EXIT_OK;
+  } catch (error) {
+    return reportError('serve', error);
+  }
+}
+
+// The parent when the process started: one that is gone by the time the check is armed is noticed.
+const parent = process.ppid;
 
 async function serve(flags: ServeFlags): Promise<number> {
   try {
@@ -161,6 +204,9 @@ async function serve(flags: ServeFlags): Promise<number> {
     // Handlers first: a signal that arrives while listening is still in progress must not kill the process.
     const stop = new AbortController();
     onStopSignal(logger, stop);
+    // Under npm (`npx daytime serve &`, `npm start`) the bin runs below npm's `sh -c`; when that shell
+    // goes (npm killed, `kill %1`), the server drains and stops instead of running on as an orphan.
+    if (process.env.npm_lifecycle_event) await signalWhenParentExits('SIGTERM', parent);
     const { quiet, logFormat: _logFormat, ...options } = flags;
     await runServe({
       ...options,

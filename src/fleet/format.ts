@@ -19,7 +19,9 @@ export function formatFleetReport(report: FleetReport): string {
       'proxyV2',
       n(s.proxyV2.connections),
       n(s.proxyV2.errors),
-      `client ${s.proxyV2.clientAddress} seen by ${s.proxyV2.hostsSeeingClient} of ${report.hosts} hosts`,
+      `client ${s.proxyV2.clientAddress} seen by ${s.proxyV2.hostsSeeingClient} of ${report.hosts} hosts; ` +
+        `a forged header from the hosts' network ${s.proxyV2.forgedAnswered ? 'ANSWERED' : 'refused'}` +
+        `${s.proxyV2.forgedLoggedAs ? ', logged as the forged address' : ''}`,
     ]);
   }
   if (s.rollingRestart) {

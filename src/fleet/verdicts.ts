@@ -13,6 +13,11 @@ export function fleetVerdicts(report: FleetReport): string[] {
   }
   if (s.proxyV2 && s.proxyV2.clientAddressSeen !== true)
     out.push('proxyV2: a host never logged the client address');
+  if (s.proxyV2?.forgedAnswered) out.push("proxyV2: a forged header from the hosts' network was answered");
+  if (s.proxyV2 && s.proxyV2.forgedLoggedAs !== 0)
+    out.push('proxyV2: a host logged a connection as the address a forged header claimed');
+  if (s.proxyV2 && s.proxyV2.forgedRefusal === undefined)
+    out.push('proxyV2: the host did not log the forged header as refused (not in --proxy-from)');
   if (s.rollingRestart && s.rollingRestart.errors !== 0)
     out.push(`rollingRestart: ${s.rollingRestart.errors} failed connections`);
   if (s.killHost) {

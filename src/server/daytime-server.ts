@@ -53,11 +53,20 @@ export class DaytimeServer {
     this.#lifecycleLogger = options.logLifecycle === false ? undefined : options.logger;
     const clock = new ReplyClock(this.config.format);
     const limiter = new ReplyLimiter({ perSource: this.config.udpRate, global: this.config.udpGlobalRate });
-    const common = { clock, stats: this.#stats, host: this.config.host, reusePort: this.config.reusePort };
-    const tcp = (service: ServiceName, port: number, fd: number | undefined, inheritBacklog: boolean) =>
+    const common = { clock, stats: this.#stats, reusePort: this.config.reusePort };
+    // One listener per address asked for; none asked for: one on every interface.
+    const hosts = this.config.hosts.length > 0 ? this.config.hosts : [undefined];
+    const tcp = (
+      service: ServiceName,
+      port: number,
+      fd: number | undefined,
+      inheritBacklog: boolean,
+      host?: string,
+    ) =>
       this.#tcp.push(
         new TcpService({
           ...common,
+          host,
           service,
           port,
           fd,
@@ -66,15 +75,15 @@ export class DaytimeServer {
           maxConnections: this.config.maxConnections,
           writeTimeoutMs: this.config.writeTimeoutMs,
           accept: this.config.accept,
-          proxyTimeoutMs: this.config.proxyProtocol ? this.config.proxyTimeoutMs : undefined,
           logger: options.logger,
           logConnections: Boolean(options.logger) && options.logConnections !== false,
         }),
       );
-    const udp = (service: ServiceName, port: number, fd?: number, fdFamily?: 4 | 6) =>
+    const udp = (service: ServiceName, port: number, fd?: number, fdFamily?: 4 | 6, host?: string) =>
       this.#udp.push(
         new UdpService({
           ...common,
+          host,
           service,
           port,
           fd,
@@ -95,13 +104,22 @@ export class DaytimeServer {
       }
       return;
     }
-    // A worker's TCP sockets were bound by its primary (with the backlog asked for); UDP it binds itself.
-    const held = this.config.tcpFds;
-    tcp('daytime', this.config.port, held?.daytime, false);
-    if (this.config.timePort !== undefined) tcp('time', this.config.timePort, held?.time, false);
+    const { port, timePort } = this.config;
+    const portOf = (service: ServiceName) => (service === 'time' ? (timePort ?? 0) : port);
+    if (this.config.tcpFds) {
+      // A worker's TCP sockets were bound by its primary (with the backlog asked for).
+      for (const { service, fd } of this.config.tcpFds) tcp(service, portOf(service), fd, false);
+    } else {
+      for (const host of hosts) {
+        tcp('daytime', port, undefined, false, host);
+        if (timePort !== undefined) tcp('time', timePort, undefined, false, host);
+      }
+    }
     if (this.config.udp) {
-      udp('daytime', this.config.port);
-      if (this.config.timePort !== undefined) udp('time', this.config.timePort);
+      for (const host of hosts) {
+        udp('daytime', port, undefined, undefined, host);
+        if (timePort !== undefined) udp('time', timePort, undefined, undefined, host);
+      }
     }
   }
 
@@ -110,8 +128,9 @@ export class DaytimeServer {
     try {
       const tcpPorts = new Map<ServiceName, number>();
       for (const service of this.#tcp) {
-        const info = await service.listen();
-        tcpPorts.set(info.service, info.port);
+        // Port 0 is one free port for every address: the first listener of a service picks it.
+        const info = await service.listen(tcpPorts.get(service.service));
+        if (!tcpPorts.has(info.service)) tcpPorts.set(info.service, info.port);
         this.#listeners.push(info);
         logListening(this.#lifecycleLogger, info);
       }
@@ -125,7 +144,7 @@ export class DaytimeServer {
       throw error;
     }
     this.#watchDescriptors();
-    if (this.config.proxyProtocol && this.#udp.length > 0) {
+    if (this.config.accept.path === 'proxy' && this.#udp.length > 0) {
       this.#lifecycleLogger?.warn(
         '--proxy-protocol applies to TCP only: UDP datagrams carry no PROXY header and are answered as they come',
       );

@@ -122,7 +122,7 @@ export function snapshotRegistry(snapshot: MetricsSnapshot): Registry {
   byKey(
     gauge(
       'daytime_accept_path_listeners',
-      'TCP listeners by the accept path that takes their connections: libc, handle, socket or proxy.',
+      'TCP listeners by the accept path that takes their connections: libc, handle, socket, proxy-libc or proxy-socket.',
       ['path'],
     ),
     ['path'],

@@ -10,6 +10,8 @@ export interface Readiness {
   workers?: number;
   pids?: number[];
   metrics?: string;
+  // --proxy-from, as given.
+  proxyFrom?: string;
 }
 
 // One line once every listener (TCP, UDP, metrics; every worker's) is bound: scripts and tests wait for
@@ -24,6 +26,10 @@ export function logReady(logger: ServerLogger | undefined, ready: Readiness): vo
   ];
   if (paths.length > 0) parts.push(`TCP connections taken by the ${paths.join(', ')} accept path`);
   if (udpPaths.length > 0) parts.push(`UDP datagrams read by the ${udpPaths.join(', ')} path`);
+  if (ready.proxyFrom)
+    parts.push(
+      `a PROXY header is read first and believed only from ${ready.proxyFrom === 'any' ? 'anyone (--proxy-from any)' : ready.proxyFrom}`,
+    );
   if (ready.metrics) parts.push(`metrics on ${ready.metrics}`);
   logger?.info(
     {
@@ -34,6 +40,7 @@ export function logReady(logger: ServerLogger | undefined, ready: Readiness): vo
       ...(udpPaths.length > 0 ? { udpPath: udpPaths.join(',') } : {}),
       ...(ready.workers === undefined ? {} : { workers: ready.workers, pids: ready.pids }),
       ...(ready.metrics ? { metrics: ready.metrics } : {}),
+      ...(ready.proxyFrom ? { proxyFrom: ready.proxyFrom } : {}),
     },
     parts.join('; '),
   );

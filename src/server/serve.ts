@@ -29,7 +29,10 @@ export interface RunServeOptions extends ServeInput, Omit<ServerRuntime, 'logLif
 export async function runServe(options: RunServeOptions): Promise<void> {
   const assignment = process.env[WORKER_ENV];
   if (assignment) return runWorker(JSON.parse(assignment) as WorkerAssignment, options);
-  const config = normalizeServeOptions({ ...options, listenFds: takeListenFds() });
+  const activation = takeListenFds();
+  if (activation.lost) throw new DaytimeError('ERR_SOCKET_ACTIVATION', activation.lost);
+  const config = normalizeServeOptions({ ...options, listenFds: activation.fds });
+  if (activation.ignored) options.logger?.warn({ socketActivation: 'ignored' }, activation.ignored);
   if (config.workers > 1) return runPrimary(options, config);
   const server = new DaytimeServer(config, options);
   await server.listen();
@@ -49,6 +52,7 @@ export async function runServe(options: RunServeOptions): Promise<void> {
       acceptPaths: server.stats().acceptPaths,
       udpPaths: server.stats().udpPaths,
       metrics: metrics?.url,
+      proxyFrom: proxyFrom(config),
     });
     await aborted(options.signal);
     metrics?.close();
@@ -124,15 +128,20 @@ async function runPrimary(options: RunServeOptions, config: ServeConfig): Promis
       workers: config.workers,
       pids: pool.pids(),
       metrics: metrics?.url,
+      proxyFrom: proxyFrom(config),
     });
     await aborted(options.signal);
     metrics?.close();
-    await pool.stop(config.drainTimeoutMs + 5000);
+    // Each worker drains within --drain-timeout; a second more, then SIGKILL.
+    await pool.stop(config.drainTimeoutMs + 1000);
     options.logger?.info({ stats: pool.totals() }, 'server closed');
   } finally {
     sockets.close();
   }
 }
+
+const proxyFrom = (config: ServeConfig) =>
+  config.accept.path === 'proxy' ? config.accept.proxy.trust.text : undefined;
 
 const aborted = async (signal: AbortSignal) => {
   if (!signal.aborted) await once(signal, 'abort');

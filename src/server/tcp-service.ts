@@ -6,8 +6,13 @@ import { describeBacklog, readSomaxconn } from '../kernel/somaxconn.ts';
 import { type ListenerQueue, listenerQueue, loadTcpInfo, type TcpInfoReader } from '../kernel/tcp-info.ts';
 import { formatHostPort, unmapIPv4 } from '../net/address.ts';
 import { acceptPaths, takeListener } from './accept/choose.ts';
-import { maxWaitingForHeaders, type ProxyHooks } from './accept/proxy-path.ts';
-import { type AcceptChoice, type Acceptor, closeServer } from './accept/types.ts';
+import {
+  type Acceptor,
+  type AcceptPlan,
+  type ConnectionHooks,
+  closeServer,
+  type ProxyRefusal,
+} from './accept/types.ts';
 import type { ListenerInfo } from './listener-info.ts';
 import type { ServerLogger } from './logger.ts';
 import type { ReplyClock, ServiceName } from './replies.ts';
@@ -29,15 +34,23 @@ export interface TcpServiceOptions {
   reusePort: boolean;
   maxConnections: number | undefined;
   writeTimeoutMs: number;
-  // How accepted connections are taken (accept/choose.ts).
-  accept: AcceptChoice;
-  // --proxy-protocol: how long a connection may take to send its header; undefined: no header.
-  proxyTimeoutMs: number | undefined;
+  // How accepted connections are taken (accept/choose.ts), PROXY header or not.
+  accept: AcceptPlan;
   logger: ServerLogger | undefined;
   logConnections: boolean;
 }
 
 const ERROR_LOG_INTERVAL_MS = 1000;
+
+const REFUSAL_TEXT: Record<ProxyRefusal, string> = {
+  untrusted: 'not in --proxy-from, so it may not send a PROXY header (closed unread)',
+  missing: 'no PROXY header',
+  malformed: 'a malformed PROXY header',
+  timeout: 'no whole PROXY header within --proxy-timeout',
+  evicted: 'its PROXY header was still incomplete when room was needed',
+  crowded: 'too many connections were waiting for their PROXY header',
+  shutdown: 'its PROXY header was still incomplete when the drain ended',
+};
 
 // One TCP listener for one service: Node binds and listens, an accept path (accept/) takes the
 // connections; counting, limits, the write timeout and the drain are here, the same for every path.
@@ -52,6 +65,8 @@ export class TcpService {
   #tcpInfo: TcpInfoReader | undefined;
   #open = 0;
   #lastErrorLog = 0;
+  #lastRefusalLog = 0;
+  #refusedSince = 0;
 
   constructor(options: TcpServiceOptions) {
     this.#options = options;
@@ -65,16 +80,12 @@ export class TcpService {
     });
   }
 
-  async listen(): Promise<ListenerInfo> {
-    const { host, port, fd, reusePort } = this.#options;
+  // `sibling`: the port another listener of this service got, for a service asked to take port 0.
+  async listen(sibling?: number): Promise<ListenerInfo> {
+    const { host, fd, reusePort } = this.#options;
+    const port = this.#options.port === 0 && sibling !== undefined ? sibling : this.#options.port;
     // Before any socket: a path asked for by name that cannot load here is an error, not a fallback.
-    const { proxyTimeoutMs } = this.#options;
-    const paths = await acceptPaths(
-      this.#options.accept,
-      proxyTimeoutMs === undefined
-        ? undefined
-        : { timeoutMs: proxyTimeoutMs, maxWaiting: maxWaitingForHeaders() },
-    );
+    const paths = await acceptPaths(this.#options.accept);
     this.#tcpInfo = await loadTcpInfo();
     let backlog = this.#options.backlog;
     if (fd !== undefined && this.#options.inheritBacklog) {
@@ -120,7 +131,7 @@ export class TcpService {
     };
   }
 
-  #hooks(): ProxyHooks {
+  #hooks(): ConnectionHooks {
     const { stats, clock, service, maxConnections } = this.#options;
     const servedKey = this.#servedKey;
     return {
@@ -134,6 +145,7 @@ export class TcpService {
         this.#open++;
         return true;
       },
+      full: () => maxConnections !== undefined && this.#open >= maxConnections,
       served: () => countServed(stats, servedKey),
       error: (code) => countError(stats, code),
       acceptError: (code) => this.#onAcceptError(code, `accept ${code}`),
@@ -143,9 +155,7 @@ export class TcpService {
       header: (kind) => {
         stats.proxyHeaders[kind] = (stats.proxyHeaders[kind] ?? 0) + 1;
       },
-      refused: (reason) => {
-        stats.proxyRefused[reason] = (stats.proxyRefused[reason] ?? 0) + 1;
-      },
+      refused: (reason, from) => this.#onRefused(reason, from),
       pending: (close) => this.#writes.add(close),
       closed: () => {
         this.#open--;
@@ -216,6 +226,24 @@ export class TcpService {
     this.#options.logger?.info(
       { peer, via: balancer, service },
       `Got a connection from ${peer} via ${balancer}`,
+    );
+  }
+
+  // Counted every time; said at most once a second, with the last peer and how many since.
+  #onRefused(reason: ProxyRefusal, from?: () => string): void {
+    const { stats, logger } = this.#options;
+    stats.proxyRefused[reason] = (stats.proxyRefused[reason] ?? 0) + 1;
+    this.#refusedSince++;
+    const now = Date.now();
+    if (now - this.#lastRefusalLog < ERROR_LOG_INTERVAL_MS || !logger) return;
+    const peer = from?.();
+    const count = this.#refusedSince;
+    this.#lastRefusalLog = now;
+    this.#refusedSince = 0;
+    logger.warn(
+      { peer, reason, refused: stats.proxyRefused },
+      `refused a connection${peer ? ` from ${peer}` : ''}: ${REFUSAL_TEXT[reason]}` +
+        (count > 1 ? ` (${count} refused since the last line)` : ''),
     );
   }
 

@@ -7,14 +7,17 @@ import { formatHostPort } from '../net/address.ts';
 import { closeServer, listenerFd } from './accept/types.ts';
 import type { ListenerSample } from './daytime-server.ts';
 import type { ListenerInfo } from './listener-info.ts';
-import type { DaytimeServerConfig, TcpFds } from './options.ts';
+import type { DaytimeServerConfig, TcpFd } from './options.ts';
 import type { ServiceName } from './replies.ts';
 
 interface Held {
   service: ServiceName;
+  host: string | undefined;
   worker: number;
   // -1 once released.
   fd: number;
+  // Where it listens (every worker's socket for one service and host is alike).
+  info: ListenerInfo;
 }
 
 // With --workers the primary binds every worker's TCP listener (SO_REUSEPORT, one socket and one accept
@@ -53,24 +56,27 @@ export class WorkerSockets {
     try {
       const services: [ServiceName, number][] = [['daytime', config.port]];
       if (config.timePort !== undefined) services.push(['time', config.timePort]);
+      const hosts = config.hosts.length > 0 ? config.hosts : [undefined];
       for (const [service, wanted] of services) {
         let port = wanted;
-        for (let worker = 1; worker <= workers; worker++) {
-          const { fd, address } = await bindHeld(calls, config.host, port, config.backlog);
-          held.push({ service, worker, fd });
-          if (worker === 1) {
+        for (const host of hosts) {
+          let info: ListenerInfo | undefined;
+          for (let worker = 1; worker <= workers; worker++) {
+            const { fd, address } = await bindHeld(calls, host, port, config.backlog);
             port = address.port;
-            listeners.push({
+            info ??= {
               service,
               transport: 'tcp',
               address: address.address,
               port: address.port,
               family: address.family,
-              allInterfaces: config.host === undefined,
+              allInterfaces: host === undefined,
               inherited: false,
               backlog: describeBacklog(config.backlog),
-            });
+            };
+            held.push({ service, host, worker, fd, info });
           }
+          if (info) listeners.push(info);
         }
       }
     } catch (error) {
@@ -84,32 +90,26 @@ export class WorkerSockets {
     return this.listeners.find((l) => l.service === service)?.port;
   }
 
-  // The descriptors of one worker's sockets, in the primary; the worker gets them as `fds` in order.
-  // Sockets released since are bound again first.
-  async forWorker(worker: number): Promise<{ fds: number[]; tcpFds: (first: number) => TcpFds }> {
+  // The descriptors of one worker's sockets, in the primary; the worker gets them in this order from
+  // descriptor `first` on. Sockets released since are bound again first.
+  async forWorker(worker: number): Promise<{ fds: number[]; tcpFds: (first: number) => TcpFd[] }> {
     const mine = this.#held.filter((h) => h.worker === worker);
     for (const held of mine) {
       if (held.fd >= 0) continue;
-      const port = this.port(held.service) ?? 0;
-      held.fd = (await bindHeld(this.#calls, this.#config.host, port, this.#config.backlog)).fd;
+      held.fd = (await bindHeld(this.#calls, held.host, held.info.port, this.#config.backlog)).fd;
     }
-    const at = (service: ServiceName, first: number) => {
-      const i = mine.findIndex((h) => h.service === service);
-      return i < 0 ? undefined : first + i;
-    };
     return {
       fds: mine.map((h) => h.fd),
-      tcpFds: (first) => ({ daytime: at('daytime', first) ?? first, time: at('time', first) }),
+      tcpFds: (first) => mine.map((h, i) => ({ service: h.service, fd: first + i })),
     };
   }
 
   // Every worker's queue, from the primary's copies: one system call each, a stopped worker's included.
   samples(read: TcpInfoReader): (ListenerSample & { worker: number })[] {
     const result: (ListenerSample & { worker: number })[] = [];
-    for (const { service, worker, fd } of this.#held) {
+    for (const { service, worker, fd, info } of this.#held) {
       const queue = fd < 0 ? undefined : listenerQueue(read, fd);
-      const info = this.listeners.find((l) => l.service === service);
-      if (queue && info) result.push({ service, worker, address: info.address, port: info.port, ...queue });
+      if (queue) result.push({ service, worker, address: info.address, port: info.port, ...queue });
     }
     return result;
   }

@@ -36,11 +36,17 @@ describe('the fleet (3 hosts behind HAProxy, in network namespaces)', () => {
     assert.equal(Object.keys(s.perHost as object).length, 3);
     assert.ok((s.maxDeviationPct as number) <= 20, JSON.stringify(s.perHost));
   });
-  test("proxyV2: every host logs the client namespace's address", (t) => {
+  test("proxyV2: every host logs the client namespace's address; a forged header from the hosts' network is refused", (t) => {
     if (unavailable) return missingPeer(t, unavailable);
     const s = scenario('proxyV2');
     assert.equal(s.clientAddressSeen, true);
     assert.equal(s.errors, 0);
+    assert.equal(s.forgedAnswered, false, 'no reply to the forger');
+    assert.equal(s.forgedLoggedAs, 0, 'never logged as the forged address');
+    assert.match(
+      String(s.forgedRefusal),
+      /^refused a connection from 10\.77\.2\.12:\d+: not in --proxy-from/,
+    );
   });
   test('rollingRestart: every host drained, restarted and back UP under load with 0 failed connections', (t) => {
     if (unavailable) return missingPeer(t, unavailable);

@@ -27,11 +27,14 @@ test('a full accept queue is taken at most ACCEPT_BATCH connections per loop tur
       admitted++;
       return true;
     },
+    full: () => false,
     served: () => {},
     error: () => {},
     acceptError: () => {},
     pending: () => () => {},
     closed: () => {},
+    header: () => {},
+    refused: () => {},
   };
   const acceptor = libcPath(calls).take(server, hooks);
   assert.ok(acceptor);
