@@ -13,6 +13,7 @@ import {
   DEFAULT_WRITE_TIMEOUT_MS,
 } from '../server/options.ts';
 import { runServe } from '../server/serve.ts';
+import { WORKER_ENV } from '../server/worker-pool.ts';
 import { prettyDestination } from './pretty-log.ts';
 import { EXIT_OK, reportError } from './run-command.ts';
 
@@ -206,7 +207,9 @@ async function serve(flags: ServeFlags): Promise<number> {
     onStopSignal(logger, stop);
     // Under npm (`npx daytime serve &`, `npm start`) the bin runs below npm's `sh -c`; when that shell
     // goes (npm killed, `kill %1`), the server drains and stops instead of running on as an orphan.
-    if (process.env.npm_lifecycle_event) await signalWhenParentExits('SIGTERM', parent);
+    // (A worker has its primary for a parent and follows it on its own.)
+    if (process.env.npm_lifecycle_event && !process.env[WORKER_ENV])
+      await signalWhenParentExits('SIGTERM', parent);
     const { quiet, logFormat: _logFormat, ...options } = flags;
     await runServe({
       ...options,

@@ -103,10 +103,13 @@ test('daytime fleet: Ctrl-C in the middle tears everything down', async (t) => {
   });
   const done = collect(child);
   assert.ok(await started, `the fleet stopped before the second host's restart: ${stderr}`);
-  const pids = spawnSync('pgrep', ['-f', '--', 'serve --proxy-protocol --host 10.77.2.1'], {
-    encoding: 'utf8',
-  })
+  // The hosts of this fleet only (other fleets may run beside it): the processes in its namespaces.
+  const ours = `dtf${(child.pid ?? 0) % 100000}-`;
+  const pids = spawnSync('ip', ['netns', 'list'], { encoding: 'utf8' })
     .stdout.split('\n')
+    .map((line) => line.split(' ')[0] ?? '')
+    .filter((ns) => ns.startsWith(ours) && /-h\d+$/.test(ns))
+    .flatMap((ns) => spawnSync('ip', ['netns', 'pids', ns], { encoding: 'utf8' }).stdout.split('\n'))
     .filter(Boolean)
     .map(Number);
   child.kill('SIGINT');
