@@ -33,8 +33,8 @@ export function fleetVerdicts(report: FleetReport): string[] {
   if (s.reload && s.reload.errors !== 0) out.push(`reload: ${s.reload.errors} failed connections`);
   if (s.queueing) {
     const q = s.queueing as unknown as Record<'withoutMaxconn' | 'withMaxconn', Record<string, number>>;
-    if (!((q.withoutMaxconn.listenOverflows ?? 0) > 0))
-      out.push("queueing: without maxconn the stopped host's queue never overflowed");
+    if (!((q.withoutMaxconn.hostQueueMax ?? 0) > 0))
+      out.push("queueing: without maxconn nothing waited in the stopped host's queue");
     if (!((q.withMaxconn.haproxyQueueMax ?? 0) > 0)) out.push('queueing: with maxconn HAProxy never queued');
   }
   return out;
