@@ -5,6 +5,7 @@ import { registerBench } from './cli/bench.ts';
 import { registerFleet } from './cli/fleet.ts';
 import { registerGet } from './cli/get.ts';
 import { registerLab } from './cli/lab.ts';
+import { registerPlayground } from './cli/playground.ts';
 import { reportError } from './cli/run-command.ts';
 import { registerServe } from './cli/serve.ts';
 import { registerWatch } from './cli/watch.ts';
@@ -33,6 +34,7 @@ registerBench(program);
 registerWatch(program);
 registerLab(program);
 registerFleet(program);
+registerPlayground(program);
 
 try {
   await program.parseAsync(process.argv);

@@ -15,6 +15,17 @@ export { renderLabHtml } from './lab/report-html.ts';
 export { EXPERIMENTS, type LabReport, type RunLabOptions, runLab } from './lab/run-lab.ts';
 export type { ExperimentResult } from './lab/types.ts';
 export { formatHostPort, parseTarget, type Target } from './net/address.ts';
+export { createPlaygroundApp, type PlaygroundApp, type PlaygroundAppOptions } from './playground/app.ts';
+export {
+  type AcceptRate,
+  DEFAULT_PARAMS as PLAYGROUND_DEFAULTS,
+  normalizePlaygroundParams,
+  type PlaygroundParams,
+  PRESETS as PLAYGROUND_PRESETS,
+} from './playground/params.ts';
+export { type PlaygroundRun, type RunPlaygroundOptions, runPlayground } from './playground/run-playground.ts';
+export type { ClientView, PlaygroundSnapshot, PlaygroundTick } from './playground/state.ts';
+export { summarizeRun } from './playground/summary.ts';
 export { ctime, DAYTIME_FORMATS, type DaytimeFormat, daytimeLine, iso, rfc2822 } from './protocol/daytime.ts';
 export { decodeTime, encodeTime, RFC868_EPOCH_OFFSET } from './protocol/time.ts';
 export {

@@ -1,4 +1,5 @@
 import { execFile, execFileSync } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import type { ExperimentResult } from './types.ts';
@@ -28,17 +29,30 @@ export async function runInNetns(
   id: string,
   sysctls: Record<string, number>,
 ): Promise<Pick<ExperimentResult, 'parameters' | 'measurements' | 'status' | 'verdict'>> {
-  const runner = new URL(
-    import.meta.url.endsWith('.ts') ? './netns-runner.ts' : './netns-runner.js',
-    import.meta.url,
-  );
   const { stdout } = await run(
     'unshare',
-    ['--net', '--', process.execPath, fileURLToPath(runner), id, JSON.stringify(sysctls)],
-    {
-      timeout: 60_000,
-      maxBuffer: 16 << 20,
-    },
+    unshareArgs(siblingScript('netns-runner', import.meta.url), [id, JSON.stringify(sysctls)]),
+    { timeout: 60_000, maxBuffer: 16 << 20 },
   );
   return JSON.parse(stdout);
+}
+
+// A script next to the calling module: the .ts source when running from src, the built .js in dist.
+export function siblingScript(name: string, moduleUrl: string): URL {
+  return new URL(`./${name}${moduleUrl.endsWith('.ts') ? '.ts' : '.js'}`, moduleUrl);
+}
+
+// unshare's arguments to run a script with this very Node in a new network namespace of its own. The
+// namespace has no name and no mount: it goes away with the last process in it.
+export function unshareArgs(script: URL, args: string[]): string[] {
+  return ['--net', '--', process.execPath, fileURLToPath(script), ...args];
+}
+
+// Inside a fresh namespace: loopback up, then the given sysctls (dotted names), which are the
+// namespace's own, so the host's stay as they are.
+export function prepareNamespace(sysctls: Record<string, number>): void {
+  execFileSync('ip', ['link', 'set', 'lo', 'up']);
+  for (const [name, value] of Object.entries(sysctls)) {
+    writeFileSync(`/proc/sys/${name.replaceAll('.', '/')}`, String(value));
+  }
 }
