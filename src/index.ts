@@ -58,5 +58,6 @@ export { type DropReason, ReplyLimiter } from './server/rate-limit.ts';
 export { type RunServeOptions, runServe } from './server/serve.ts';
 export { type Activation, takeListenFds } from './server/socket-activation.ts';
 export type { ServerStats } from './server/stats.ts';
+export { UDP_CHOICES, UDP_PATHS, type UdpChoice, type UdpPathName } from './server/udp/types.ts';
 export { formatWatchSample } from './watch/format.ts';
 export { type WatchOptions, type WatchSample, watchQueue } from './watch/watch-queue.ts';

@@ -34,6 +34,7 @@ interface ServeFlags {
   drainTimeout: string;
   metrics?: string;
   accept: string;
+  udpIo: string;
   proxyProtocol?: boolean;
   proxyTimeout?: string;
   proxyFrom?: string;
@@ -63,6 +64,18 @@ Accept paths (--accept):
           and why uring did not run where it cannot.
   With --proxy-protocol: libc (proxy-libc: one read of the header, then as libc), socket
   (proxy-socket), or auto; handle cannot read the header.
+
+UDP (--udp, --udp-io):
+  Every datagram, the empty one included, gets one reply, within --udp-rate per source address and
+  --udp-global-rate in all; the rest are dropped and counted by reason. UDP has no backlog: datagrams
+  wait in the socket's receive buffer, and when it is full the kernel drops them (UdpRcvbufErrors;
+  \`daytime watch PORT\` shows the buffer and the drops a second).
+  mmsg    recvmmsg and sendmmsg through libc (koffi): up to 64 datagrams and their sources per system
+          call, at most 256 per readiness; under a flood it reads every 2 ms and leaves the rest to
+          the kernel, so a flood cannot starve TCP. Linux.
+  dgram   Node's dgram socket: a Buffer and a call into JavaScript per datagram. Runs anywhere.
+  auto    the first of these that runs here; the ready line, the stats and the metrics name it.
+  Don't raise the receive buffer against drops under a flood (see the README: what to tune).
 
 Behind a balancer (--proxy-protocol --proxy-from CIDR,...):
   HAProxy's send-proxy / send-proxy-v2 put a header naming the client before anything else; with
@@ -140,6 +153,7 @@ export function registerServe(program: Command): void {
       'how connections are taken: auto, uring, libc, handle or socket (see "Accept paths" below)',
       'auto',
     )
+    .option('--udp-io <path>', 'how UDP datagrams are read: auto, mmsg or dgram (see "UDP" below)', 'auto')
     .option(
       '--proxy-protocol',
       'require a PROXY protocol header (v1 or v2, as HAProxy sends) on TCP before replying; logs name the client',

@@ -11,9 +11,10 @@ interface WatchFlags {
 const HELP_AFTER = `
 For each socket listening on PORT: the accept-queue length and the backlog (ss Recv-Q and Send-Q; from
 /proc/net/tcp without ss, which has the queue but not the backlog), and for UDP sockets the bytes
-waiting and the datagrams dropped. Below, per-second rates of the kernel's TcpExtListenOverflows and
-TcpExtListenDrops (a SYN or ACK dropped on a full accept queue) and UdpRcvbufErrors. Those counters
-cover the whole network namespace, not only this port.
+waiting against the receive buffer's size (SO_RCVBUF; each datagram is charged its buffer's size, not
+its payload: 832 bytes for a small one on Linux 6.18), the datagrams the socket dropped and how many a
+second. Below, per-second rates of the kernel's TcpExtListenOverflows and TcpExtListenDrops (a SYN or
+ACK dropped on a full accept queue) and UdpRcvbufErrors. Those counters cover the whole network namespace, not only this port.
 
 Examples:
   daytime watch 9999

@@ -35,13 +35,18 @@ export function parseSsListen(output: string): ListenQueue[] {
   return rows;
 }
 
-// The kernel's own view of the TCP listeners on `port`; undefined when `ss` is not installed.
-export async function readListenQueues(port: number): Promise<ListenQueue[] | undefined> {
+// What `ss ARGS` prints; undefined when `ss` is not installed.
+export async function runSs(args: string[]): Promise<string | undefined> {
   try {
-    const { stdout } = await execFileAsync('ss', ['-Hltne', `sport = :${port}`]);
-    return parseSsListen(stdout);
+    return (await execFileAsync('ss', args)).stdout;
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
     throw error;
   }
+}
+
+// The kernel's own view of the TCP listeners on `port`; undefined when `ss` is not installed.
+export async function readListenQueues(port: number): Promise<ListenQueue[] | undefined> {
+  const output = await runSs(['-Hltne', `sport = :${port}`]);
+  return output === undefined ? undefined : parseSsListen(output);
 }

@@ -11,6 +11,21 @@ export function unmapIPv4(address: string): string {
   return address.startsWith('::ffff:') && address.includes('.') ? address.slice(7) : address;
 }
 
+// The eight 16-bit groups of an IPv6 address in text form, "::1", "fe80::1%eth0" and "::ffff:192.0.2.1"
+// (an IPv4 tail) included.
+export function ipv6Groups(address: string): number[] {
+  const zoneless = address.split('%')[0] ?? '';
+  const v4 = /(\d+)\.(\d+)\.(\d+)\.(\d+)$/.exec(zoneless);
+  const hex = (high: string | undefined, low: string | undefined) =>
+    ((Number(high) << 8) | Number(low)).toString(16);
+  const text = v4 ? `${zoneless.slice(0, v4.index)}${hex(v4[1], v4[2])}:${hex(v4[3], v4[4])}` : zoneless;
+  const [left = '', right] = text.split('::');
+  const parse = (s: string) => (s ? s.split(':').map((g) => Number.parseInt(g, 16)) : []);
+  const head = parse(left);
+  const tail = right === undefined ? [] : parse(right);
+  return [...head, ...Array(8 - head.length - tail.length).fill(0), ...tail];
+}
+
 export interface Target {
   host: string;
   port: number;

@@ -2,6 +2,7 @@
 // balancer in TCP mode sends one header before the client's bytes, naming the client. The receiver
 // must not start before a complete, valid header; a listener either requires it or does not.
 import net from 'node:net';
+import { ipv6Groups } from '../net/address.ts';
 
 export const V2_SIGNATURE = Buffer.from([
   0x0d, 0x0a, 0x0d, 0x0a, 0x00, 0x0d, 0x0a, 0x51, 0x55, 0x49, 0x54, 0x0a,
@@ -240,7 +241,7 @@ export function encodeProxyV2(source?: ProxyEndpoint, destination?: ProxyEndpoin
   const six = net.isIPv6(source.address);
   const addresses = Buffer.alloc(six ? 36 : 12);
   const put = (address: string, at: number) => {
-    const parts = six ? expandIPv6(address) : address.split('.').map(Number);
+    const parts = six ? ipv6Groups(address) : address.split('.').map(Number);
     for (const [i, part] of parts.entries()) {
       if (six) addresses.writeUInt16BE(part, at + 2 * i);
       else addresses.writeUInt8(part, at + i);
@@ -253,12 +254,4 @@ export function encodeProxyV2(source?: ProxyEndpoint, destination?: ProxyEndpoin
   const head = Buffer.from([0x21, six ? 0x21 : 0x11, 0, 0]);
   head.writeUInt16BE(addresses.length, 2);
   return Buffer.concat([V2_SIGNATURE, head, addresses]);
-}
-
-function expandIPv6(address: string): number[] {
-  const [left = '', right] = address.split('::');
-  const parse = (s: string) => (s ? s.split(':').map((g) => Number.parseInt(g, 16)) : []);
-  const head = parse(left);
-  const tail = right === undefined ? [] : parse(right);
-  return [...head, ...Array(8 - head.length - tail.length).fill(0), ...tail];
 }

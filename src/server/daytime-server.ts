@@ -81,7 +81,17 @@ export class DaytimeServer {
       );
     const udp = (service: ServiceName, port: number, fd?: number, fdFamily?: 4 | 6, host?: string) =>
       this.#udp.push(
-        new UdpService({ ...common, host, service, port, fd, fdFamily, limiter, logger: options.logger }),
+        new UdpService({
+          ...common,
+          host,
+          service,
+          port,
+          fd,
+          fdFamily,
+          limiter,
+          io: this.config.udpIo,
+          logger: options.logger,
+        }),
       );
 
     if (this.config.listenFds) {
@@ -139,10 +149,11 @@ export class DaytimeServer {
         '--proxy-protocol applies to TCP only: UDP datagrams carry no PROXY header and are answered as they come',
       );
     }
-    for (const { acceptPath, acceptFallback: f } of this.#listeners) {
+    for (const { acceptPath, acceptFallback: f, udpPath } of this.#listeners) {
       if (acceptPath) this.#stats.acceptPaths[acceptPath] = (this.#stats.acceptPaths[acceptPath] ?? 0) + 1;
       const key = f && `${acceptPath}/${f.path}/${f.code}`;
       if (key) this.#stats.acceptFallbacks[key] = (this.#stats.acceptFallbacks[key] ?? 0) + 1;
+      if (udpPath) this.#stats.udpPaths[udpPath] = (this.#stats.udpPaths[udpPath] ?? 0) + 1;
     }
     return this.#listeners;
   }
@@ -156,7 +167,10 @@ export class DaytimeServer {
   async close(drainTimeoutMs = this.config.drainTimeoutMs): Promise<void> {
     clearInterval(this.#descriptorCheck);
     const deadline = Date.now() + drainTimeoutMs;
-    await Promise.all([...this.#tcp.map((s) => s.drain(deadline)), ...this.#udp.map((s) => s.close())]);
+    await Promise.all([
+      ...this.#tcp.map((s) => s.drain(deadline)),
+      ...this.#udp.map((s) => s.drain(deadline)),
+    ]);
     if (this.#listeners.length > 0) this.#lifecycleLogger?.info({ stats: this.stats() }, 'server closed');
     this.#listeners = [];
   }

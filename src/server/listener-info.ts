@@ -1,6 +1,7 @@
 import type { BacklogInfo } from '../kernel/somaxconn.ts';
 import type { AcceptFallback, AcceptPathName } from './accept/types.ts';
 import type { ServiceName } from './replies.ts';
+import type { UdpPathName } from './udp/types.ts';
 
 export interface ListenerInfo {
   service: ServiceName;
@@ -18,4 +19,6 @@ export interface ListenerInfo {
   acceptPath?: AcceptPathName;
   // With --accept auto: the faster path that could not run here, and why.
   acceptFallback?: AcceptFallback;
+  // UDP only: how datagrams are read and answered (mmsg or dgram).
+  udpPath?: UdpPathName;
 }

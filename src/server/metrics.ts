@@ -130,6 +130,15 @@ export function snapshotRegistry(snapshot: MetricsSnapshot): Registry {
     ),
     stats,
   );
+  byKey(
+    gauge(
+      'daytime_udp_path_sockets',
+      'UDP sockets by the path that reads and answers their datagrams: mmsg (recvmmsg/sendmmsg) or dgram.',
+      ['path'],
+    ),
+    ['path'],
+    stats.udpPaths ?? {},
+  );
 
   const delay = gauge(
     'daytime_event_loop_delay_max_seconds',

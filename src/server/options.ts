@@ -11,6 +11,7 @@ import {
 import { DAYTIME_FORMATS, type DaytimeFormat } from '../protocol/daytime.ts';
 import { maxWaitingForHeaders } from './accept/proxy-waiting.ts';
 import { ACCEPT_CHOICES, type AcceptPlan, PROXY_CHOICES } from './accept/types.ts';
+import { UDP_CHOICES, type UdpChoice } from './udp/types.ts';
 
 export const DEFAULT_PORT = 9999;
 // Node's, nginx's, Redis's and Apache's default: large enough that a burst waits in the kernel, not in SYN retries.
@@ -59,6 +60,8 @@ export interface DaytimeServerInput {
   // How accepted TCP connections are taken: auto (default: the fastest that runs here), uring, libc,
   // handle or socket (accept/choose.ts).
   accept?: string;
+  // How UDP datagrams are read and answered: auto (default), mmsg or dgram (accept/choose.ts).
+  udpIo?: string;
   // Require a PROXY protocol header (v1 or v2) on every TCP connection before replying.
   proxyProtocol?: boolean;
   // Seconds a connection may take to send that header.
@@ -91,6 +94,7 @@ export interface DaytimeServerConfig {
   tcpFds: TcpFd[] | undefined;
   // The one accept decision (accept/types.ts): the path, and the PROXY requirement if any.
   accept: AcceptPlan;
+  udpIo: UdpChoice;
 }
 
 const explainBacklogZero = (n: number) =>
@@ -141,6 +145,7 @@ export function normalizeServerOptions(input: DaytimeServerInput = {}): DaytimeS
     reusePort: Boolean(input.reusePort),
     tcpFds: input.tcpFds,
     accept: acceptPlan(input),
+    udpIo: choiceOption('udpIo', input.udpIo ?? 'auto', UDP_CHOICES),
   };
 }
 

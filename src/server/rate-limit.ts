@@ -30,6 +30,10 @@ export class TokenBucket {
 
 export type DropReason = 'source_rate' | 'global_rate' | 'source_table_full';
 
+// What tells one source from another: any string or number (udp/source-key.ts makes a number of an
+// IPv4 address and a short string of an IPv6 one, so that a batch of datagrams needs no text).
+export type SourceKey = string | number;
+
 export interface RateLimitOptions {
   // Replies a second to one source address, with a burst of twice that (at least 1).
   perSource: number;
@@ -42,7 +46,7 @@ export interface RateLimitOptions {
 
 export class ReplyLimiter {
   readonly #options: Required<RateLimitOptions>;
-  readonly #sources = new Map<string, TokenBucket>();
+  readonly #sources = new Map<SourceKey, TokenBucket>();
   readonly #global: TokenBucket;
   #lastSweep: number;
 
@@ -53,7 +57,7 @@ export class ReplyLimiter {
   }
 
   // Undefined when a reply may go out, otherwise why not.
-  check(source: string, now = Date.now()): DropReason | undefined {
+  check(source: SourceKey, now = Date.now()): DropReason | undefined {
     if (now - this.#lastSweep > 10_000) this.#sweep(now);
     let bucket = this.#sources.get(source);
     if (bucket === undefined) {

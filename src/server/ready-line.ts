@@ -9,6 +9,8 @@ export interface Readiness {
   acceptPaths: Record<string, number>;
   // With --accept auto: the faster path that could not run here, and why.
   acceptFallback?: AcceptFallback;
+  // UDP sockets by path (mmsg, dgram).
+  udpPaths?: Record<string, number>;
   workers?: number;
   pids?: number[];
   metrics?: string;
@@ -20,6 +22,7 @@ export interface Readiness {
 // it. With --workers it comes from the primary, once.
 export function logReady(logger: ServerLogger | undefined, ready: Readiness): void {
   const paths = Object.keys(ready.acceptPaths);
+  const udpPaths = Object.keys(ready.udpPaths ?? {});
   const parts = [
     ready.workers === undefined
       ? `ready: ${ready.listeners} listener(s)`
@@ -27,6 +30,7 @@ export function logReady(logger: ServerLogger | undefined, ready: Readiness): vo
   ];
   if (paths.length > 0) parts.push(`TCP connections taken by the ${paths.join(', ')} accept path`);
   if (ready.acceptFallback) parts.push(describeFallback(ready.acceptFallback));
+  if (udpPaths.length > 0) parts.push(`UDP datagrams read by the ${udpPaths.join(', ')} path`);
   if (ready.proxyFrom)
     parts.push(
       `a PROXY header is read first and believed only from ${ready.proxyFrom === 'any' ? 'anyone (--proxy-from any)' : ready.proxyFrom}`,
@@ -39,6 +43,7 @@ export function logReady(logger: ServerLogger | undefined, ready: Readiness): vo
       listeners: ready.listeners,
       acceptPath: paths.join(','),
       ...(ready.acceptFallback ? { acceptFallback: ready.acceptFallback } : {}),
+      ...(udpPaths.length > 0 ? { udpPath: udpPaths.join(',') } : {}),
       ...(ready.workers === undefined ? {} : { workers: ready.workers, pids: ready.pids }),
       ...(ready.metrics ? { metrics: ready.metrics } : {}),
       ...(ready.proxyFrom ? { proxyFrom: ready.proxyFrom } : {}),

@@ -44,7 +44,8 @@ export async function runWorker(
   });
   const push = setInterval(() => void send(counters(0)), PUSH_MS);
   push.unref();
-  await send({ type: 'ready', acceptPaths: server.stats().acceptPaths });
+  const { acceptPaths, udpPaths } = server.stats();
+  await send({ type: 'ready', acceptPaths, udpPaths });
   const orphaned = once(process, 'disconnect').then(() => {
     if (!runtime.signal.aborted)
       runtime.logger?.info(

@@ -52,6 +52,7 @@ export async function runServe(options: RunServeOptions): Promise<void> {
       listeners: listeners.length,
       acceptPaths: server.stats().acceptPaths,
       acceptFallback: await autoFallback(config.accept),
+      udpPaths: server.stats().udpPaths,
       metrics: metrics?.url,
       proxyFrom: proxyFrom(config),
     });
@@ -126,6 +127,7 @@ async function runPrimary(options: RunServeOptions, config: ServeConfig): Promis
       listeners: sockets.listeners.length + (config.udp ? sockets.listeners.length : 0),
       acceptPaths: pool.acceptPaths(),
       acceptFallback: await autoFallback(config.accept),
+      udpPaths: pool.udpPaths(),
       workers: config.workers,
       pids: pool.pids(),
       metrics: metrics?.url,

@@ -16,6 +16,7 @@ export function sumStats(all: ServerStats[]): ServerStats {
     addInto(total.errors, s.errors);
     addInto(total.acceptPaths, s.acceptPaths ?? {});
     addInto(total.acceptFallbacks, s.acceptFallbacks ?? {});
+    addInto(total.udpPaths, s.udpPaths ?? {});
     addInto(total.proxyHeaders, s.proxyHeaders ?? {});
     addInto(total.proxyRefused, s.proxyRefused ?? {});
     addInto(total.udpDropped as Record<string, number>, s.udpDropped);
@@ -28,5 +29,6 @@ export function sumStats(all: ServerStats[]): ServerStats {
 export function retire(retired: ServerStats, last: ServerStats): ServerStats {
   const total = sumStats([retired, last]);
   total.acceptPaths = {};
+  total.udpPaths = {};
   return total;
 }

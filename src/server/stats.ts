@@ -19,6 +19,8 @@ export interface ServerStats {
   // Those taken by a slower path because a faster one could not run here, by "path/unavailable/reason"
   // ("libc/uring/refused": io_uring refused, so libc).
   acceptFallbacks: Record<string, number>;
+  // UDP sockets by the path that reads and answers their datagrams (mmsg, dgram).
+  udpPaths: Record<string, number>;
   // --proxy-protocol: complete headers by kind ("v2/PROXY", "v2/LOCAL", "v1/PROXY"...), and
   // connections closed without a reply by reason (missing, malformed, timeout, evicted).
   proxyHeaders: Record<string, number>;
@@ -36,19 +38,20 @@ export function emptyStats(): ServerStats {
     errors: {},
     acceptPaths: {},
     acceptFallbacks: {},
+    udpPaths: {},
     proxyHeaders: {},
     proxyRefused: {},
   };
 }
 
-export function countError(stats: ServerStats, code: string | undefined): void {
+export function countError(stats: ServerStats, code: string | undefined, count = 1): void {
   const key = code ?? 'UNKNOWN';
-  stats.errors[key] = (stats.errors[key] ?? 0) + 1;
+  stats.errors[key] = (stats.errors[key] ?? 0) + count;
 }
 
-export function countServed(stats: ServerStats, key: string): void {
-  stats.served++;
-  stats.servedBy[key] = (stats.servedBy[key] ?? 0) + 1;
+export function countServed(stats: ServerStats, key: string, count = 1): void {
+  stats.served += count;
+  stats.servedBy[key] = (stats.servedBy[key] ?? 0) + count;
 }
 
 export function copyStats(stats: ServerStats): ServerStats {

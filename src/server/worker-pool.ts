@@ -16,7 +16,7 @@ export interface WorkerAssignment {
 }
 export type ToWorker = { type: 'stats'; request: number };
 export type FromWorker =
-  | { type: 'ready'; acceptPaths: Record<string, number> }
+  | { type: 'ready'; acceptPaths: Record<string, number>; udpPaths?: Record<string, number> }
   // request 0: sent by the worker on its own (once a second, and its last counters before it exits).
   | { type: 'stats'; request: number; stats: ServerStats; loopDelayMs?: number }
   | { type: 'failed'; message: string };
@@ -74,6 +74,7 @@ export class WorkerPool {
   #request = 0;
   #starting: { resolve: () => void; reject: (error: Error) => void } | undefined;
   #paths: Record<string, number> = {};
+  #udpPaths: Record<string, number> = {};
 
   constructor(options: WorkerPoolOptions) {
     this.#options = options;
@@ -117,6 +118,11 @@ export class WorkerPool {
   // The accept path the workers' listeners run on, as the last worker to start said.
   acceptPaths(): Record<string, number> {
     return this.#paths;
+  }
+
+  // The UDP path of the workers' sockets, likewise.
+  udpPaths(): Record<string, number> {
+    return this.#udpPaths;
   }
 
   // What a scrape needs within its timeout, whatever a worker does: each worker gets `timeoutMs` to
@@ -208,16 +214,17 @@ export class WorkerPool {
         slot.last = message.stats;
         slot.loopDelayMs = message.loopDelayMs;
       } else if (message.type === 'failed') slot.failure = message.message;
-      else if (message.type === 'ready') this.#ready(slot, message.acceptPaths);
+      else if (message.type === 'ready') this.#ready(slot, message.acceptPaths, message.udpPaths);
     });
     child.on('exit', (code, signal) => this.#exited(slot, child, code, signal));
   }
 
-  #ready(slot: Slot, acceptPaths: Record<string, number>): void {
+  #ready(slot: Slot, acceptPaths: Record<string, number>, udpPaths: Record<string, number> = {}): void {
     slot.ready = true;
     slot.everReady = true;
     slot.failures = 0;
     this.#paths = acceptPaths;
+    this.#udpPaths = udpPaths;
     this.#options.logger?.info(
       { worker: slot.id, workerPid: slot.child?.pid },
       `worker ${slot.id} ready (pid ${slot.child?.pid})`,

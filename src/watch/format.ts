@@ -15,7 +15,11 @@ export function formatWatchSample(sample: WatchSample): string {
     );
   }
   for (const u of sample.udp) {
-    lines.push(`  udp ${u.local.padEnd(28)} ${u.queuedBytes} bytes waiting, ${u.drops ?? '?'} dropped`);
+    const room = u.receiveBuffer === undefined ? '' : ` of ${u.receiveBuffer}`;
+    const dropping = (u.dropsPerSecond ?? 0) > 0 ? '  DROPPING' : '';
+    lines.push(
+      `  udp ${u.local.padEnd(28)} ${u.queuedBytes}${room} bytes waiting, ${u.drops ?? '?'} dropped (${rate(u.dropsPerSecond)})${dropping}`,
+    );
   }
   const p = sample.perSecond;
   lines.push(

@@ -2,6 +2,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { readListenQueues } from '../kernel/listen-queue.ts';
 import { readKernelCounters } from '../kernel/netstat.ts';
 import { readProcNet } from '../kernel/proc-net.ts';
+import { readUdpBuffers } from '../kernel/udp-buffers.ts';
 import { formatHostPort } from '../net/address.ts';
 
 export interface WatchedTcpListener {
@@ -14,10 +15,15 @@ export interface WatchedTcpListener {
 
 export interface WatchedUdpSocket {
   local: string;
-  // Bytes waiting in the receive buffer.
+  inode: number;
+  // Bytes waiting in the receive buffer: what the datagrams waiting are charged (832 bytes for a
+  // small one on this kernel; the kernel keeps no count of datagrams).
   queuedBytes: number;
-  // Datagrams this socket dropped since it was created.
+  // The most it may hold (SO_RCVBUF, from ss); undefined without ss.
+  receiveBuffer: number | undefined;
+  // Datagrams this socket dropped since it was created, and a second since the previous sample.
   drops: number | undefined;
+  dropsPerSecond: number | undefined;
 }
 
 export interface WatchSample {
@@ -46,6 +52,8 @@ const COUNTERS = {
   udpRcvbufErrors: 'UdpRcvbufErrors',
 } as const;
 
+const rate = (delta: number, seconds: number) => Math.round((delta / seconds) * 10) / 10;
+
 // Samples every listening socket on a port and the kernel's overflow counters, once an interval.
 export async function watchQueue({
   port,
@@ -55,6 +63,7 @@ export async function watchQueue({
   onSample,
 }: WatchOptions): Promise<void> {
   let previous: { at: number; counters: Record<string, number> } | undefined;
+  let previousDrops: { at: number; byInode: Map<number, number> } | undefined;
   for (let n = 0; count === undefined || n < count; n++) {
     if (signal?.aborted) return;
     if (n > 0) {
@@ -73,16 +82,23 @@ export async function watchQueue({
         const now = counters[key];
         const before = previous.counters[key];
         if (now !== undefined && before !== undefined) {
-          perSecond[name as keyof typeof COUNTERS] = Math.round(((now - before) / seconds) * 10) / 10;
+          perSecond[name as keyof typeof COUNTERS] = rate(now - before, seconds);
         }
       }
     }
     if (counters) previous = { at, counters };
+    const udp = await readUdp(port);
+    for (const socket of udp) {
+      const before = previousDrops?.byInode.get(socket.inode);
+      if (previousDrops && before !== undefined && socket.drops !== undefined)
+        socket.dropsPerSecond = rate(socket.drops - before, (at - previousDrops.at) / 1000);
+    }
+    previousDrops = { at, byInode: new Map(udp.map((s) => [s.inode, s.drops ?? 0])) };
     onSample({
       time: new Date().toISOString(),
       port,
       ...(await readTcp(port)),
-      udp: readUdp(port),
+      udp,
       perSecond,
     });
   }
@@ -101,8 +117,16 @@ async function readTcp(port: number): Promise<Pick<WatchSample, 'source' | 'tcp'
   };
 }
 
-function readUdp(port: number): WatchedUdpSocket[] {
+async function readUdp(port: number): Promise<WatchedUdpSocket[]> {
+  const buffers = await readUdpBuffers(port);
   return (readProcNet('udp') ?? [])
     .filter((row) => row.port === port)
-    .map((row) => ({ local: formatHostPort(row.local, port), queuedBytes: row.rxQueue, drops: row.drops }));
+    .map((row) => ({
+      local: formatHostPort(row.local, port),
+      inode: row.inode,
+      queuedBytes: row.rxQueue,
+      receiveBuffer: buffers?.find((b) => b.inode === row.inode)?.receiveBuffer,
+      drops: row.drops,
+      dropsPerSecond: undefined,
+    }));
 }

@@ -3,8 +3,8 @@ import { spawn, spawnSync } from 'node:child_process';
 import { once } from 'node:events';
 import { test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { queryDaytime, queryTime, readListenQueues } from '../../src/index.ts';
-import { AUTO_ACCEPT_PATH, TESTED_ACCEPT_PATHS } from '../helpers/accept.ts';
+import { queryDaytime, queryTime, readListenQueues, readProcNet } from '../../src/index.ts';
+import { AUTO_ACCEPT_PATH, TESTED_ACCEPT_PATHS, TESTED_UDP_PATHS } from '../helpers/accept.ts';
 import { CLI_ENV, ROOT, startCliServer, startQuietServer } from '../helpers/cli.ts';
 import { missingPeer } from '../helpers/peers.ts';
 import { freePort } from '../helpers/ports.ts';
@@ -48,6 +48,8 @@ test('--metrics serves Prometheus metrics: served by service and transport, the 
   // auto: the fastest path that runs here.
   assert.match(body, new RegExp(`^daytime_accept_path_listeners\\{path="${AUTO_ACCEPT_PATH}"\\} 1$`, 'm'));
   assert.match(body, /^# TYPE daytime_udp_dropped_total counter$/m);
+  const udpPath = process.platform === 'linux' ? 'mmsg' : 'dgram';
+  assert.match(body, new RegExp(`^daytime_udp_path_sockets\\{path="${udpPath}"\\} 1$`, 'm'));
   if (process.platform === 'linux') {
     // From getsockopt(TCP_INFO) on the listener; the label is where it listens, so it survives a restart.
     const labels = `service="daytime",port="${server.port}",listener="127.0.0.1:${server.port}"`;
@@ -117,7 +119,7 @@ test('--workers 2: connections spread over both workers, a killed worker is repl
 });
 
 // systemd-socket-activate listens, then execs the command on the first connection with LISTEN_FDS set.
-function socketActivate(args: string[]) {
+function socketActivate(args: string[], serveArgs: string[] = []) {
   return spawn(
     'systemd-socket-activate',
     [
@@ -128,6 +130,7 @@ function socketActivate(args: string[]) {
       '--log-format',
       'json',
       '--quiet',
+      ...serveArgs,
     ],
     {
       env: CLI_ENV,
@@ -167,15 +170,62 @@ test('socket activation (TCP): serves the inherited socket and keeps its backlog
   assert.equal(after?.[0]?.backlog, before?.[0]?.backlog);
 });
 
-test('socket activation (UDP): a datagram socket named "time" serves RFC 868', async (t) => {
-  if (!hasActivate)
-    return missingPeer(t, 'systemd-socket-activate is not installed (apt-get install systemd)');
-  const port = await freePort();
-  const child = socketActivate(['--datagram', '-l', `127.0.0.1:${port}`, '--fdname=time']);
-  await sleep(300);
-  // The first datagram wakes systemd-socket-activate and waits in the socket for the server.
-  const reply = await queryTime({ host: '127.0.0.1', port, transport: 'udp', timeout: 30 });
-  child.kill('SIGTERM');
-  await once(child, 'close');
-  assert.ok(Math.abs(reply.offsetMs) < 2000);
-});
+for (const udpIo of TESTED_UDP_PATHS)
+  test(`--udp-io ${udpIo}: socket activation (UDP): a datagram socket named "time" serves RFC 868`, async (t) => {
+    if (!hasActivate)
+      return missingPeer(t, 'systemd-socket-activate is not installed (apt-get install systemd)');
+    const port = await freePort();
+    const child = socketActivate(
+      ['--datagram', '-l', `127.0.0.1:${port}`, '--fdname=time'],
+      ['--udp-io', udpIo],
+    );
+    let logs = '';
+    child.stdout.on('data', (chunk) => {
+      logs += chunk;
+    });
+    await sleep(300);
+    // The first datagram wakes systemd-socket-activate and waits in the socket for the server: the path
+    // takes the socket over before Node has read it.
+    const reply = await queryTime({ host: '127.0.0.1', port, transport: 'udp', timeout: 30 });
+    child.kill('SIGTERM');
+    await once(child, 'close');
+    assert.ok(Math.abs(reply.offsetMs) < 2000);
+    const ready = logs.split('\n').find((line) => line.includes('"ready":true'));
+    assert.equal(JSON.parse(ready ?? '{}').udpPath, udpIo);
+  });
+
+for (const udpIo of TESTED_UDP_PATHS)
+  test(`--udp-io ${udpIo}: --workers 2 --udp: a UDP socket per worker, every datagram answered, metrics sum them`, async () => {
+    const metricsPort = await freePort();
+    const server = await startCliServer(
+      ['--host', '127.0.0.1', '--port', '0', '--workers', '2', '--udp', '--udp-io', udpIo, '--quiet'].concat([
+        // One source address for every client: its burst must not be the limit here.
+        '--udp-rate',
+        '1000',
+        '--metrics',
+        `127.0.0.1:${metricsPort}`,
+      ]),
+      (record) => typeof record.workers === 'number',
+    );
+    // SO_REUSEPORT spreads datagrams over the sockets by source address and port: many clients reach both.
+    const replies = await Promise.all(
+      Array.from({ length: 40 }, () =>
+        queryDaytime({ host: '127.0.0.1', port: server.port, transport: 'udp', timeout: 10 }),
+      ),
+    );
+    for (const reply of replies) assert.match(`${reply.line}\r\n`, CTIME_LINE);
+    // A worker gets 100 ms to answer a scrape; on a busy machine ask again until both have.
+    let body = '';
+    for (let i = 0; i < 50 && !/daytime_udp_received_total 40$/m.test(body); i++) {
+      if (i > 0) await sleep(100);
+      body = await (await fetch(`http://127.0.0.1:${metricsPort}/metrics`)).text();
+    }
+    const sockets = () => readProcNet('udp')?.filter((row) => row.port === server.port).length;
+    if (HAS_PROC) assert.equal(sockets(), 2, 'one UDP socket per worker');
+    const { code } = await server.stop();
+    assert.equal(code, 0);
+    assert.match(body, new RegExp(`^daytime_udp_path_sockets\\{path="${udpIo}"\\} 2$`, 'm'));
+    assert.match(body, /^daytime_served_total\{service="daytime",transport="udp"\} 40$/m);
+    assert.match(body, /^daytime_udp_received_total 40$/m);
+    if (HAS_PROC) assert.equal(sockets(), 0, 'the workers closed their sockets');
+  });

@@ -29,6 +29,7 @@ const cases: [string[], RegExp][] = [
   [['serve', '--udp-rate', '0'], /--udp-rate must be an integer from 1/],
   [['serve', '--udp-global-rate', '1e9'], /--udp-global-rate/],
   [['serve', '--workers', '0'], /--workers must be an integer from 1 to 256/],
+  [['serve', '--udp', '--udp-io', 'epoll'], /--udp-io must be one of auto, mmsg, dgram/],
   [['serve', '--max-connections', '-5'], /--max-connections/],
   [['serve', '--write-timeout', '0'], /--write-timeout must be a number of seconds/],
   [['serve', '--drain-timeout', 'forever'], /--drain-timeout/],
@@ -65,4 +66,6 @@ test('--help teaches the backlog and exits 0', async () => {
   assert.equal(result.code, 0);
   assert.match(result.stdout, /backlog \+ 1/);
   assert.match(result.stdout, /somaxconn/);
+  assert.match(result.stdout, /--udp-io <path>/);
+  assert.match(result.stdout, /UdpRcvbufErrors/);
 });

@@ -3,10 +3,16 @@ import dgram from 'node:dgram';
 import { once } from 'node:events';
 import { test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { queryDaytime } from '../../src/index.ts';
+import { TESTED_UDP_PATHS } from '../helpers/accept.ts';
 import { startCliServer } from '../helpers/cli.ts';
 import { CTIME_LINE } from '../helpers/raw-client.ts';
+import { rawUdpUnavailable, sendFromPortZero } from '../helpers/raw-udp.ts';
 
 const LINE_BYTES = 26;
+
+const serveUdp = (udpIo: string, args: string[] = []) =>
+  startCliServer(['--host', '127.0.0.1', '--port', '0', '--udp', '--udp-io', udpIo, '--quiet', ...args]);
 
 async function client(address = '127.0.0.1') {
   const socket = dgram.createSocket({ type: 'udp4', recvBufferSize: 1 << 20 });
@@ -33,80 +39,84 @@ async function flood(socket: dgram.Socket, port: number, count: number, payload 
   return (performance.now() - started) / 1000;
 }
 
-test('100,000 datagrams from one source are answered at the configured rate only', async () => {
-  const rate = 100;
-  const server = await startCliServer([
-    '--host',
-    '127.0.0.1',
-    '--port',
-    '0',
-    '--udp',
-    '--udp-rate',
-    String(rate),
-    '--quiet',
-  ]);
-  const { socket, replies } = await client();
-  const started = performance.now();
-  await flood(socket, server.port, 100_000);
-  await sleep(500); // replies still in flight
-  const seconds = (performance.now() - started) / 1000;
-  socket.close();
-  const { code } = await server.stop();
-  assert.equal(code, 0);
-  // A burst of twice the rate, then the rate, for as long as the flood lasted.
-  const allowed = 2 * rate + Math.ceil(rate * seconds);
-  const bytes = replies.reduce((n, r) => n + r.length, 0);
-  assert.ok(replies.length > 0 && replies.length <= allowed, `${replies.length} replies, at most ${allowed}`);
-  assert.ok(bytes <= allowed * LINE_BYTES, `${bytes} reply bytes, at most ${allowed * LINE_BYTES}`);
-  const stats = (
-    server.logs.find((l) => l.stats) as { stats: { udpReceived: number; udpDropped: Record<string, number> } }
-  ).stats;
-  assert.equal(
-    stats.udpReceived - replies.length,
-    stats.udpDropped.source_rate,
-    'every unanswered datagram is counted',
-  );
-});
+for (const udpIo of TESTED_UDP_PATHS) {
+  test(`--udp-io ${udpIo}: 100,000 datagrams from one source are answered at the configured rate only`, async () => {
+    const rate = 100;
+    const server = await serveUdp(udpIo, ['--udp-rate', String(rate)]);
+    const { socket, replies } = await client();
+    const started = performance.now();
+    await flood(socket, server.port, 100_000);
+    await sleep(500); // replies still in flight
+    const seconds = (performance.now() - started) / 1000;
+    socket.close();
+    const { code } = await server.stop();
+    assert.equal(code, 0);
+    // A burst of twice the rate, then the rate, for as long as the flood lasted.
+    const allowed = 2 * rate + Math.ceil(rate * seconds);
+    const bytes = replies.reduce((n, r) => n + r.length, 0);
+    assert.ok(
+      replies.length > 0 && replies.length <= allowed,
+      `${replies.length} replies, at most ${allowed}`,
+    );
+    assert.ok(bytes <= allowed * LINE_BYTES, `${bytes} reply bytes, at most ${allowed * LINE_BYTES}`);
+    const stats = (
+      server.logs.find((l) => l.stats) as {
+        stats: { udpReceived: number; udpDropped: Record<string, number> };
+      }
+    ).stats;
+    assert.equal(
+      stats.udpReceived - replies.length,
+      stats.udpDropped.source_rate,
+      'every unanswered datagram is counted',
+    );
+  });
 
-test('many sources are capped by the global limit', async () => {
-  const globalRate = 50;
-  const server = await startCliServer([
-    '--host',
-    '127.0.0.1',
-    '--port',
-    '0',
-    '--udp',
-    '--udp-rate',
-    '1000',
-    '--udp-global-rate',
-    String(globalRate),
-    '--quiet',
-  ]);
-  // Fifty loopback addresses stand in for fifty hosts.
-  const clients = await Promise.all(Array.from({ length: 50 }, (_, i) => client(`127.0.1.${i + 1}`)));
-  const started = performance.now();
-  await Promise.all(clients.map(({ socket }) => flood(socket, server.port, 400)));
-  await sleep(500);
-  const seconds = (performance.now() - started) / 1000;
-  for (const { socket } of clients) socket.close();
-  await server.stop();
-  const answered = clients.reduce((n, c) => n + c.replies.length, 0);
-  const allowed = globalRate + Math.ceil(globalRate * seconds);
-  assert.ok(
-    answered > 0 && answered <= allowed,
-    `${answered} replies to 20,000 datagrams, at most ${allowed}`,
-  );
-});
+  test(`--udp-io ${udpIo}: many sources are capped by the global limit`, async () => {
+    const globalRate = 50;
+    const server = await serveUdp(udpIo, ['--udp-rate', '1000', '--udp-global-rate', String(globalRate)]);
+    // Fifty loopback addresses stand in for fifty hosts.
+    const clients = await Promise.all(Array.from({ length: 50 }, (_, i) => client(`127.0.1.${i + 1}`)));
+    const started = performance.now();
+    await Promise.all(clients.map(({ socket }) => flood(socket, server.port, 400)));
+    await sleep(500);
+    const seconds = (performance.now() - started) / 1000;
+    for (const { socket } of clients) socket.close();
+    await server.stop();
+    const answered = clients.reduce((n, c) => n + c.replies.length, 0);
+    const allowed = globalRate + Math.ceil(globalRate * seconds);
+    assert.ok(
+      answered > 0 && answered <= allowed,
+      `${answered} replies to 20,000 datagrams, at most ${allowed}`,
+    );
+  });
 
-test('zero-length and 65,507-byte datagrams each get one reply', async () => {
-  const server = await startCliServer(['--host', '127.0.0.1', '--port', '0', '--udp', '--quiet']);
-  const { socket, replies } = await client();
-  await flood(socket, server.port, 1, Buffer.alloc(0));
-  await flood(socket, server.port, 1, Buffer.alloc(65_507, 0x41));
-  for (let i = 0; i < 200 && replies.length < 2; i++) await sleep(25);
-  await sleep(200);
-  socket.close();
-  await server.stop();
-  assert.equal(replies.length, 2);
-  for (const r of replies) assert.match(r.toString('latin1'), CTIME_LINE);
-});
+  test(`--udp-io ${udpIo}: zero-length and 65,507-byte datagrams each get one reply`, async () => {
+    const server = await serveUdp(udpIo);
+    const { socket, replies } = await client();
+    await flood(socket, server.port, 1, Buffer.alloc(0));
+    await flood(socket, server.port, 1, Buffer.alloc(65_507, 0x41));
+    for (let i = 0; i < 200 && replies.length < 2; i++) await sleep(25);
+    await sleep(200);
+    socket.close();
+    await server.stop();
+    assert.equal(replies.length, 2);
+    for (const r of replies) assert.match(r.toString('latin1'), CTIME_LINE);
+  });
+
+  test(`--udp-io ${udpIo}: a forged datagram from source port 0 is counted (EINVAL), and the server carries on`, async (t) => {
+    const why = rawUdpUnavailable();
+    if (why) return t.skip(why);
+    const server = await serveUdp(udpIo);
+    await sendFromPortZero(server.port);
+    // Node's dgram.send throws on port 0: unguarded, that one datagram ended the process.
+    const reply = await queryDaytime({ host: '127.0.0.1', port: server.port, transport: 'udp', timeout: 10 });
+    assert.match(`${reply.line}\r\n`, CTIME_LINE);
+    const { code } = await server.stop();
+    assert.equal(code, 0);
+    const stats = (
+      server.logs.find((l) => l.stats) as { stats: { udpReceived: number; errors: Record<string, number> } }
+    ).stats;
+    assert.equal(stats.udpReceived, 2);
+    assert.deepEqual(stats.errors, { EINVAL: 1 });
+  });
+}

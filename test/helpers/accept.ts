@@ -1,5 +1,5 @@
 import { test } from 'node:test';
-import { ACCEPT_PATHS, CONNECT_PATHS } from '../../src/index.ts';
+import { ACCEPT_PATHS, CONNECT_PATHS, UDP_PATHS } from '../../src/index.ts';
 import { uringSupport } from '../../src/kernel/uring-support.ts';
 
 // Why io_uring cannot run here (kernel.io_uring_disabled, a seccomp profile, an old kernel), or
@@ -21,3 +21,6 @@ export const AUTO_ACCEPT_PATH = TESTED_ACCEPT_PATHS[0];
 // Every connect path of the load generator that can run here, likewise, and what `auto` takes.
 export const TESTED_CONNECT_PATHS = CONNECT_PATHS.filter(runs);
 export const AUTO_CONNECT_PATH = TESTED_CONNECT_PATHS[0];
+
+// Every UDP path that can run here, likewise: mmsg needs Linux.
+export const TESTED_UDP_PATHS = UDP_PATHS.filter((path) => path !== 'mmsg' || process.platform === 'linux');

@@ -4,10 +4,11 @@ import { once } from 'node:events';
 import { test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { createDaytimeServer, decodeTime } from '../../src/index.ts';
+import { TESTED_UDP_PATHS } from '../helpers/accept.ts';
 import { CTIME_LINE } from '../helpers/raw-client.ts';
 
 async function udpClient(address = '127.0.0.1') {
-  const socket = dgram.createSocket('udp4');
+  const socket = dgram.createSocket(address.includes(':') ? 'udp6' : 'udp4');
   const replies: Buffer[] = [];
   socket.on('message', (message) => replies.push(message));
   socket.bind(0, address);
@@ -15,62 +16,120 @@ async function udpClient(address = '127.0.0.1') {
   return { socket, replies };
 }
 
-async function startUdpServer(options: { udpRate?: number; udpGlobalRate?: number } = {}) {
-  const server = createDaytimeServer({ host: '127.0.0.1', port: 0, timePort: 0, udp: true, ...options });
+async function startUdpServer(
+  udpIo: string,
+  options: { udpRate?: number; udpGlobalRate?: number; host?: string } = {},
+) {
+  const server = createDaytimeServer({
+    host: '127.0.0.1',
+    port: 0,
+    timePort: 0,
+    udp: true,
+    udpIo,
+    ...options,
+  });
   const listeners = await server.listen();
   const port = (service: string, transport: string) =>
     listeners.find((l) => l.service === service && l.transport === transport)?.port ?? 0;
-  return { server, port };
+  return { server, port, listeners };
 }
 
-test('UDP shares the TCP port numbers and answers every datagram, the empty one included, once', async () => {
-  const { server, port } = await startUdpServer();
-  assert.equal(port('daytime', 'udp'), port('daytime', 'tcp'));
-  assert.equal(port('time', 'udp'), port('time', 'tcp'));
-  const { socket, replies } = await udpClient();
-  socket.send(Buffer.alloc(0), port('daytime', 'udp'), '127.0.0.1');
-  socket.send('any text at all', port('daytime', 'udp'), '127.0.0.1');
-  socket.send(Buffer.alloc(0), port('time', 'udp'), '127.0.0.1');
-  for (let i = 0; i < 200 && replies.length < 3; i++) await sleep(25);
-  await sleep(200); // a fourth reply would be a bug
-  socket.close();
-  await server.close();
-  assert.equal(replies.length, 3);
-  const lines = replies.filter((r) => r.length !== 4);
-  const times = replies.filter((r) => r.length === 4);
-  assert.equal(lines.length, 2);
-  for (const line of lines) assert.match(line.toString('latin1'), CTIME_LINE);
-  assert.ok(Math.abs(decodeTime(times[0] ?? Buffer.alloc(4)) - Date.now()) < 2000);
-  assert.equal(server.stats().servedBy['daytime/udp'], 2);
-});
+const waitFor = async (done: () => boolean) => {
+  for (let i = 0; i < 200 && !done(); i++) await sleep(25);
+};
 
-test('one source flooding is answered at its rate only; the rest is counted as dropped', async () => {
-  const { server, port } = await startUdpServer({ udpRate: 5 });
-  const { socket, replies } = await udpClient();
-  for (let i = 0; i < 200; i++) socket.send(Buffer.alloc(0), port('daytime', 'udp'), '127.0.0.1');
-  for (let i = 0; i < 100 && server.stats().udpReceived < 200; i++) await sleep(20);
-  await sleep(200);
-  socket.close();
-  await server.close();
-  const stats = server.stats();
-  // A burst of 10 plus 5 a second for however long the sending took.
-  assert.ok(replies.length >= 10 && replies.length <= 30, `replies ${replies.length}`);
-  assert.equal(stats.udpReceived, 200);
-  assert.equal(stats.udpDropped.source_rate, 200 - replies.length);
-});
+for (const udpIo of TESTED_UDP_PATHS) {
+  test(`--udp-io ${udpIo}: UDP shares the TCP port numbers and answers every datagram, the empty one included, once`, async () => {
+    const { server, port, listeners } = await startUdpServer(udpIo);
+    assert.equal(port('daytime', 'udp'), port('daytime', 'tcp'));
+    assert.equal(port('time', 'udp'), port('time', 'tcp'));
+    for (const l of listeners.filter((l) => l.transport === 'udp')) assert.equal(l.udpPath, udpIo);
+    const { socket, replies } = await udpClient();
+    socket.send(Buffer.alloc(0), port('daytime', 'udp'), '127.0.0.1');
+    socket.send('any text at all', port('daytime', 'udp'), '127.0.0.1');
+    socket.send(Buffer.alloc(0), port('time', 'udp'), '127.0.0.1');
+    await waitFor(() => replies.length >= 3);
+    const answeredAt = Date.now();
+    await sleep(200); // a fourth reply would be a bug
+    socket.close();
+    await server.close();
+    assert.equal(replies.length, 3);
+    const lines = replies.filter((r) => r.length !== 4);
+    const times = replies.filter((r) => r.length === 4);
+    assert.equal(lines.length, 2);
+    for (const line of lines) assert.match(line.toString('latin1'), CTIME_LINE);
+    assert.ok(Math.abs(decodeTime(times[0] ?? Buffer.alloc(4)) - answeredAt) < 2000);
+    const stats = server.stats();
+    assert.equal(stats.servedBy['daytime/udp'], 2);
+    assert.equal(stats.servedBy['time/udp'], 1);
+    assert.equal(stats.udpReceived, 3);
+    assert.deepEqual(stats.udpPaths, { [udpIo]: 2 });
+  });
 
-test('many sources are capped by the global limit', async () => {
-  const { server, port } = await startUdpServer({ udpRate: 1000, udpGlobalRate: 20 });
-  // Ten loopback addresses stand in for ten hosts.
-  const clients = await Promise.all(Array.from({ length: 10 }, (_, i) => udpClient(`127.0.0.${i + 2}`)));
-  for (let round = 0; round < 20; round++) {
-    for (const { socket } of clients) socket.send(Buffer.alloc(0), port('daytime', 'udp'), '127.0.0.1');
-  }
-  for (let i = 0; i < 100 && server.stats().udpReceived < 200; i++) await sleep(20);
-  await sleep(200);
-  const answered = clients.reduce((n, c) => n + c.replies.length, 0);
-  for (const { socket } of clients) socket.close();
-  await server.close();
-  assert.ok(answered >= 20 && answered <= 40, `answered ${answered}`);
-  assert.equal(server.stats().udpDropped.global_rate, 200 - answered);
-});
+  test(`--udp-io ${udpIo}: one source flooding is answered at its rate only; the rest is counted as dropped`, async () => {
+    const { server, port } = await startUdpServer(udpIo, { udpRate: 5 });
+    const { socket, replies } = await udpClient();
+    for (let i = 0; i < 200; i++) socket.send(Buffer.alloc(0), port('daytime', 'udp'), '127.0.0.1');
+    await waitFor(() => server.stats().udpReceived >= 200);
+    await sleep(200);
+    socket.close();
+    await server.close();
+    const stats = server.stats();
+    // A burst of 10 plus 5 a second for however long the sending took.
+    assert.ok(replies.length >= 10 && replies.length <= 30, `replies ${replies.length}`);
+    assert.equal(stats.udpReceived, 200);
+    assert.equal(stats.udpDropped.source_rate, 200 - replies.length);
+  });
+
+  test(`--udp-io ${udpIo}: many sources are capped by the global limit`, async () => {
+    const { server, port } = await startUdpServer(udpIo, { udpRate: 1000, udpGlobalRate: 20 });
+    // Ten loopback addresses stand in for ten hosts.
+    const clients = await Promise.all(Array.from({ length: 10 }, (_, i) => udpClient(`127.0.0.${i + 2}`)));
+    for (let round = 0; round < 20; round++) {
+      for (const { socket } of clients) socket.send(Buffer.alloc(0), port('daytime', 'udp'), '127.0.0.1');
+    }
+    await waitFor(() => server.stats().udpReceived >= 200);
+    await sleep(200);
+    const answered = clients.reduce((n, c) => n + c.replies.length, 0);
+    for (const { socket } of clients) socket.close();
+    await server.close();
+    assert.ok(answered >= 20 && answered <= 40, `answered ${answered}`);
+    assert.equal(server.stats().udpDropped.global_rate, 200 - answered);
+  });
+
+  test(`--udp-io ${udpIo}: IPv6 and IPv4-mapped sources on one dual-stack socket, each limited as its own source`, async () => {
+    // No host: every interface, IPv6 with IPv4 mapped in; the limiter must tell ::1 from 127.0.0.1.
+    const { server, port } = await startUdpServer(udpIo, { host: undefined, udpRate: 1 });
+    const v4 = await udpClient('127.0.0.1');
+    const v6 = await udpClient('::1');
+    // Each source's burst is 2: five datagrams each, two replies each.
+    for (let i = 0; i < 5; i++) {
+      v4.socket.send(Buffer.alloc(0), port('daytime', 'udp'), '127.0.0.1');
+      v6.socket.send(Buffer.alloc(0), port('daytime', 'udp'), '::1');
+    }
+    await waitFor(() => server.stats().udpReceived >= 10);
+    await sleep(200);
+    v4.socket.close();
+    v6.socket.close();
+    await server.close();
+    assert.equal(v4.replies.length, 2);
+    assert.equal(v6.replies.length, 2);
+    for (const r of [...v4.replies, ...v6.replies]) assert.match(r.toString('latin1'), CTIME_LINE);
+    assert.equal(server.stats().udpDropped.source_rate, 6);
+  });
+
+  test(`--udp-io ${udpIo}: close answers the datagrams already waiting in the receive buffer`, async () => {
+    const { server, port } = await startUdpServer(udpIo, { udpRate: 1000 });
+    const { socket, replies } = await udpClient();
+    // Sent while the event loop is busy, so all of them wait in the kernel when close() begins.
+    for (let i = 0; i < 50; i++) socket.send(Buffer.alloc(0), port('daytime', 'udp'), '127.0.0.1');
+    await sleep(0);
+    const until = Date.now() + 50;
+    while (Date.now() < until); // the loop blocked: nothing is read
+    await server.close();
+    await waitFor(() => replies.length >= 50);
+    socket.close();
+    assert.equal(replies.length, 50);
+    assert.equal(server.stats().udpReceived, 50);
+  });
+}

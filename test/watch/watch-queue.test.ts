@@ -1,9 +1,16 @@
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import dgram from 'node:dgram';
+import { readFileSync } from 'node:fs';
 import { test } from 'node:test';
+import { formatWatchSample } from '../../src/watch/format.ts';
 import { type WatchSample, watchQueue } from '../../src/watch/watch-queue.ts';
 import { runBin, runCli, startCliServer, stopWithQueuedClients } from '../helpers/cli.ts';
 import { HAS_PROC } from '../helpers/proc.ts';
+
+const hasSs = spawnSync('ss', ['-V'], { stdio: 'ignore' }).status === 0;
+// A socket that does not set SO_RCVBUF gets net.core.rmem_default; the kernel reports it as is.
+const readRmemDefault = () => Number(readFileSync('/proc/sys/net/core/rmem_default', 'utf8'));
 
 test('watch sees the queue of a stopped server fill to backlog + 1 and the overflow counters move', async (t) => {
   if (!HAS_PROC) return t.skip('the queue and the counters are read from /proc');
@@ -84,8 +91,30 @@ test('a UDP port whose server stops reading: watch shows its drops and UdpRcvbuf
   assert.equal(row(first)?.drops, 0);
   assert.ok((row(second)?.drops ?? 0) > 0, `drops ${row(second)?.drops}`);
   assert.ok((row(second)?.queuedBytes ?? 0) > 0);
+  // This socket's own drops a second, beside the namespace-wide counter.
+  assert.equal(row(first)?.dropsPerSecond, undefined, 'no rate before a second sample');
+  assert.ok((row(second)?.dropsPerSecond ?? 0) > 0, `drops ${row(second)?.dropsPerSecond}/s`);
+  if (hasSs) assert.equal(row(second)?.receiveBuffer, readRmemDefault(), 'the buffer it fills (SO_RCVBUF)');
   assert.ok(
     (second?.perSecond.udpRcvbufErrors ?? 0) > 0,
     `RcvbufErrors ${second?.perSecond.udpRcvbufErrors}/s`,
   );
+});
+
+test('the UDP row shows the buffer, the drops a second, and DROPPING while it drops', () => {
+  const udp = {
+    local: '127.0.0.1:9999',
+    inode: 1,
+    queuedBytes: 212_160,
+    receiveBuffer: 212_992,
+    drops: 4200,
+    dropsPerSecond: 2100,
+  };
+  const sample = { time: 'now', port: 9999, source: 'ss' as const, tcp: [], udp: [udp], perSecond: {} };
+  const text = formatWatchSample(sample);
+  assert.match(
+    text,
+    /udp 127\.0\.0\.1:9999 +212160 of 212992 bytes waiting, 4200 dropped \(2100\/s\) {2}DROPPING/,
+  );
+  assert.doesNotMatch(formatWatchSample({ ...sample, udp: [{ ...udp, dropsPerSecond: 0 }] }), /DROPPING/);
 });

@@ -1,6 +1,10 @@
 import type net from 'node:net';
 import { DaytimeError } from '../../errors.ts';
+import { loadDatagramCalls } from '../../kernel/mmsg-calls.ts';
 import { loadSocketCalls } from '../../kernel/socket-calls.ts';
+import { dgramPath } from '../udp/dgram-path.ts';
+import { mmsgPath } from '../udp/mmsg-path.ts';
+import type { UdpChoice, UdpPath } from '../udp/types.ts';
 import { handlePath } from './handle-path.ts';
 import { libcPath } from './libc-path.ts';
 import { proxyLibcPath } from './proxy-libc-path.ts';
@@ -49,6 +53,17 @@ export async function acceptPaths(plan: AcceptPlan): Promise<AcceptPath[]> {
   return withUringFallback(loaded);
 }
 
+// The same for UDP sockets: mmsg (recvmmsg and sendmmsg through koffi: Linux), then dgram (always).
+export async function udpPaths(choice: UdpChoice): Promise<UdpPath[]> {
+  if (choice === 'dgram') return [dgramPath];
+  const mmsg = await loadDatagramCalls().then(mmsgPath, (error: unknown) => {
+    if (choice === 'mmsg')
+      throw unavailable('mmsg', error instanceof Error ? error.message : String(error), 'UDP path');
+    return undefined;
+  });
+  return choice === 'mmsg' ? (mmsg ? [mmsg] : []) : [...(mmsg ? [mmsg] : []), dgramPath];
+}
+
 // Hands a listening server to the first path that can take it.
 export function takeListener(server: net.Server, hooks: ConnectionHooks, paths: AcceptPath[]): Acceptor {
   for (const path of paths) {
@@ -58,5 +73,5 @@ export function takeListener(server: net.Server, hooks: ConnectionHooks, paths: 
   throw unavailable(paths.map((p) => p.name).join(', '), 'this Node does not expose what it needs');
 }
 
-const unavailable = (name: string, why: string) =>
-  new DaytimeError('ERR_ACCEPT_PATH_UNAVAILABLE', `the ${name} accept path cannot run here: ${why}`);
+const unavailable = (name: string, why: string, what = 'accept path') =>
+  new DaytimeError('ERR_ACCEPT_PATH_UNAVAILABLE', `the ${name} ${what} cannot run here: ${why}`);

@@ -49,6 +49,12 @@ export class LibcListener {
     return new LibcListener(calls, fd, onReadable);
   }
 
+  // A descriptor that is the caller's already (the UDP path's duplicate of a bound socket), polled and
+  // paused the same way.
+  static adopt(calls: SocketCalls, fd: number, onReadable: () => void): LibcListener {
+    return new LibcListener(calls, fd, onReadable);
+  }
+
   // libuv's readiness is level-triggered: while the caller cannot accept (no descriptor left, no room
   // for one more), it stops asking for `ms` and the connections wait in the kernel's queue.
   pause(ms: number): void {
