@@ -36,17 +36,21 @@ describe('runBench against our server', () => {
       assert.equal(result.connectPath, connect);
       assert.equal(result.ok, 2000);
       assert.equal(result.completed, 2000);
-      assert.deepEqual(Object.values(result.errors), [0, 0, 0, 0, 0]);
+      assert.deepEqual(Object.values(result.errors), [0, 0, 0, 0, 0, 0]);
       assert.ok(result.connPerSec > 0);
-      assert.ok(result.latencyMs.p50 > 0 && result.latencyMs.p50 <= result.latencyMs.p99);
-      assert.ok(result.latencyMs.p99 <= result.latencyMs.max);
+      const latency = result.latencyMs;
+      assert.ok(latency && latency.p50 > 0 && latency.p50 <= latency.p99);
+      assert.ok(latency.p99 <= latency.max);
       for (let i = 1; i < progress.length; i++) assert.ok((progress[i] ?? 0) >= (progress[i - 1] ?? 0));
     });
   }
 
   test('--time expects 4 bytes: a daytime port is all short reads, a time port all ok', async () => {
     const wrong = await runBench({ host: '127.0.0.1', port: daytime, count: 50, service: 'time' });
-    assert.equal(wrong.errors.shortRead, 50);
+    assert.equal(wrong.errors.otherProtocol, 50, 'a line where 4 bytes were expected: the other protocol');
+    assert.equal(wrong.latencyMs, null, 'no latency for replies that were not ok');
+    const timeOnDaytime = await runBench({ host: '127.0.0.1', port: time, count: 50 });
+    assert.equal(timeOnDaytime.errors.otherProtocol, 50, '4 bytes where a line was expected');
     const right = await runBench({ host: '127.0.0.1', port: time, count: 50, service: 'time' });
     assert.equal(right.ok, 50);
   });
@@ -68,6 +72,7 @@ describe('runBench against our server', () => {
       });
       assert.ok(result.durationMs < 30_000);
       assert.ok(result.ok > 0);
+      assert.equal(result.interrupted, true, 'the result says the run was cut short');
     });
 
   for (const connect of TESTED_CONNECT_PATHS)
@@ -155,7 +160,7 @@ for (const connect of TESTED_CONNECT_PATHS)
     await server.stop();
     assert.equal(result.ok, 6);
     assert.equal(result.slow, 6);
-    assert.ok(result.latencyMs.p50 >= 1000);
+    assert.ok((result.latencyMs?.p50 ?? 0) >= 1000);
   });
 
 test('daytime bench --json prints one result object; a failing target exits 1', async () => {

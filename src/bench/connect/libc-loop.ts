@@ -19,7 +19,7 @@ import {
   type LoopConfig,
   type LoopResult,
   type Outcome,
-  replyOk,
+  replyOutcome,
   Tally,
 } from '../tally.ts';
 
@@ -120,7 +120,7 @@ export async function runLibcLoop(
         tail.bytes = tails.bytes[slot] ?? 0;
         tail.last = tails.last[slot] ?? 0;
         tail.secondLast = tails.secondLast[slot] ?? 0;
-        finish(slot, replyOk(config.service, tail) ? 'ok' : 'shortRead');
+        finish(slot, replyOutcome(config.service, tail));
         return;
       }
       const errno = calls.errno();
