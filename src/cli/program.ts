@@ -1,22 +1,27 @@
-#!/usr/bin/env -S node --max-semi-space-size=1 --max-opt=2
+// The command line: every subcommand registered on one commander program, configured once.
 import { readFileSync } from 'node:fs';
 import { Command } from 'commander';
-import { registerBench } from './cli/bench.ts';
-import { registerFleet } from './cli/fleet.ts';
-import { registerGet } from './cli/get.ts';
-import { registerLab } from './cli/lab.ts';
-import { reportError } from './cli/run-command.ts';
-import { registerServe } from './cli/serve.ts';
-import { registerWatch } from './cli/watch.ts';
+import { registerBench } from './bench.ts';
+import { registerFleet } from './fleet.ts';
+import { registerGet } from './get.ts';
+import { registerLab } from './lab.ts';
+import { argumentDescription, helpWidth, optionDescription } from './options.ts';
+import { reportError } from './run-command.ts';
+import { registerServe } from './serve.ts';
+import { registerWatch } from './watch.ts';
 
-const { version } = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8'));
+const { version } = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8'));
 
+// Configured before the commands are added: each subcommand inherits the help and output settings.
 const program = new Command('daytime')
   .description('An RFC 867 daytime server and client, built to show what listen(backlog) really does.')
   .version(version)
   .showSuggestionAfterError()
   .exitOverride()
+  .configureHelp({ optionDescription, argumentDescription })
   .configureOutput({
+    getOutHelpWidth: () => helpWidth(process.stdout),
+    getErrHelpWidth: () => helpWidth(process.stderr),
     // Usage errors are one line: commander puts its "Did you mean" suggestion on a line of its own.
     outputError: (text, write) =>
       write(
@@ -25,6 +30,10 @@ const program = new Command('daytime')
           .replace(/\s*\n\s*/g, ' ')
           .trim()}\n`,
       ),
+  })
+  // `ps` and `ss -p` show "daytime serve" (Linux: the process name too) instead of node's MainThread.
+  .hook('preAction', (_program, command) => {
+    process.title = `daytime ${command.name()}`;
   });
 
 registerServe(program);

@@ -11,6 +11,7 @@ import {
   DEFAULT_WRITE_TIMEOUT_MS,
 } from '../server/options.ts';
 import { runServe } from '../server/serve.ts';
+import { onStopSignals } from './interrupt.ts';
 import { prettyDestination } from './pretty-log.ts';
 import { EXIT_OK, reportError } from './run-command.ts';
 
@@ -37,39 +38,47 @@ interface ServeFlags {
 
 const HELP_AFTER = `
 The backlog:
-  The kernel completes TCP handshakes on its own and queues the connections until the server calls
-  accept(). --backlog bounds that queue. Linux holds backlog + 1 connections, clamps the backlog to
-  net.core.somaxconn (4096 by default) and, when the queue is full, silently drops new SYNs: clients
-  are delayed by SYN retransmits (about 1, 2, 4 s), not refused. A backlog of 0 cannot be passed
-  through Node (it becomes 511); \`daytime lab\` measures what 0, 1, 5 and more really do.
-  With --workers N each worker has its own listener and accept queue: the backlog applies per worker.
-  UDP has no backlog; datagrams wait in the socket's receive buffer.
+  The kernel completes TCP handshakes on its own and queues the connections
+  until the server calls accept(). --backlog bounds that queue. Linux holds
+  backlog + 1 connections, clamps the backlog to net.core.somaxconn (4096 by
+  default) and, when the queue is full, silently drops new SYNs: clients are
+  delayed by SYN retransmits (about 1, 2, 4 s), not refused. A backlog of 0
+  cannot be passed through Node (it becomes 511); \`daytime lab\` measures what
+  0, 1, 5 and more really do. With --workers N each worker has its own listener
+  and accept queue: the backlog applies per worker. UDP has no backlog;
+  datagrams wait in the socket's receive buffer.
 
 Accept paths (--accept):
-  libc    accept4, write and close through libc (koffi) in one loop per readiness of the listener:
-          per connection only what a C server does. Linux.
-  handle  Node's TCP handle for each connection, without a net.Socket (Node internals).
-  socket  a net.Socket for each connection: Node's public API, the slowest, runs anywhere.
-  auto    the first of these that runs here. The ready line, the stats and the metrics name the path.
+  libc    accept4, write and close through libc (koffi) in one loop per
+          readiness of the listener: per connection only what a C server does.
+          Linux.
+  handle  Node's TCP handle for each connection, without a net.Socket (Node
+          internals).
+  socket  a net.Socket for each connection: Node's public API, the slowest,
+          runs anywhere.
+  auto    the first of these that runs here. The ready line, the stats and the
+          metrics name the path.
 
 Behind a balancer (--proxy-protocol):
-  HAProxy's send-proxy / send-proxy-v2 put a header naming the client before anything else; with
-  --proxy-protocol every TCP connection must start with one (v1 or v2). A v2 LOCAL header (HAProxy's
-  health checks) is answered as a direct connection. A connection whose header is missing, malformed
-  or later than --proxy-timeout is closed without a reply and counted by reason; at most half the
-  descriptor limit may wait for a header at once (the longest waiting is closed first). See
-  deploy/haproxy/ and "Running a fleet" in the README.
+  HAProxy's send-proxy / send-proxy-v2 put a header naming the client before
+  anything else; with --proxy-protocol every TCP connection must start with one
+  (v1 or v2). A v2 LOCAL header (HAProxy's health checks) is answered as a
+  direct connection. A connection whose header is missing, malformed or later
+  than --proxy-timeout is closed without a reply and counted by reason; at most
+  half the descriptor limit may wait for a header at once (the longest waiting
+  is closed first). See deploy/haproxy/ and "Running a fleet" in the README.
 
 Socket activation:
-  Started by systemd with LISTEN_FDS, it serves the sockets it was given (TCP and UDP; a socket whose
-  FileDescriptorName= is "time" serves RFC 868) and keeps the unit's Backlog=. See deploy/.
+  Started by systemd with LISTEN_FDS, it serves the sockets it was given (TCP
+  and UDP; a socket whose FileDescriptorName= is "time" serves RFC 868) and
+  keeps the unit's Backlog=. See deploy/.
 
 Examples:
-  daytime serve                       # the classic service on port 9999, all interfaces
+  daytime serve                       # port 9999, all interfaces
   daytime serve --host 127.0.0.1 --port 1313 --backlog 5
   daytime serve --time-port 3737 --udp --metrics 127.0.0.1:9464
   daytime serve --workers 2 --quiet --log-format json
-  ss -ltn 'sport = :9999'             # Send-Q is the backlog the kernel uses, Recv-Q the queue now
+  ss -ltn 'sport = :9999'             # Send-Q: the backlog; Recv-Q: queued now
 `;
 
 const seconds = (ms: number) => String(ms / 1000);
@@ -79,8 +88,8 @@ export function registerServe(program: Command): void {
     .command('serve')
     .summary('run the RFC 867 daytime (and RFC 868 time) server')
     .description(
-      'Serve RFC 867 daytime over TCP: each connection gets one line with the time, then EOF. Optionally\n' +
-        'RFC 868 time (4 bytes, seconds since 1900) and both over UDP.',
+      'Serve RFC 867 daytime over TCP: each connection gets one line with the time, then EOF. ' +
+        'Optionally RFC 868 time (4 bytes, seconds since 1900) and both over UDP.',
     )
     .option('--host <host>', 'address or name to bind (default: all interfaces, IPv6 and IPv4)')
     .option('-p, --port <port>', 'daytime (RFC 867) port, 0 for any free one', String(DEFAULT_PORT))
@@ -161,13 +170,14 @@ async function serve(flags: ServeFlags): Promise<number> {
   }
 }
 
-// The first SIGINT or SIGTERM drains and stops; a second one ends the process at once.
+// The first SIGINT or SIGTERM drains and stops; a second one ends the process at once (the same
+// Ctrl-C forwarded by npm is not a second one: cli/interrupt.ts).
 function onStopSignal(logger: pino.Logger, stop: AbortController): void {
-  const handle = (signal: NodeJS.Signals) => {
-    logger.info({ signal }, `${signal} received, draining`);
-    process.once(signal, () => process.exit(128 + (signal === 'SIGINT' ? 2 : 15)));
-    stop.abort();
-  };
-  process.once('SIGINT', handle);
-  process.once('SIGTERM', handle);
+  onStopSignals(
+    (signal) => {
+      logger.info({ signal }, `${signal} received, draining`);
+      stop.abort();
+    },
+    ['SIGINT', 'SIGTERM'],
+  );
 }

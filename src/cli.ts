@@ -1,0 +1,14 @@
+#!/usr/bin/env -S node --max-semi-space-size=1 --max-opt=2
+// The bin. It checks the Node that runs it before loading anything else: the package needs 22.12 or
+// newer (commander's floor). package.json has no `engines` for this on purpose: `npx daytime` in a
+// clone runs the pinned Node 24, but npx checked `engines` against the Node that runs npm itself and
+// warned (EBADENGINE, twice) on a machine whose own Node is older.
+const [major = 0, minor = 0] = process.versions.node.split('.').map(Number);
+if (major < 22 || (major === 22 && minor < 12)) {
+  process.stderr.write(
+    `daytime: needs Node.js 22.12 or newer, this is ${process.version} ` +
+      '(in a clone, `npx daytime` and `npm start` run the pinned Node 24)\n',
+  );
+  process.exit(1);
+}
+await import('./cli/program.ts');
