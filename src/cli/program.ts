@@ -1,5 +1,5 @@
 // The command line: every subcommand registered on one commander program, configured once.
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { Command } from 'commander';
 import { registerBench } from './bench.ts';
 import { registerFleet } from './fleet.ts';
@@ -31,10 +31,19 @@ const program = new Command('daytime')
           .trim()}\n`,
       ),
   })
-  // `ps` and `ss -p` show "daytime serve" (Linux: the process name too) instead of node's MainThread.
-  .hook('preAction', (_program, command) => {
-    process.title = `daytime ${command.name()}`;
-  });
+  .hook('preAction', (_program, command) => nameProcess(command.name()));
+
+// `ps -e`, `top` and `ss -p` show the process name ("daytime serve", not node's MainThread); `ps aux`
+// and `pgrep -f` see the command line without node and the script path ("daytime serve --port 1313").
+// process.title sets both on Linux, the name cut to 15 bytes, so the name is written again after it.
+function nameProcess(command: string): void {
+  process.title = ['daytime', ...process.argv.slice(2)].join(' ');
+  try {
+    writeFileSync('/proc/self/comm', `daytime ${command}`);
+  } catch {
+    // Not Linux: the title alone.
+  }
+}
 
 registerServe(program);
 registerGet(program);

@@ -29,7 +29,20 @@ function readLines(child: ReturnType<typeof spawn>) {
   return { until, text: () => text };
 }
 
+// The README's first screen: the set-up block, then the query, as a newcomer copies them.
+function firstScreen(): string[] {
+  const readme = readFileSync(`${ROOT}README.md`, 'utf8');
+  const blocks = [...readme.matchAll(/```sh\n([\s\S]*?)```/g)].slice(0, 2).map((m) => m[1] ?? '');
+  return blocks.flatMap((b) =>
+    b
+      .split('\n')
+      .filter(Boolean)
+      .map((line) => line.replace(/\s+#.*$/, '')),
+  );
+}
+
 test('npm start -s, as the README says: no banner, no rebuild, and exit 0 after Ctrl-C drains', async () => {
+  assert.deepEqual(firstScreen(), ['npm ci', 'npm test', 'npm start -s', 'npx daytime get']);
   const built = statSync(`${ROOT}dist/cli.js`).mtimeMs;
   const child = spawn('npm', ['start', '-s', '--', '--host', '127.0.0.1', '--port', '0'], {
     cwd: ROOT,
@@ -41,7 +54,10 @@ test('npm start -s, as the README says: no banner, no rebuild, and exit 0 after 
   const lines = await readLines(child).until(/"ready":true/);
   assert.match(lines[0] ?? '', /^\{"level":30,/, "the first line is the server's own");
   const ready = JSON.parse(lines.find((l) => l.includes('"ready":true')) ?? '{}');
-  assert.match((await rawQuery(ready.port)).data.toString('latin1'), /\r\n$/);
+  // The README's query, on the port this test's server got.
+  const query = await runCli(['get', `127.0.0.1:${ready.port}`]);
+  assert.equal(query.code, 0, query.stderr);
+  assert.match(query.stdout, /^\w{3} \w{3} [ \d]\d \d\d:\d\d:\d\d \d{4}\n$/);
   // The terminal's SIGINT reaches npm and the server; npm forwards it again, within the same moment.
   pressCtrlC(child);
   const { code, signal, stdout, stderr } = await done;
@@ -51,13 +67,18 @@ test('npm start -s, as the README says: no banner, no rebuild, and exit 0 after 
   assert.equal(statSync(`${ROOT}dist/cli.js`).mtimeMs, built, 'npm start did not rebuild');
 });
 
-test('ps and ss -p show "daytime serve", not MainThread', async (t) => {
+test('ps and ss -p show "daytime serve", not MainThread, and ps aux the flags', async (t) => {
   if (process.platform !== 'linux') return t.skip('process names are read from /proc');
   const server = await startQuietServer();
   try {
     assert.equal(readFileSync(`/proc/${server.pid}/comm`, 'utf8').trim(), 'daytime serve');
-    const ps = spawnSync('ps', ['-o', 'args=', '-p', String(server.pid)], { encoding: 'utf8' });
-    if (ps.status === 0) assert.equal(ps.stdout.trim(), 'daytime serve');
+    const ps = spawnSync('ps', ['-o', 'comm=,args=', '-p', String(server.pid)], { encoding: 'utf8' });
+    // The name, then the command line without node and the script's path: the flags stay visible.
+    if (ps.status === 0)
+      assert.match(
+        ps.stdout.trim(),
+        /^daytime serve +daytime serve --log-format json --host 127\.0\.0\.1 --port 0/,
+      );
     const ss = spawnSync('ss', ['-Hltnp', `sport = :${server.port}`], { encoding: 'utf8' });
     if (ss.status !== 0) return t.skip('ss (iproute2) is not installed');
     assert.match(ss.stdout, new RegExp(`users:\\(\\("daytime serve",pid=${server.pid},`));
@@ -92,12 +113,16 @@ test('--help of every command: at most 80 columns, defaults unquoted, no stray l
   );
 });
 
-test('the pretty log line names the service: daytime or time', async () => {
+test('the pretty log line names the service: daytime or time', async (t) => {
   const child = spawnCli(
     ['serve', '--host', '127.0.0.1', '--port', '0', '--time-port', '0', '--log-format', 'pretty'],
     { foreground: true },
   );
   const done = collect(child);
+  // Also when a wait below never ends (the test's timeout): the server must not outlive the test.
+  t.after(() => {
+    if (child.exitCode === null && child.signalCode === null) process.kill(-(child.pid ?? 0), 'SIGKILL');
+  });
   const output = readLines(child);
   try {
     const started = (await output.until(/INFO {2}ready: /)).join('\n');
