@@ -33,7 +33,12 @@ export {
   type ListenerInfo,
   type ServerLogger,
 } from './server/daytime-server.ts';
-export { createMetricsRegistry, serveMetrics } from './server/metrics.ts';
+export {
+  type MetricsSnapshot,
+  type MetricsSource,
+  serveMetrics,
+  snapshotRegistry,
+} from './server/metrics.ts';
 export {
   DEFAULT_BACKLOG,
   DEFAULT_PORT,
@@ -43,7 +48,7 @@ export {
 } from './server/options.ts';
 export { type DropReason, ReplyLimiter } from './server/rate-limit.ts';
 export { type RunServeOptions, runServe } from './server/serve.ts';
-export { takeListenFds } from './server/socket-activation.ts';
+export { type Activation, takeListenFds } from './server/socket-activation.ts';
 export type { ServerStats } from './server/stats.ts';
 export { formatWatchSample } from './watch/format.ts';
 export { type WatchOptions, type WatchSample, watchQueue } from './watch/watch-queue.ts';

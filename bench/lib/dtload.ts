@@ -35,10 +35,11 @@ export async function freePort(): Promise<number> {
 }
 
 // Until a connection to the port succeeds (a dtload of one connection, so it works inside a namespace).
-export async function waitListening(port: number, netns?: string): Promise<void> {
+// `header`: dtload's PROXY option (['-x', 'v2']) for a server that requires one.
+export async function waitListening(port: number, netns?: string, header: string[] = []): Promise<void> {
   for (let i = 0; i < 200; i++) {
     try {
-      if (dtload(port, ['-c', '1', '-n', '1', '-t', '1', '-T', '500'], { netns }).ok === 1) return;
+      if (dtload(port, ['-c', '1', '-n', '1', '-t', '1', '-T', '500', ...header], { netns }).ok === 1) return;
     } catch {
       // not yet
     }

@@ -1,6 +1,8 @@
 import type { Command } from 'commander';
 import { pino } from 'pino';
+import { signalWhenParentExits } from '../kernel/parent-death.ts';
 import { choiceOption } from '../options/validate.ts';
+import { serveInetd } from '../server/inetd.ts';
 import {
   DEFAULT_BACKLOG,
   DEFAULT_DRAIN_TIMEOUT_MS,
@@ -11,12 +13,13 @@ import {
   DEFAULT_WRITE_TIMEOUT_MS,
 } from '../server/options.ts';
 import { runServe } from '../server/serve.ts';
+import { WORKER_ENV } from '../server/worker-pool.ts';
 import { onStopSignals } from './interrupt.ts';
 import { prettyDestination } from './pretty-log.ts';
 import { EXIT_OK, reportError } from './run-command.ts';
 
 interface ServeFlags {
-  host?: string;
+  host?: string[];
   port: string;
   timePort?: string;
   udp?: boolean;
@@ -33,7 +36,9 @@ interface ServeFlags {
   metrics?: string;
   accept: string;
   proxyProtocol?: boolean;
-  proxyTimeout: string;
+  proxyTimeout?: string;
+  proxyFrom?: string;
+  inetd?: string | true;
 }
 
 const HELP_AFTER = `
@@ -58,15 +63,21 @@ Accept paths (--accept):
           runs anywhere.
   auto    the first of these that runs here. The ready line, the stats and the
           metrics name the path.
+  With --proxy-protocol: libc (proxy-libc: one read of the header, then as
+  libc), socket (proxy-socket), or auto; handle cannot read the header.
 
-Behind a balancer (--proxy-protocol):
+Behind a balancer (--proxy-protocol --proxy-from CIDR,...):
   HAProxy's send-proxy / send-proxy-v2 put a header naming the client before
   anything else; with --proxy-protocol every TCP connection must start with one
-  (v1 or v2). A v2 LOCAL header (HAProxy's health checks) is answered as a
-  direct connection. A connection whose header is missing, malformed or later
-  than --proxy-timeout is closed without a reply and counted by reason; at most
+  (v1 or v2), and only the addresses in --proxy-from may send it: anyone else is
+  closed unread ("any" trusts everyone, on purpose). A v2 LOCAL header
+  (HAProxy's health checks) is answered as a direct connection. A connection
+  whose header is missing, malformed or later than --proxy-timeout is closed
+  without a reply, counted by reason and logged at most once a second; at most
   half the descriptor limit may wait for a header at once (the longest waiting
-  is closed first). See deploy/haproxy/ and "Running a fleet" in the README.
+  is closed first, and makes room for a whole header over --max-connections).
+  The accept path reads the header with one read(2) (libc) or a net.Socket
+  (socket). See deploy/haproxy/ and "Running a fleet" in the README.
 
 Socket activation:
   Started by systemd with LISTEN_FDS, it serves the sockets it was given (TCP
@@ -78,6 +89,9 @@ Examples:
   daytime serve --host 127.0.0.1 --port 1313 --backlog 5
   daytime serve --time-port 3737 --udp --metrics 127.0.0.1:9464
   daytime serve --workers 2 --quiet --log-format json
+  daytime serve --host 127.0.0.1 --host ::1   # one listener per address
+  socat TCP-LISTEN:1313,fork,reuseaddr EXEC:'daytime serve --inetd'
+                                      # inetd style: a process a connection
   ss -ltn 'sport = :9999'             # Send-Q: the backlog; Recv-Q: queued now
 `;
 
@@ -91,7 +105,11 @@ export function registerServe(program: Command): void {
       'Serve RFC 867 daytime over TCP: each connection gets one line with the time, then EOF. ' +
         'Optionally RFC 868 time (4 bytes, seconds since 1900) and both over UDP.',
     )
-    .option('--host <host>', 'address or name to bind (default: all interfaces, IPv6 and IPv4)')
+    .option(
+      '--host <host>',
+      'address or name to bind; repeat for several (default: all interfaces, IPv6 and IPv4)',
+      (value: string, previous: string[] = []) => [...previous, value],
+    )
     .option('-p, --port <port>', 'daytime (RFC 867) port, 0 for any free one', String(DEFAULT_PORT))
     .option('--time-port <port>', 'also serve time (RFC 868) on this port (default: off)')
     .option('--udp', 'also serve each enabled service over UDP on the same port number')
@@ -133,17 +151,45 @@ export function registerServe(program: Command): void {
       'require a PROXY protocol header (v1 or v2, as HAProxy sends) on TCP before replying; logs name the client',
     )
     .option(
+      '--proxy-from <cidr,...>',
+      'with --proxy-protocol, the balancers allowed to send the header (10.0.0.0/8,2001:db8::1), or any',
+    )
+    .option(
       '--proxy-timeout <seconds>',
-      'with --proxy-protocol, close a connection without a reply if its header takes longer',
-      seconds(DEFAULT_PROXY_TIMEOUT_MS),
+      `with --proxy-protocol, close a connection without a reply if its header takes longer (default: ${seconds(DEFAULT_PROXY_TIMEOUT_MS)})`,
+    )
+    .option(
+      '--inetd [service]',
+      'serve the one connection on standard input (inetd nowait, socat EXEC:): daytime or time',
     )
     .option('-q, --quiet', 'no log line per connection')
     .option('--log-format <format>', 'pretty or json (default: pretty on a TTY, JSON lines otherwise)')
     .addHelpText('after', HELP_AFTER)
-    .action(async (flags: ServeFlags) => {
+    .action(async (flags: ServeFlags, command: Command) => {
+      if (flags.inetd !== undefined) {
+        process.exitCode = inetd(flags, command);
+        return;
+      }
       process.exitCode = await serve(flags);
     });
 }
+
+// Under inetd nothing is logged: standard output is the client, and so is standard error under inetd
+// itself. A failure still gets its line on stderr (the client, if anyone, sees it) and exit status.
+function inetd(flags: ServeFlags, command: Command): number {
+  try {
+    const given = command.options
+      .map((o) => o.attributeName())
+      .filter((name) => command.getOptionValueSource(name) === 'cli');
+    serveInetd({ service: flags.inetd === true ? undefined : flags.inetd, format: flags.format }, given);
+    return EXIT_OK;
+  } catch (error) {
+    return reportError('serve', error);
+  }
+}
+
+// The parent when the process started: one that is gone by the time the check is armed is noticed.
+const parent = process.ppid;
 
 async function serve(flags: ServeFlags): Promise<number> {
   try {
@@ -156,6 +202,11 @@ async function serve(flags: ServeFlags): Promise<number> {
     // Handlers first: a signal that arrives while listening is still in progress must not kill the process.
     const stop = new AbortController();
     onStopSignal(logger, stop);
+    // Under npm (`npx daytime serve &`, `npm start`) the bin runs below npm's `sh -c`; when that shell
+    // goes (npm killed, `kill %1`), the server drains and stops instead of running on as an orphan.
+    // (A worker has its primary for a parent and follows it on its own.)
+    if (process.env.npm_lifecycle_event && !process.env[WORKER_ENV])
+      await signalWhenParentExits('SIGTERM', parent);
     const { quiet, logFormat: _logFormat, ...options } = flags;
     await runServe({
       ...options,

@@ -19,7 +19,9 @@ export function formatFleetReport(report: FleetReport): string {
       'proxy-v2',
       n(s['proxy-v2'].connections),
       n(s['proxy-v2'].errors),
-      `client ${s['proxy-v2'].clientAddress} seen by ${s['proxy-v2'].hostsSeeingClient} of ${report.hosts} hosts`,
+      `client ${s['proxy-v2'].clientAddress} seen by ${s['proxy-v2'].hostsSeeingClient} of ${report.hosts} hosts; ` +
+        `a forged header from the hosts' network ${s['proxy-v2'].forgedAnswered ? 'ANSWERED' : 'refused'}` +
+        `${s['proxy-v2'].forgedLoggedAs ? ', logged as the forged address' : ''}`,
     ]);
   }
   if (s['rolling-restart']) {

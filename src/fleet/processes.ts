@@ -47,12 +47,17 @@ export class DaytimeHost {
   readonly byClient = new Map<string, number>();
   // Log lines whose `via` names the balancer: relayed connections, client address as seen by the host.
   relayed = 0;
+  // Connections refused for their PROXY header, as the host's log said them (at most one line a second).
+  readonly refusals: string[] = [];
   child: ChildProcess | undefined;
+  // The balancer's address on the hosts' network: the only peer whose PROXY header is believed.
+  readonly #balancer: string;
 
-  constructor(host: { name: string; ns: string; address: string }) {
+  constructor(host: { name: string; ns: string; address: string }, balancer: string) {
     this.name = host.name;
     this.ns = host.ns;
     this.address = host.address;
+    this.#balancer = balancer;
   }
 
   get pid(): number {
@@ -66,6 +71,8 @@ export class DaytimeHost {
       CLI,
       'serve',
       '--proxy-protocol',
+      '--proxy-from',
+      this.#balancer,
       '--host',
       this.address,
       '--port',
@@ -84,8 +91,15 @@ export class DaytimeHost {
     await new Promise<void>((resolve, reject) => {
       eachLine(child.stdout, (text) => {
         if (!text.startsWith('{')) return;
-        const record = JSON.parse(text) as { ready?: boolean; peer?: string; via?: string };
+        const record = JSON.parse(text) as {
+          ready?: boolean;
+          peer?: string;
+          via?: string;
+          reason?: string;
+          msg?: string;
+        };
         if (record.ready) resolve();
+        if (record.reason && record.msg) this.refusals.push(record.msg);
         if (record.peer) {
           const client = record.peer.replace(/:\d+$/, '').replace(/^\[|\]$/g, '');
           this.byClient.set(client, (this.byClient.get(client) ?? 0) + 1);

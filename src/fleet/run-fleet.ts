@@ -78,7 +78,7 @@ export async function runFleet(options: RunFleetOptions = {}): Promise<FleetRepo
   const progress = options.onProgress ?? (() => {});
   const topology = fleetTopology(count);
   const haproxy = new Haproxy();
-  const hosts = topology.hosts.map((h) => new DaytimeHost(h));
+  const hosts = topology.hosts.map((h) => new DaytimeHost(h, topology.lb.backend));
   // A last resort if the process exits without reaching `finally` (a second Ctrl-C).
   const onExit = () => {
     for (const p of [haproxy.child, ...hosts.map((h) => h.child)]) p?.kill('SIGKILL');

@@ -2,7 +2,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { DaytimeError } from '../errors.ts';
 import type { Haproxy, StatRow } from './haproxy.ts';
 import { Load } from './load.ts';
-import type { DaytimeHost } from './processes.ts';
+import { type DaytimeHost, DIST, exited, spawnIn } from './processes.ts';
 import type { Topology } from './topology.ts';
 
 // What runFleet reports as it goes; src/cli/format-progress.ts puts it in words.
@@ -87,12 +87,16 @@ export async function spread(ctx: FleetContext): Promise<ScenarioResult> {
   };
 }
 
-// The client's address reaches the hosts through the PROXY v2 header.
+// The client's address reaches the hosts through the PROXY v2 header, and only through the balancer:
+// a client on the hosts' network (another host's namespace) that sends a forged header straight to a
+// host is refused, counted, and never logged as the address it claimed.
 export async function proxyV2(ctx: FleetContext): Promise<ScenarioResult> {
   for (const h of ctx.hosts) h.resetCounts();
   const result = await load(ctx, 4, 'count:300').result;
   const client = ctx.topology.client.address;
   const hostsSeeingClient = ctx.hosts.filter((h) => h.served(client) > 0).length;
+  const [target, forger] = ctx.hosts;
+  const forged = target && forger ? await forge(ctx, forger.ns, target) : undefined;
   return {
     connections: result.completed,
     errors: failed(result),
@@ -101,6 +105,34 @@ export async function proxyV2(ctx: FleetContext): Promise<ScenarioResult> {
     hostsSeeingClient,
     // Every connection the hosts logged from the client came with a `via` (the balancer).
     relayed: ctx.hosts.reduce((n, h) => n + h.relayed, 0),
+    ...forged,
+  };
+}
+
+// An address from TEST-NET-3 (RFC 5737): no real client has it.
+const FORGED = '203.0.113.66';
+
+async function forge(ctx: FleetContext, from: string, target: FleetContext['hosts'][number]) {
+  const refusalsBefore = target.refusals.length;
+  const agent = spawnIn(from, process.execPath, [
+    `${DIST}fleet/forge-agent.js`,
+    target.address,
+    '13',
+    FORGED,
+  ]);
+  ctx.signal.addEventListener('abort', () => agent.kill(), { once: true });
+  let out = '';
+  agent.stdout?.on('data', (chunk) => {
+    out += chunk;
+  });
+  await exited(agent);
+  // The refusal is logged within the second.
+  for (let i = 0; i < 20 && target.refusals.length === refusalsBefore; i++) await sleep(50);
+  const answer = JSON.parse(out || '{}') as { bytes?: number };
+  return {
+    forgedAnswered: (answer.bytes ?? 0) > 0,
+    forgedLoggedAs: target.served(FORGED),
+    forgedRefusal: target.refusals.slice(refusalsBefore).find((line) => /not in --proxy-from/.test(line)),
   };
 }
 

@@ -13,6 +13,12 @@ export function fleetVerdicts(report: FleetReport): string[] {
   }
   if (s['proxy-v2'] && s['proxy-v2'].clientAddressSeen !== true)
     out.push('proxy-v2: a host never logged the client address');
+  if (s['proxy-v2']?.forgedAnswered)
+    out.push("proxy-v2: a forged header from the hosts' network was answered");
+  if (s['proxy-v2'] && s['proxy-v2'].forgedLoggedAs !== 0)
+    out.push('proxy-v2: a host logged a connection as the address a forged header claimed');
+  if (s['proxy-v2'] && s['proxy-v2'].forgedRefusal === undefined)
+    out.push('proxy-v2: the host did not log the forged header as refused (not in --proxy-from)');
   if (s['rolling-restart'] && s['rolling-restart'].errors !== 0)
     out.push(`rolling-restart: ${s['rolling-restart'].errors} failed connections`);
   if (s['kill-host']) {
@@ -28,8 +34,8 @@ export function fleetVerdicts(report: FleetReport): string[] {
   if (s.reload && s.reload.errors !== 0) out.push(`reload: ${s.reload.errors} failed connections`);
   if (s.queueing) {
     const q = s.queueing as unknown as Record<'withoutMaxconn' | 'withMaxconn', Record<string, number>>;
-    if (!((q.withoutMaxconn.listenOverflows ?? 0) > 0))
-      out.push("queueing: without maxconn the stopped host's queue never overflowed");
+    if (!((q.withoutMaxconn.hostQueueMax ?? 0) > 0))
+      out.push("queueing: without maxconn nothing waited in the stopped host's queue");
     if (!((q.withMaxconn.haproxyQueueMax ?? 0) > 0)) out.push('queueing: with maxconn HAProxy never queued');
   }
   return out;

@@ -45,13 +45,3 @@ export async function readListenQueues(port: number): Promise<ListenQueue[] | un
     throw error;
   }
 }
-
-// The backlog in force on one of our listening descriptors (e.g. one systemd passed us), from ss.
-export async function readBacklogOfInode(inode: number): Promise<number | undefined> {
-  try {
-    const { stdout } = await execFileAsync('ss', ['-Hltne']);
-    return parseSsListen(stdout).find((row) => row.inode === inode)?.backlog;
-  } catch {
-    return undefined;
-  }
-}

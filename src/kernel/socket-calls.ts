@@ -28,6 +28,8 @@ export interface SocketCalls {
   close(fd: number): number;
   // A new descriptor for the same socket, close-on-exec.
   dup(fd: number): number;
+  // setsockopt(2) with an int value; 0 on success.
+  setIntOption(fd: number, level: number, name: number, value: number): number;
   epollCreate(): number;
   epollCtl(epfd: number, op: number, fd: number, event: number): number;
   // Blocks this thread (a worker's, for the load generator) for up to `timeoutMs`.
@@ -68,6 +70,9 @@ async function bind(): Promise<SocketCalls> {
   const { koffi, lib } = await loadLibc();
   const epollCreate1 = lib.func('int epoll_create1(int flags)');
   const fcntl = lib.func('int fcntl(int fd, int cmd, ...)');
+  const setsockopt = lib.func(
+    'int setsockopt(int fd, int level, int name, const int *value, uint32_t length)',
+  );
   const node = (koffi as unknown as { node?: { poll?: unknown } }).node;
   if (typeof node?.poll !== 'function') throw new Error('this koffi has no poll handles');
   const poll = node.poll as SocketCalls['poll'];
@@ -79,6 +84,7 @@ async function bind(): Promise<SocketCalls> {
     write: lib.func('intptr_t write(int fd, intptr_t buf, size_t count)'),
     close: lib.func('int close(int fd)'),
     dup: (fd) => fcntl(fd, F_DUPFD_CLOEXEC, 'int', 3),
+    setIntOption: (fd, level, name, value) => setsockopt(fd, level, name, [value], 4),
     epollCreate: () => epollCreate1(EPOLL_CLOEXEC),
     epollCtl: lib.func('int epoll_ctl(int epfd, int op, int fd, intptr_t event)'),
     epollWait: lib.func('int epoll_wait(int epfd, intptr_t events, int maxevents, int timeout)'),

@@ -1,14 +1,9 @@
-import { readFileSync } from 'node:fs';
+import { readSysctl } from './sysctl.ts';
 
 // The kernel silently clamps every listen() backlog to net.core.somaxconn (per network namespace).
 // Undefined where /proc is absent (not Linux, or a sandbox without it).
-export function readSomaxconn(path = '/proc/sys/net/core/somaxconn'): number | undefined {
-  try {
-    const value = Number.parseInt(readFileSync(path, 'utf8'), 10);
-    return Number.isFinite(value) ? value : undefined;
-  } catch {
-    return undefined;
-  }
+export function readSomaxconn(): number | undefined {
+  return readSysctl('net.core.somaxconn');
 }
 
 export interface BacklogInfo {

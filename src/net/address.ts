@@ -49,7 +49,7 @@ export function parseTarget(
   const [host = '', portText] = text.split(':');
   if (host !== '' && !HOST_NAME.test(host)) throw bad();
   // The resolver reads "9464" as the IPv4 address 0.0.36.248: nobody means that.
-  if (/^\d+$/.test(host)) throw bad(`A number alone is not a host: for port ${host} write :${host}`);
+  if (/^\d+$/.test(host)) throw bad(`A number alone is a port, not a host (:${host} or HOST:${host})`);
   if (portText === '') throw bad();
   return { host: host || defaults.host, port: port(portText) };
 }

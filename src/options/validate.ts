@@ -31,18 +31,33 @@ export function secondsOption(name: string, value: NumberInput, { min, max }: { 
   return Math.round(n * 1000);
 }
 
-export function choiceOption<T extends string>(name: string, value: string, choices: readonly T[]): T {
+export function choiceOption<T extends string>(
+  name: string,
+  value: string,
+  choices: readonly T[],
+  context?: string,
+): T {
   if (!(choices as readonly string[]).includes(value)) {
-    throw new InvalidOptionError(name, `one of ${choices.join(', ')}`, value);
+    throw new InvalidOptionError(name, `one of ${choices.join(', ')}${context ? ` ${context}` : ''}`, value);
   }
   return value as T;
 }
 
 // Host names and addresses are printable ASCII without spaces; resolution itself happens at bind or
 // connect time and fails there with the resolver's own code (ENOTFOUND).
+// A bare number is refused: inet_aton() would take "9464" as the address 0.0.36.248, and it is always
+// a port given where a host was asked for.
 export function hostOption(name: string, value: string): string {
   if (!/^[\x21-\x7e]{1,253}$/.test(value)) {
     throw new InvalidOptionError(name, 'a host name or IP address', value);
+  }
+  if (/^\d+$/.test(value)) {
+    throw new InvalidOptionError(
+      name,
+      'a host name or IP address',
+      value,
+      'A bare number is a port, not a host',
+    );
   }
   return value;
 }

@@ -1,8 +1,8 @@
 import type net from 'node:net';
 import { readDescriptorUse } from '../kernel/descriptors.ts';
 import { readProcNet, socketInode } from '../kernel/proc-net.ts';
-import { formatHostPort } from '../net/address.ts';
 import type { ListenerInfo } from './listener-info.ts';
+import { logListening } from './listener-log.ts';
 import type { ServerLogger } from './logger.ts';
 import { type DaytimeServerConfig, type DaytimeServerInput, normalizeServerOptions } from './options.ts';
 import { ReplyLimiter } from './rate-limit.ts';
@@ -11,11 +11,25 @@ import { copyStats, emptyStats, type ServerStats } from './stats.ts';
 import { TcpService } from './tcp-service.ts';
 import { UdpService } from './udp-service.ts';
 
-export interface DaytimeServerOptions extends DaytimeServerInput {
+// How the server reports: not options of the service itself, so not normalized with them.
+export interface ServerRuntime {
   // pino or anything with the same methods; without one the server logs nothing.
   logger?: ServerLogger;
   // One info line per connection with the peer address (the classic "Got a connection from").
   logConnections?: boolean;
+  // False: no "listening" and "closed" lines (a worker, whose primary says them once for all).
+  logLifecycle?: boolean;
+}
+
+export interface DaytimeServerOptions extends DaytimeServerInput, ServerRuntime {}
+
+// One listener's kernel queue, for metrics: where it listens, what waits, the backlog in force.
+export interface ListenerSample {
+  service: ServiceName;
+  address: string;
+  port: number;
+  queued: number;
+  backlog: number;
 }
 
 export type { ListenerInfo, ServerLogger };
@@ -25,36 +39,49 @@ export class DaytimeServer {
   readonly config: DaytimeServerConfig;
   readonly #stats = emptyStats();
   readonly #logger: ServerLogger | undefined;
+  // Start-up and closing lines go here: the logger, or nothing for a worker.
+  readonly #lifecycleLogger: ServerLogger | undefined;
   readonly #tcp: TcpService[] = [];
   readonly #udp: UdpService[] = [];
   #listeners: ListenerInfo[] = [];
   #descriptorCheck: NodeJS.Timeout | undefined;
 
-  constructor(options: DaytimeServerOptions = {}) {
-    this.config = normalizeServerOptions(options);
+  // `config` comes from normalizeServerOptions (createDaytimeServer does that for you).
+  constructor(config: DaytimeServerConfig, options: ServerRuntime = {}) {
+    this.config = config;
     this.#logger = options.logger;
+    this.#lifecycleLogger = options.logLifecycle === false ? undefined : options.logger;
     const clock = new ReplyClock(this.config.format);
     const limiter = new ReplyLimiter({ perSource: this.config.udpRate, global: this.config.udpGlobalRate });
-    const common = { clock, stats: this.#stats, host: this.config.host, reusePort: this.config.reusePort };
-    const tcp = (service: ServiceName, port: number, fd?: number) =>
+    const common = { clock, stats: this.#stats, reusePort: this.config.reusePort };
+    // One listener per address asked for; none asked for: one on every interface.
+    const hosts = this.config.hosts.length > 0 ? this.config.hosts : [undefined];
+    const tcp = (
+      service: ServiceName,
+      port: number,
+      fd: number | undefined,
+      inheritBacklog: boolean,
+      host?: string,
+    ) =>
       this.#tcp.push(
         new TcpService({
           ...common,
+          host,
           service,
           port,
           fd,
+          inheritBacklog: fd !== undefined && inheritBacklog,
           backlog: this.config.backlog,
           maxConnections: this.config.maxConnections,
           writeTimeoutMs: this.config.writeTimeoutMs,
           accept: this.config.accept,
-          proxyTimeoutMs: this.config.proxyProtocol ? this.config.proxyTimeoutMs : undefined,
           logger: options.logger,
           logConnections: Boolean(options.logger) && options.logConnections !== false,
         }),
       );
-    const udp = (service: ServiceName, port: number, fd?: number, fdFamily?: 4 | 6) =>
+    const udp = (service: ServiceName, port: number, fd?: number, fdFamily?: 4 | 6, host?: string) =>
       this.#udp.push(
-        new UdpService({ ...common, service, port, fd, fdFamily, limiter, logger: options.logger }),
+        new UdpService({ ...common, host, service, port, fd, fdFamily, limiter, logger: options.logger }),
       );
 
     if (this.config.listenFds) {
@@ -63,15 +90,26 @@ export class DaytimeServer {
         const service: ServiceName = name === 'time' ? 'time' : 'daytime';
         const udpFamily = udpSocketFamily(fd);
         if (udpFamily) udp(service, 0, fd, udpFamily);
-        else tcp(service, 0, fd);
+        else tcp(service, 0, fd, true);
       }
       return;
     }
-    tcp('daytime', this.config.port);
-    if (this.config.timePort !== undefined) tcp('time', this.config.timePort);
+    const { port, timePort } = this.config;
+    const portOf = (service: ServiceName) => (service === 'time' ? (timePort ?? 0) : port);
+    if (this.config.tcpFds) {
+      // A worker's TCP sockets were bound by its primary (with the backlog asked for).
+      for (const { service, fd } of this.config.tcpFds) tcp(service, portOf(service), fd, false);
+    } else {
+      for (const host of hosts) {
+        tcp('daytime', port, undefined, false, host);
+        if (timePort !== undefined) tcp('time', timePort, undefined, false, host);
+      }
+    }
     if (this.config.udp) {
-      udp('daytime', this.config.port);
-      if (this.config.timePort !== undefined) udp('time', this.config.timePort);
+      for (const host of hosts) {
+        udp('daytime', port, undefined, undefined, host);
+        if (timePort !== undefined) udp('time', timePort, undefined, undefined, host);
+      }
     }
   }
 
@@ -80,44 +118,30 @@ export class DaytimeServer {
     try {
       const tcpPorts = new Map<ServiceName, number>();
       for (const service of this.#tcp) {
-        const info = await service.listen();
-        tcpPorts.set(info.service, info.port);
+        // Port 0 is one free port for every address: the first listener of a service picks it.
+        const info = await service.listen(tcpPorts.get(service.service));
+        if (!tcpPorts.has(info.service)) tcpPorts.set(info.service, info.port);
         this.#listeners.push(info);
-        this.#logListening(info);
+        logListening(this.#lifecycleLogger, info);
       }
       for (const service of this.#udp) {
         const info = await service.listen(tcpPorts.get(service.service));
         this.#listeners.push(info);
-        this.#logListening(info);
+        logListening(this.#lifecycleLogger, info);
       }
     } catch (error) {
       await this.close(0);
       throw error;
     }
     this.#watchDescriptors();
-    if (this.config.proxyProtocol && this.#udp.length > 0) {
-      this.#logger?.warn(
+    if (this.config.accept.path === 'proxy' && this.#udp.length > 0) {
+      this.#lifecycleLogger?.warn(
         '--proxy-protocol applies to TCP only: UDP datagrams carry no PROXY header and are answered as they come',
       );
     }
     for (const { acceptPath } of this.#listeners) {
       if (acceptPath) this.#stats.acceptPaths[acceptPath] = (this.#stats.acceptPaths[acceptPath] ?? 0) + 1;
     }
-    const paths = Object.keys(this.#stats.acceptPaths);
-    // One line once every listener is bound (UDP binds after TCP): scripts and tests wait for it.
-    this.#logger?.info(
-      {
-        ready: true,
-        port: this.#listeners[0]?.port,
-        listeners: this.#listeners.length,
-        acceptPath: paths.join(','),
-      },
-      `ready: ${this.#listeners.length} listener(s)` +
-        (paths.length > 0 ? `; TCP connections taken by the ${paths.join(', ')} accept path` : '') +
-        (this.config.proxyProtocol
-          ? ` (a PROXY protocol v1 or v2 header is read before each reply, on a net.Socket: slower than libc)`
-          : ''),
-    );
     return this.#listeners;
   }
 
@@ -131,13 +155,25 @@ export class DaytimeServer {
     clearInterval(this.#descriptorCheck);
     const deadline = Date.now() + drainTimeoutMs;
     await Promise.all([...this.#tcp.map((s) => s.drain(deadline)), ...this.#udp.map((s) => s.close())]);
-    if (this.#listeners.length > 0) this.#logger?.info({ stats: this.stats() }, 'server closed');
+    if (this.#listeners.length > 0) this.#lifecycleLogger?.info({ stats: this.stats() }, 'server closed');
     this.#listeners = [];
   }
 
-  // Connections waiting in each TCP listener's kernel accept queue (undefined without /proc).
+  // Connections waiting in each TCP listener's kernel accept queue (undefined without TCP_INFO).
   queued(): (number | undefined)[] {
-    return this.#tcp.map((s) => s.queued());
+    return this.#tcp.map((s) => s.queue()?.queued);
+  }
+
+  // Each TCP listener's queue and backlog, as the kernel has them now (none without TCP_INFO).
+  listenerSamples(): ListenerSample[] {
+    const samples: ListenerSample[] = [];
+    for (const [i, service] of this.#tcp.entries()) {
+      const queue = service.queue();
+      const info = this.#listeners.filter((l) => l.transport === 'tcp')[i];
+      if (queue && info)
+        samples.push({ service: service.service, address: info.address, port: info.port, ...queue });
+    }
+    return samples;
   }
 
   address(): net.AddressInfo | null {
@@ -165,54 +201,6 @@ export class DaytimeServer {
       }
     }, 1000).unref();
   }
-
-  #logListening(info: ListenerInfo): void {
-    const logger = this.#logger;
-    if (!logger) return;
-    const where = `${formatHostPort(info.address, info.port)}/${info.transport}`;
-    const scope = info.inherited
-      ? ' (inherited from systemd)'
-      : info.allInterfaces
-        ? info.family === 'IPv6'
-          ? ' (all interfaces, IPv6 and IPv4)'
-          : ' (all IPv4 interfaces)'
-        : '';
-    const fields = {
-      service: info.service,
-      transport: info.transport,
-      address: info.address,
-      port: info.port,
-    };
-    const backlog = info.backlog;
-    if (!backlog) {
-      logger.info(fields, `${info.service} listening on ${where}${scope}; UDP has no backlog`);
-      return;
-    }
-    const kernel =
-      backlog.somaxconn === undefined
-        ? 'somaxconn unknown (no /proc)'
-        : `${backlog.effective} effective (net.core.somaxconn ${backlog.somaxconn})`;
-    const queue =
-      backlog.acceptQueueCapacity === undefined
-        ? ''
-        : `; the accept queue holds ${backlog.acceptQueueCapacity} connections (backlog + 1 on Linux)`;
-    const requested = info.inherited ? 'kept from the socket unit' : 'requested';
-    logger.info(
-      {
-        ...fields,
-        backlog: backlog.requested,
-        effectiveBacklog: backlog.effective,
-        acceptPath: info.acceptPath,
-      },
-      `${info.service} listening on ${where}${scope}; backlog ${backlog.requested} ${requested}, ${kernel}${queue}`,
-    );
-    if (backlog.clamped) {
-      logger.warn(
-        `backlog ${backlog.requested} is clamped by the kernel to net.core.somaxconn = ${backlog.somaxconn}; ` +
-          `raise it with: sysctl -w net.core.somaxconn=${backlog.requested}`,
-      );
-    }
-  }
 }
 
 // systemd passes TCP and UDP descriptors alike; /proc/net/udp{,6} says which are UDP and of which family
@@ -222,6 +210,7 @@ function udpSocketFamily(fd: number): 4 | 6 | undefined {
   return inode === undefined ? undefined : readProcNet('udp')?.find((row) => row.inode === inode)?.family;
 }
 
+// Checks the options (InvalidOptionError before any socket) and makes the server; listen() binds it.
 export function createDaytimeServer(options: DaytimeServerOptions = {}): DaytimeServer {
-  return new DaytimeServer(options);
+  return new DaytimeServer(normalizeServerOptions(options), options);
 }

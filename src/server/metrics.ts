@@ -1,229 +1,211 @@
+import { readFileSync } from 'node:fs';
 import http from 'node:http';
-import { Counter, Gauge, Registry } from 'prom-client';
+import { Counter, collectDefaultMetrics, Gauge, Registry } from 'prom-client';
 import { fromSystemError } from '../errors.ts';
-import { readListenQueues } from '../kernel/listen-queue.ts';
 import { readKernelCounters } from '../kernel/netstat.ts';
-import { readProcNet } from '../kernel/proc-net.ts';
 import { formatHostPort, type Target } from '../net/address.ts';
-import type { ServiceName } from './replies.ts';
+import type { ListenerSample } from './daytime-server.ts';
 import type { ServerStats } from './stats.ts';
 
 export interface MetricsSnapshot {
-  // The server's counters (summed over the workers, with --workers).
+  // The server's counters (with --workers, every worker's, those gone included).
   stats: ServerStats;
   // With --workers: which workers answered this scrape (daytime_worker_up), by worker id.
   workersUp?: Record<string, boolean>;
+  // Every TCP listener's kernel queue, read with TCP_INFO (with --workers, by worker).
+  listeners: (ListenerSample & { worker?: number })[];
+  // The largest event-loop delay over the last 10 s, ms: by worker id, or '' for the one process.
+  loopDelayMs?: Record<string, number>;
 }
 
 export interface MetricsSource {
-  // Taken once per scrape and shared by every metric.
+  // Taken once per scrape; every metric of that scrape is made from it.
   snapshot(): Promise<MetricsSnapshot> | MetricsSnapshot;
-  // The TCP ports whose listeners to report, with the backlog asked for.
-  tcpPorts: { service: ServiceName; port: number; backlog: number }[];
 }
 
-// Prometheus metrics, computed at scrape time from the server's counters and the kernel's view.
-export function createMetricsRegistry(source: MetricsSource): Registry {
+const { version } = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as {
+  version: string;
+};
+
+// The process's own metrics (prom-client's defaults: CPU, memory, descriptors, start time, event-loop
+// lag) and the build, made once per process.
+function processRegistry(): Registry {
   const registry = new Registry();
-  let taken: Promise<MetricsSnapshot> | undefined;
-  const snapshot = () => {
-    taken ??= Promise.resolve(source.snapshot());
-    return taken;
-  };
-  // A counter from the stats: a number, or a record whose keys hold the label values ("daytime/tcp"
-  // for service and transport).
-  const counter = (
-    name: string,
-    help: string,
-    labelNames: string[],
-    values: (s: ServerStats) => number | Partial<Record<string, number>>,
-  ) =>
-    new Counter({
-      name,
-      help,
-      labelNames,
-      registers: [registry],
-      async collect() {
-        this.reset();
-        const value = values((await snapshot()).stats);
-        if (typeof value === 'number') {
-          this.inc(value);
-          return;
-        }
-        for (const [key, n] of Object.entries(value)) {
-          const parts = key.split('/');
-          this.inc(Object.fromEntries(labelNames.map((label, i) => [label, parts[i] ?? ''])), n ?? 0);
-        }
-      },
-    });
-  const statsGauge = (
-    name: string,
-    help: string,
-    labelNames: string[],
-    fill: (m: Gauge, s: MetricsSnapshot) => void,
-  ) =>
-    new Gauge({
-      name,
-      help,
-      labelNames,
-      registers: [registry],
-      async collect() {
-        this.reset();
-        fill(this, await snapshot());
-      },
-    });
-
-  counter(
-    'daytime_served_total',
-    'Replies handed to the kernel, by service and transport.',
-    ['service', 'transport'],
-    (s) => s.servedBy,
-  );
-  counter('daytime_connections_total', 'TCP connections accepted.', [], (s) => s.connections);
-  counter(
-    'daytime_rejected_connections_total',
-    'Connections closed at once over --max-connections.',
-    [],
-    (s) => s.rejected,
-  );
-  counter('daytime_errors_total', 'Connection, accept and send errors, by code.', ['code'], (s) => s.errors);
-  statsGauge(
-    'daytime_worker_up',
-    'With --workers, whether each worker answered this scrape (1) or not (0: stopped, stuck or restarting; ' +
-      'its last known counters are summed in the others).',
-    ['worker'],
-    (m, s) => {
-      for (const [worker, up] of Object.entries(s.workersUp ?? {})) m.set({ worker }, up ? 1 : 0);
-    },
-  );
-  statsGauge(
-    'daytime_accept_path_listeners',
-    'TCP listeners by the accept path that takes their connections: libc, handle, socket or proxy.',
-    ['path'],
-    (m, s) => {
-      for (const [path, n] of Object.entries(s.stats.acceptPaths)) m.set({ path }, n);
-    },
-  );
-  counter(
-    'daytime_proxy_headers_total',
-    'PROXY protocol headers received (--proxy-protocol), by version and command (LOCAL: a health check).',
-    ['version', 'command'],
-    (s) => s.proxyHeaders,
-  );
-  counter(
-    'daytime_proxy_refused_total',
-    'Connections closed without a reply for want of a valid PROXY header, by reason.',
-    ['reason'],
-    (s) => s.proxyRefused,
-  );
-  counter('daytime_udp_received_total', 'UDP datagrams received.', [], (s) => s.udpReceived);
-  counter(
-    'daytime_udp_dropped_total',
-    'UDP datagrams left unanswered, by reason.',
-    ['reason'],
-    (s) => s.udpDropped,
-  );
-
-  // One read of the kernel's listeners per scrape, shared by the two gauges.
-  let rows: Promise<ListenerRow[]> | undefined;
-  const listenerRows = () => {
-    rows ??= readListenerRows(source.tcpPorts);
-    return rows;
-  };
-  const gauge = (name: string, help: string, value: (row: ListenerRow) => number) =>
-    new Gauge({
-      name,
-      help,
-      labelNames: ['service', 'port', 'listener'],
-      registers: [registry],
-      async collect() {
-        this.reset();
-        for (const row of await listenerRows()) this.set(row.labels, value(row));
-      },
-    });
-  gauge(
-    'daytime_listen_queue_length',
-    'Connections waiting in the kernel accept queue of each listening socket (ss Recv-Q).',
-    (row) => row.queued,
-  );
-  gauge(
-    'daytime_listen_backlog',
-    'Effective backlog of each listening socket (ss Send-Q, after the somaxconn clamp).',
-    (row) => row.backlog,
-  );
-
-  const kernel = (name: string, key: string, help: string) =>
-    new Counter({
-      name,
-      help: `${help} Namespace-wide: every socket in this network namespace, not only ours.`,
-      registers: [registry],
-      collect() {
-        this.reset();
-        const value = readKernelCounters()?.[key];
-        if (value !== undefined) this.inc(value);
-      },
-    });
-  kernel(
-    'daytime_kernel_listen_overflows_total',
-    'TcpExtListenOverflows',
-    'SYNs or ACKs dropped on a full accept queue.',
-  );
-  kernel('daytime_kernel_listen_drops_total', 'TcpExtListenDrops', 'SYNs to LISTEN sockets dropped.');
-  kernel(
-    'daytime_kernel_udp_rcvbuf_errors_total',
-    'UdpRcvbufErrors',
-    'UDP datagrams dropped on a full receive buffer.',
-  );
-
-  const metrics = registry.metrics.bind(registry);
-  registry.metrics = async () => {
-    taken = undefined;
-    rows = undefined;
-    return metrics();
-  };
+  collectDefaultMetrics({ register: registry });
+  // Gauges named like counters, which promtool rejects ("non-counter metrics should not have _total").
+  for (const name of [
+    'nodejs_active_handles_total',
+    'nodejs_active_requests_total',
+    'nodejs_active_resources_total',
+  ])
+    registry.removeSingleMetric(name);
+  new Gauge({
+    name: 'daytime_build_info',
+    help: 'The daytime version and the Node.js running it (always 1).',
+    labelNames: ['version', 'node'],
+    registers: [registry],
+  }).set({ version, node: process.versions.node }, 1);
   return registry;
 }
 
-interface ListenerRow {
-  labels: { service: string; port: string; listener: string };
-  queued: number;
-  backlog: number;
-}
+// The server's metrics from one snapshot, in a registry of their own: scrapes that overlap (two
+// Prometheus servers) never share a metric object, so each reports exactly its own snapshot.
+export function snapshotRegistry(snapshot: MetricsSnapshot): Registry {
+  const registry = new Registry();
+  const { stats } = snapshot;
+  const gauge = (name: string, help: string, labelNames: string[] = []) =>
+    new Gauge({ name, help, labelNames, registers: [registry] });
+  const counter = (name: string, help: string, labelNames: string[] = []) =>
+    new Counter({ name, help, labelNames, registers: [registry] });
+  // A record whose keys hold the label values, joined by "/" ("daytime/tcp" for service and transport).
+  const byKey = (m: Counter | Gauge, labelNames: string[], values: Partial<Record<string, number>>) => {
+    for (const [key, n] of Object.entries(values)) {
+      const parts = key.split('/');
+      const labels = Object.fromEntries(labelNames.map((label, i) => [label, parts[i] ?? '']));
+      if (m instanceof Counter) m.inc(labels, n ?? 0);
+      else m.set(labels, n ?? 0);
+    }
+  };
+  const total = (
+    name: string,
+    help: string,
+    labelNames: string[],
+    value: number | Partial<Record<string, number>>,
+  ) => {
+    const m = counter(name, help, labelNames);
+    if (typeof value === 'number') m.inc(value);
+    else byKey(m, labelNames, value);
+  };
 
-// Every listener on our TCP ports (one per worker with SO_REUSEPORT): from ss where present, else the
-// queue from /proc/net/tcp with the backlog as asked (the kernel's own figure is not in /proc).
-async function readListenerRows(ports: MetricsSource['tcpPorts']): Promise<ListenerRow[]> {
-  const result: ListenerRow[] = [];
-  for (const { service, port, backlog } of ports) {
-    const ss = await readListenQueues(port);
-    if (ss) {
-      for (const row of ss) {
-        const labels = { service, port: String(port), listener: String(row.inode ?? row.local) };
-        result.push({ labels, queued: row.queued, backlog: row.backlog });
-      }
-      continue;
-    }
-    for (const row of readProcNet('tcp')?.filter((r) => r.port === port && r.state === '0A') ?? []) {
-      result.push({
-        labels: { service, port: String(port), listener: String(row.inode) },
-        queued: row.rxQueue,
-        backlog,
-      });
-    }
+  total(
+    'daytime_served_total',
+    'Replies handed to the kernel, by service and transport.',
+    ['service', 'transport'],
+    stats.servedBy,
+  );
+  total('daytime_connections_total', 'TCP connections accepted.', [], stats.connections);
+  total(
+    'daytime_rejected_connections_total',
+    'Connections closed at once over --max-connections.',
+    [],
+    stats.rejected,
+  );
+  total('daytime_errors_total', 'Connection, accept and send errors, by code.', ['code'], stats.errors);
+  total(
+    'daytime_proxy_headers_total',
+    'PROXY protocol headers received (--proxy-protocol), by version and command (LOCAL: a health check).',
+    ['version', 'command'],
+    stats.proxyHeaders,
+  );
+  total(
+    'daytime_proxy_refused_total',
+    'Connections closed without a reply for want of a valid PROXY header, by reason.',
+    ['reason'],
+    stats.proxyRefused,
+  );
+  total('daytime_udp_received_total', 'UDP datagrams received.', [], stats.udpReceived);
+  total(
+    'daytime_udp_dropped_total',
+    'UDP datagrams left unanswered, by reason.',
+    ['reason'],
+    stats.udpDropped,
+  );
+
+  const up = gauge(
+    'daytime_worker_up',
+    'With --workers, whether each worker answered this scrape (1) or not (0: stopped, stuck or restarting; ' +
+      'its last known counters are still in the totals).',
+    ['worker'],
+  );
+  for (const [worker, answered] of Object.entries(snapshot.workersUp ?? {}))
+    up.set({ worker }, answered ? 1 : 0);
+  byKey(
+    gauge(
+      'daytime_accept_path_listeners',
+      'TCP listeners by the accept path that takes their connections: libc, handle, socket, proxy-libc or proxy-socket.',
+      ['path'],
+    ),
+    ['path'],
+    stats.acceptPaths,
+  );
+
+  const delay = gauge(
+    'daytime_event_loop_delay_max_seconds',
+    'The longest the event loop was held in the last 10 s (by worker with --workers): how long timers, ' +
+      'signals and scrapes waited behind one turn of work.',
+    snapshot.workersUp ? ['worker'] : [],
+  );
+  for (const [worker, ms] of Object.entries(snapshot.loopDelayMs ?? {}))
+    delay.set(worker ? { worker } : {}, ms / 1000);
+
+  // The listener label is where it listens, so it survives a restart; with --workers, one per worker.
+  const labelNames = ['service', 'port', 'listener', ...(snapshot.workersUp ? ['worker'] : [])];
+  const queue = gauge(
+    'daytime_listen_queue_length',
+    'Connections waiting in the kernel accept queue of each listening socket (ss Recv-Q).',
+    labelNames,
+  );
+  const backlog = gauge(
+    'daytime_listen_backlog',
+    'Effective backlog of each listening socket (ss Send-Q, after the somaxconn clamp).',
+    labelNames,
+  );
+  for (const row of snapshot.listeners) {
+    const labels: Record<string, string> = {
+      service: row.service,
+      port: String(row.port),
+      listener: formatHostPort(row.address, row.port),
+    };
+    if (row.worker !== undefined) labels.worker = String(row.worker);
+    queue.set(labels, row.queued);
+    backlog.set(labels, row.backlog);
   }
-  return result;
+
+  const kernel = readKernelCounters();
+  const namespaceWide = ' Namespace-wide: every socket in this network namespace, not only ours.';
+  for (const [name, key, help] of [
+    [
+      'daytime_kernel_listen_overflows_total',
+      'TcpExtListenOverflows',
+      'SYNs or ACKs dropped on a full accept queue.',
+    ],
+    ['daytime_kernel_listen_drops_total', 'TcpExtListenDrops', 'SYNs to LISTEN sockets dropped.'],
+    [
+      'daytime_kernel_udp_rcvbuf_errors_total',
+      'UdpRcvbufErrors',
+      'UDP datagrams dropped on a full receive buffer.',
+    ],
+  ] as const) {
+    const m = counter(name, help + namespaceWide);
+    const value = kernel?.[key];
+    if (value !== undefined) m.inc(value);
+  }
+  return registry;
 }
 
-// GET /metrics on HOST:PORT; resolves once listening.
-export async function serveMetrics(registry: Registry, target: Target): Promise<http.Server> {
+// GET /metrics (one snapshot per scrape), /healthz and / on HOST:PORT; resolves once listening.
+export async function serveMetrics(source: MetricsSource, target: Target): Promise<http.Server> {
+  const own = processRegistry();
   const server = http.createServer(async (request, response) => {
-    if (request.url !== '/metrics') {
-      response.writeHead(404).end('try /metrics\n');
+    const path = request.url?.split('?')[0];
+    if (path === '/healthz') {
+      response.writeHead(200, { 'content-type': 'text/plain' }).end('ok\n');
+      return;
+    }
+    if (path === '/') {
+      response
+        .writeHead(200, { 'content-type': 'text/plain' })
+        .end('daytime: metrics at /metrics, health at /healthz\n');
+      return;
+    }
+    if (path !== '/metrics') {
+      response.writeHead(404, { 'content-type': 'text/plain' }).end('try /metrics\n');
       return;
     }
     try {
-      const body = await registry.metrics();
-      response.writeHead(200, { 'content-type': registry.contentType }).end(body);
+      const scrape = snapshotRegistry(await source.snapshot());
+      const body = await Registry.merge([own, scrape]).metrics();
+      response.writeHead(200, { 'content-type': own.contentType }).end(body);
     } catch (error) {
       response.writeHead(500).end(`${(error as Error).message}\n`);
     }

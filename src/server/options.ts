@@ -1,5 +1,6 @@
-import { InvalidOptionError } from '../errors.ts';
+import { InvalidOptionError, OptionPairError } from '../errors.ts';
 import { parseTarget, type Target } from '../net/address.ts';
+import { parseTrustList } from '../net/cidr.ts';
 import {
   choiceOption,
   hostOption,
@@ -8,7 +9,8 @@ import {
   secondsOption,
 } from '../options/validate.ts';
 import { DAYTIME_FORMATS, type DaytimeFormat } from '../protocol/daytime.ts';
-import { ACCEPT_CHOICES, type AcceptChoice } from './accept/types.ts';
+import { maxWaitingForHeaders } from './accept/proxy-waiting.ts';
+import { ACCEPT_CHOICES, type AcceptPlan, PROXY_CHOICES } from './accept/types.ts';
 
 export const DEFAULT_PORT = 9999;
 // Node's, nginx's, Redis's and Apache's default: large enough that a burst waits in the kernel, not in SYN retries.
@@ -26,8 +28,9 @@ export interface ListenFd {
 }
 
 export interface DaytimeServerInput {
-  // Undefined: every interface, IPv6 and IPv4 where the system has both.
-  host?: string;
+  // Addresses or names to bind, one listener each (per service and transport). Undefined or empty: every
+  // interface, IPv6 and IPv4 where the system has both.
+  host?: string | string[];
   // RFC 867 daytime.
   port?: NumberInput;
   // RFC 868 time; off unless given.
@@ -50,6 +53,9 @@ export interface DaytimeServerInput {
   listenFds?: ListenFd[];
   // SO_REUSEPORT, so several processes can listen on one port, each with its own accept queue.
   reusePort?: boolean;
+  // Listening TCP sockets to serve instead of binding --port and --time-port: a worker's, bound by its
+  // primary (which keeps a copy, so that a worker's death does not close its queue).
+  tcpFds?: TcpFd[];
   // How accepted TCP connections are taken: auto (default: the fastest that runs here), libc, handle or
   // socket (accept/choose.ts).
   accept?: string;
@@ -57,10 +63,19 @@ export interface DaytimeServerInput {
   proxyProtocol?: boolean;
   // Seconds a connection may take to send that header.
   proxyTimeout?: NumberInput;
+  // The balancers allowed to send it: "10.0.0.0/8,2001:db8::/32", or "any".
+  proxyFrom?: string;
+}
+
+// A listening TCP socket a worker inherits from its primary, and the service it is for.
+export interface TcpFd {
+  service: 'daytime' | 'time';
+  fd: number;
 }
 
 export interface DaytimeServerConfig {
-  host: string | undefined;
+  // Empty: every interface.
+  hosts: string[];
   port: number;
   timePort: number | undefined;
   udp: boolean;
@@ -73,9 +88,9 @@ export interface DaytimeServerConfig {
   drainTimeoutMs: number;
   listenFds: ListenFd[] | undefined;
   reusePort: boolean;
-  accept: AcceptChoice;
-  proxyProtocol: boolean;
-  proxyTimeoutMs: number;
+  tcpFds: TcpFd[] | undefined;
+  // The one accept decision (accept/types.ts): the path, and the PROXY requirement if any.
+  accept: AcceptPlan;
 }
 
 const explainBacklogZero = (n: number) =>
@@ -95,7 +110,7 @@ export function normalizeServerOptions(input: DaytimeServerInput = {}): DaytimeS
     throw new InvalidOptionError('timePort', 'different from --port (one service per port)', input.timePort);
   }
   return {
-    host: input.host === undefined ? undefined : hostOption('host', input.host),
+    hosts: [input.host ?? []].flat().map((host) => hostOption('host', host)),
     port,
     timePort,
     udp: Boolean(input.udp),
@@ -124,27 +139,47 @@ export function normalizeServerOptions(input: DaytimeServerInput = {}): DaytimeS
         : secondsOption('drainTimeout', input.drainTimeout, { min: 0, max: 3600 }),
     listenFds: input.listenFds,
     reusePort: Boolean(input.reusePort),
-    accept: acceptOption(input),
-    proxyProtocol: Boolean(input.proxyProtocol),
-    proxyTimeoutMs:
-      input.proxyTimeout === undefined
-        ? DEFAULT_PROXY_TIMEOUT_MS
-        : secondsOption('proxyTimeout', input.proxyTimeout, { min: 0.001, max: 3600 }),
+    tcpFds: input.tcpFds,
+    accept: acceptPlan(input),
   };
 }
 
-// With --proxy-protocol every connection is read before it is answered, which only the proxy path
-// does: another path asked for by name cannot apply.
-function acceptOption(input: DaytimeServerInput): AcceptChoice {
-  const accept = choiceOption('accept', input.accept ?? 'auto', ACCEPT_CHOICES);
-  if (input.proxyProtocol && accept !== 'auto') {
-    throw new InvalidOptionError(
-      'accept',
-      'auto with --proxy-protocol (the header must be read first, which the proxy path does)',
-      input.accept,
+// The accept decision, made here once: the path asked for (or auto), and with --proxy-protocol the
+// header's timeout, how many may wait for one, and who may send one. A PROXY option without
+// --proxy-protocol, or --proxy-protocol without --proxy-from, is bad input naming both flags.
+function acceptPlan(input: DaytimeServerInput): AcceptPlan {
+  if (!input.proxyProtocol) {
+    for (const orphan of ['proxyFrom', 'proxyTimeout'] as const)
+      if (input[orphan] !== undefined)
+        throw new OptionPairError(orphan, 'proxyProtocol', 'applies only with %s, which it configures');
+    return { path: choiceOption('accept', input.accept ?? 'auto', ACCEPT_CHOICES) };
+  }
+  const over = choiceOption(
+    'accept',
+    input.accept ?? 'auto',
+    PROXY_CHOICES,
+    'with --proxy-protocol (the header is read first, which the handle path cannot do)',
+  );
+  if (input.proxyFrom === undefined) {
+    throw new OptionPairError(
+      'proxyProtocol',
+      'proxyFrom',
+      'needs %s: the balancers allowed to send the header (10.0.0.0/8,...), or "any" to trust everyone; ' +
+        'without it anyone who reaches the port could claim any client address',
     );
   }
-  return accept;
+  return {
+    path: 'proxy',
+    over,
+    proxy: {
+      timeoutMs:
+        input.proxyTimeout === undefined
+          ? DEFAULT_PROXY_TIMEOUT_MS
+          : secondsOption('proxyTimeout', input.proxyTimeout, { min: 0.001, max: 3600 }),
+      maxWaiting: maxWaitingForHeaders(),
+      trust: parseTrustList(input.proxyFrom),
+    },
+  };
 }
 
 export interface ServeInput extends DaytimeServerInput {
@@ -161,12 +196,27 @@ export interface ServeConfig extends DaytimeServerConfig {
 // `daytime serve` as a whole: the server's options plus the process-level ones.
 export function normalizeServeOptions(input: ServeInput = {}): ServeConfig {
   const config = normalizeServerOptions(input);
+  const workers = integerOption('workers', input.workers ?? 1, { min: 1, max: 256 });
+  if (workers > 1 && config.listenFds) {
+    throw new InvalidOptionError(
+      'workers',
+      '1 under socket activation (the sockets come from systemd; run one instance per socket unit)',
+      input.workers,
+    );
+  }
   return {
     ...config,
-    workers: integerOption('workers', input.workers ?? 1, { min: 1, max: 256 }),
-    metrics:
-      input.metrics === undefined
-        ? undefined
-        : parseTarget(input.metrics, { host: '127.0.0.1', port: 9464 }, '--metrics'),
+    workers,
+    metrics: input.metrics === undefined ? undefined : metricsOption(input.metrics),
   };
+}
+
+// HOST:PORT, both given: a bare port would otherwise be read as a host (and bound on 0.0.36.248).
+function metricsOption(text: string): Target {
+  const expected = 'HOST:PORT (e.g. 127.0.0.1:9464, [::1]:9464)';
+  const target = parseTarget(text, { host: '', port: 0 }, '--metrics');
+  if (!target.host || !target.port) throw new InvalidOptionError('metrics', expected, text);
+  if (/^\d+$/.test(target.host))
+    throw new InvalidOptionError('metrics', expected, text, 'A bare number is a port, not a host');
+  return { host: hostOption('metrics', target.host), port: target.port };
 }

@@ -1,22 +1,23 @@
 import { once } from 'node:events';
-import net from 'node:net';
+import type http from 'node:http';
+import type net from 'node:net';
 import { DaytimeError } from '../errors.ts';
-import { createDaytimeServer, type DaytimeServerOptions } from './daytime-server.ts';
-import type { ServerLogger } from './logger.ts';
+import { loadSocketCalls } from '../kernel/socket-calls.ts';
+import { readSysctl } from '../kernel/sysctl.ts';
+import { loadTcpInfo } from '../kernel/tcp-info.ts';
+import { formatHostPort } from '../net/address.ts';
+import { DaytimeServer, type ServerRuntime } from './daytime-server.ts';
+import { logListening } from './listener-log.ts';
+import { LoopDelay } from './loop-delay.ts';
 import type { MetricsSource } from './metrics.ts';
 import { normalizeServeOptions, type ServeConfig, type ServeInput } from './options.ts';
+import { logReady } from './ready-line.ts';
+import { runWorker } from './serve-worker.ts';
 import { takeListenFds } from './socket-activation.ts';
-import {
-  type FromWorker,
-  type ToWorker,
-  WORKER_ENV,
-  type WorkerAssignment,
-  WorkerPool,
-} from './worker-pool.ts';
+import { FIRST_WORKER_FD, WORKER_ENV, type WorkerAssignment, WorkerPool } from './worker-pool.ts';
+import { WorkerSockets } from './worker-sockets.ts';
 
-export interface RunServeOptions extends ServeInput {
-  logger?: ServerLogger;
-  logConnections?: boolean;
+export interface RunServeOptions extends ServeInput, Omit<ServerRuntime, 'logLifecycle'> {
   // Aborting stops the service: drain, close, return.
   signal: AbortSignal;
   // How to start a worker: the CLI script and its arguments (the same command line).
@@ -24,130 +25,140 @@ export interface RunServeOptions extends ServeInput {
 }
 
 // `daytime serve` as a process: one server, or a pool of workers, plus metrics; returns once stopped.
+// The options are normalized here, once; workers get the result.
 export async function runServe(options: RunServeOptions): Promise<void> {
-  const assignmentText = process.env[WORKER_ENV];
-  const listenFds = assignmentText ? undefined : takeListenFds();
-  const config = normalizeServeOptions({ ...options, listenFds });
-  if (assignmentText) return runWorker(options, JSON.parse(assignmentText) as WorkerAssignment);
-  if (config.workers > 1) {
-    if (listenFds) {
-      throw new DaytimeError(
-        'ERR_INVALID_OPTION',
-        '--workers needs sockets of its own; under socket activation run one instance per socket unit',
-      );
-    }
-    return runPrimary(options, config);
-  }
-  const server = createDaytimeServer(serverOptions(options, { listenFds }));
+  const assignment = process.env[WORKER_ENV];
+  if (assignment) return runWorker(JSON.parse(assignment) as WorkerAssignment, options);
+  const activation = takeListenFds();
+  if (activation.lost) throw new DaytimeError('ERR_SOCKET_ACTIVATION', activation.lost);
+  const config = normalizeServeOptions({ ...options, listenFds: activation.fds });
+  if (activation.ignored) options.logger?.warn({ socketActivation: 'ignored' }, activation.ignored);
+  if (config.workers > 1) return runPrimary(options, config);
+  const server = new DaytimeServer(config, options);
   await server.listen();
-  await withMetrics(options, config, {
-    snapshot: () => ({ stats: server.stats() }),
-    tcpPorts: tcpPorts(server.listeners(), config),
-  });
-  await server.close();
-}
-
-function serverOptions(options: RunServeOptions, extra: Partial<DaytimeServerOptions>): DaytimeServerOptions {
-  const { signal: _signal, workerCommand: _command, workers: _workers, metrics: _metrics, ...rest } = options;
-  return { ...rest, ...extra };
-}
-
-function tcpPorts(
-  listeners: { service: 'daytime' | 'time'; transport: string; port: number }[],
-  config: ServeConfig,
-) {
-  return listeners
-    .filter((l) => l.transport === 'tcp')
-    .map((l) => ({ service: l.service, port: l.port, backlog: config.backlog }));
-}
-
-// Serves metrics (if asked) until the signal aborts.
-async function withMetrics(
-  options: RunServeOptions,
-  config: ServeConfig,
-  source: MetricsSource,
-): Promise<void> {
-  // prom-client is loaded only when metrics are asked for: it is most of an idle server's memory otherwise.
-  const target = config.metrics;
-  const metrics = target
-    ? await import('./metrics.ts').then((m) => m.serveMetrics(m.createMetricsRegistry(source), target))
-    : undefined;
-  if (metrics && config.metrics) {
-    options.logger?.info(
-      { metrics: config.metrics },
-      `metrics on http://${net.isIPv6(config.metrics.host) ? `[${config.metrics.host}]` : config.metrics.host}:${(metrics.address() as net.AddressInfo).port}/metrics`,
-    );
+  const loopDelay = config.metrics ? new LoopDelay() : undefined;
+  try {
+    const metrics = await startMetrics(config, {
+      snapshot: () => ({
+        stats: server.stats(),
+        listeners: server.listenerSamples(),
+        loopDelayMs: { '': loopDelay?.maxMs() ?? 0 },
+      }),
+    });
+    const listeners = server.listeners();
+    logReady(options.logger, {
+      port: listeners[0]?.port,
+      listeners: listeners.length,
+      acceptPaths: server.stats().acceptPaths,
+      metrics: metrics?.url,
+      proxyFrom: proxyFrom(config),
+    });
+    await aborted(options.signal);
+    metrics?.close();
+  } finally {
+    loopDelay?.stop();
+    await server.close();
   }
-  if (!options.signal.aborted) await once(options.signal, 'abort');
-  metrics?.close();
-  metrics?.closeAllConnections();
-}
-
-async function runWorker(options: RunServeOptions, assignment: WorkerAssignment): Promise<void> {
-  const server = createDaytimeServer(
-    serverOptions(options, { port: assignment.port, timePort: assignment.timePort, reusePort: true }),
-  );
-  await server.listen();
-  process.on('message', (message: ToWorker) => {
-    if (message.type === 'stats')
-      process.send?.({ type: 'stats', request: message.request, stats: server.stats() } satisfies FromWorker);
-  });
-  process.send?.({ type: 'ready' } satisfies FromWorker);
-  // The primary gone (even by SIGKILL) means this worker is orphaned: stop too.
-  const orphaned = once(process, 'disconnect');
-  if (!options.signal.aborted) await Promise.race([once(options.signal, 'abort'), orphaned]);
-  await server.close();
-  process.disconnect?.();
 }
 
 async function runPrimary(options: RunServeOptions, config: ServeConfig): Promise<void> {
   if (!options.workerCommand) throw new DaytimeError('ERR_INVALID_OPTION', 'workers need a command to start');
-  // Every worker must bind the same number, so port 0 is resolved once, here.
-  const port = config.port === 0 ? await freePort(config.host) : config.port;
-  const timePort = config.timePort === 0 ? await freePort(config.host) : config.timePort;
+  const calls = await loadSocketCalls().catch((error: Error) => {
+    throw new DaytimeError(
+      'ERR_UNSUPPORTED',
+      `--workers needs Linux with libc through koffi: ${error.message}`,
+    );
+  });
+  const sockets = await WorkerSockets.bind(calls, config, config.workers);
+  const port = sockets.port('daytime') ?? config.port;
+  const timePort = config.timePort === undefined ? undefined : sockets.port('time');
+  for (const info of sockets.listeners) logListening(options.logger, info, config.workers);
+  if (readSysctl('net.ipv4.tcp_migrate_req') === 0) {
+    options.logger?.warn(
+      { tcpMigrateReq: 0 },
+      'net.ipv4.tcp_migrate_req is 0: if a worker cannot be restarted, the connections waiting on its socket ' +
+        "are reset when it is let go; with 1 the kernel moves them to another worker's socket " +
+        '(sysctl -w net.ipv4.tcp_migrate_req=1)',
+    );
+  }
+  // Each worker binds its UDP sockets itself, on the ports the TCP ones got.
+  const workerConfig = { ...config, port, timePort, reusePort: true };
   const pool = new WorkerPool({
     count: config.workers,
-    assignment: { port, timePort },
+    descriptors: async (id) => {
+      const mine = await sockets.forWorker(id);
+      return { fds: mine.fds, config: { ...workerConfig, tcpFds: mine.tcpFds(FIRST_WORKER_FD) } };
+    },
+    release: (id) => sockets.release(id),
+    loopDelay: config.metrics !== undefined,
     modulePath: options.workerCommand.modulePath,
     args: options.workerCommand.args,
     logger: options.logger,
   });
   try {
-    await pool.start();
-  } catch (error) {
-    await pool.stop(1000);
-    throw error;
+    // SIGTERM while the workers start stops them at once.
+    const stopStarting = () => void pool.stop(1000);
+    options.signal.addEventListener('abort', stopStarting, { once: true });
+    try {
+      await pool.start();
+    } catch (error) {
+      if (options.signal.aborted) return;
+      throw error;
+    } finally {
+      options.signal.removeEventListener('abort', stopStarting);
+    }
+    const read = await loadTcpInfo();
+    // Each worker gets 100 ms to answer a scrape: a stopped worker must not make the scrape time out,
+    // or no alert about its queue could ever fire. Its queue is read from the primary's copy.
+    const metrics = await startMetrics(config, {
+      snapshot: async () => {
+        const { stats, up, loopDelayMs } = await pool.snapshot(100);
+        return { stats, workersUp: up, loopDelayMs, listeners: read ? sockets.samples(read) : [] };
+      },
+    }).catch(async (error) => {
+      await pool.stop(1000);
+      throw error;
+    });
+    logReady(options.logger, {
+      port,
+      listeners: sockets.listeners.length + (config.udp ? sockets.listeners.length : 0),
+      acceptPaths: pool.acceptPaths(),
+      workers: config.workers,
+      pids: pool.pids(),
+      metrics: metrics?.url,
+      proxyFrom: proxyFrom(config),
+    });
+    await aborted(options.signal);
+    metrics?.close();
+    // Each worker drains within --drain-timeout; a second more, then SIGKILL.
+    await pool.stop(config.drainTimeoutMs + 1000);
+    options.logger?.info({ stats: pool.totals() }, 'server closed');
+  } finally {
+    sockets.close();
   }
-  options.logger?.info(
-    { workers: config.workers, pids: pool.pids(), port, timePort },
-    `${config.workers} workers share port ${port} with SO_REUSEPORT; each has its own accept queue, so the ` +
-      `backlog (${config.backlog}) applies per worker and the kernel spreads new connections over them by hash`,
-  );
-  const ports = [
-    { service: 'daytime' as const, port, backlog: config.backlog },
-    ...(timePort === undefined
-      ? []
-      : [{ service: 'time' as const, port: timePort, backlog: config.backlog }]),
-  ];
-  // Each worker gets 100 ms to answer a scrape: a stopped worker must not make the scrape time out,
-  // or no alert about its queue could ever fire.
-  await withMetrics(options, config, {
-    snapshot: async () => {
-      const { stats, up } = await pool.snapshot(100);
-      return { stats, workersUp: up };
-    },
-    tcpPorts: ports,
-  });
-  await pool.stop(config.drainTimeoutMs + 5000);
 }
 
-function freePort(host: string | undefined): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const probe = net.createServer();
-    probe.once('error', reject);
-    probe.listen({ host, port: 0 }, () => {
-      const { port } = probe.address() as net.AddressInfo;
-      probe.close(() => resolve(port));
-    });
-  });
+const proxyFrom = (config: ServeConfig) =>
+  config.accept.path === 'proxy' ? config.accept.proxy.trust.text : undefined;
+
+const aborted = async (signal: AbortSignal) => {
+  if (!signal.aborted) await once(signal, 'abort');
+};
+
+// Binds the metrics endpoint, if asked for, before the ready line: a port that cannot be had is a
+// failure to start, as for any other listener.
+async function startMetrics(config: ServeConfig, source: MetricsSource) {
+  const target = config.metrics;
+  if (!target) return undefined;
+  // prom-client is loaded only when metrics are asked for: it is most of an idle server's memory otherwise.
+  const { serveMetrics } = await import('./metrics.ts');
+  const server: http.Server = await serveMetrics(source, target);
+  const { port } = server.address() as net.AddressInfo;
+  return {
+    url: `http://${formatHostPort(target.host, port)}/metrics`,
+    close: () => {
+      server.close();
+      server.closeAllConnections();
+    },
+  };
 }

@@ -21,3 +21,11 @@ export function sumStats(all: ServerStats[]): ServerStats {
   }
   return total;
 }
+
+// A worker that has exited: its counters join the retired ones. Its listeners (acceptPaths) are not
+// counters and went with it.
+export function retire(retired: ServerStats, last: ServerStats): ServerStats {
+  const total = sumStats([retired, last]);
+  total.acceptPaths = {};
+  return total;
+}

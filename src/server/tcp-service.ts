@@ -1,14 +1,18 @@
 import net from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fromSystemError } from '../errors.ts';
-import { readBacklogOfInode } from '../kernel/listen-queue.ts';
-import { acceptQueueLength, socketInode } from '../kernel/proc-net.ts';
 import { refuseNewConnections } from '../kernel/socket-filter.ts';
 import { describeBacklog, readSomaxconn } from '../kernel/somaxconn.ts';
+import { type ListenerQueue, listenerQueue, loadTcpInfo, type TcpInfoReader } from '../kernel/tcp-info.ts';
 import { formatHostPort, unmapIPv4 } from '../net/address.ts';
 import { acceptPaths, takeListener } from './accept/choose.ts';
-import { maxWaitingForHeaders, type ProxyHooks } from './accept/proxy-path.ts';
-import { type AcceptChoice, type Acceptor, closeServer } from './accept/types.ts';
+import {
+  type Acceptor,
+  type AcceptPlan,
+  type ConnectionHooks,
+  closeServer,
+  type ProxyRefusal,
+} from './accept/types.ts';
 import type { ListenerInfo } from './listener-info.ts';
 import type { ServerLogger } from './logger.ts';
 import type { ReplyClock, ServiceName } from './replies.ts';
@@ -22,20 +26,31 @@ export interface TcpServiceOptions {
   host: string | undefined;
   port: number;
   backlog: number;
-  // An inherited listening descriptor (socket activation) instead of host and port.
+  // An inherited listening descriptor (socket activation, or the primary's with --workers) instead of
+  // host and port.
   fd?: number;
+  // True when the descriptor's backlog was set by someone else (a systemd socket unit) and is kept.
+  inheritBacklog?: boolean;
   reusePort: boolean;
   maxConnections: number | undefined;
   writeTimeoutMs: number;
-  // How accepted connections are taken (accept/choose.ts).
-  accept: AcceptChoice;
-  // --proxy-protocol: how long a connection may take to send its header; undefined: no header.
-  proxyTimeoutMs: number | undefined;
+  // How accepted connections are taken (accept/choose.ts), PROXY header or not.
+  accept: AcceptPlan;
   logger: ServerLogger | undefined;
   logConnections: boolean;
 }
 
 const ERROR_LOG_INTERVAL_MS = 1000;
+
+const REFUSAL_TEXT: Record<ProxyRefusal, string> = {
+  untrusted: 'not in --proxy-from, so it may not send a PROXY header (closed unread)',
+  missing: 'no PROXY header',
+  malformed: 'a malformed PROXY header',
+  timeout: 'no whole PROXY header within --proxy-timeout',
+  evicted: 'its PROXY header was still incomplete when room was needed',
+  crowded: 'too many connections were waiting for their PROXY header',
+  shutdown: 'its PROXY header was still incomplete when the drain ended',
+};
 
 // One TCP listener for one service: Node binds and listens, an accept path (accept/) takes the
 // connections; counting, limits, the write timeout and the drain are here, the same for every path.
@@ -46,8 +61,12 @@ export class TcpService {
   // Writes that did not complete at once, with their deadlines (--write-timeout).
   readonly #writes: WriteDeadlines;
   #acceptor: Acceptor | undefined;
+  // getsockopt(TCP_INFO) where it loads (Linux): the queue in one system call, for the drain and metrics.
+  #tcpInfo: TcpInfoReader | undefined;
   #open = 0;
   #lastErrorLog = 0;
+  #lastRefusalLog = 0;
+  #refusedSince = 0;
 
   constructor(options: TcpServiceOptions) {
     this.#options = options;
@@ -61,22 +80,19 @@ export class TcpService {
     });
   }
 
-  async listen(): Promise<ListenerInfo> {
-    const { host, port, fd, reusePort } = this.#options;
+  // `sibling`: the port another listener of this service got, for a service asked to take port 0.
+  async listen(sibling?: number): Promise<ListenerInfo> {
+    const { host, fd, reusePort } = this.#options;
+    const port = this.#options.port === 0 && sibling !== undefined ? sibling : this.#options.port;
     // Before any socket: a path asked for by name that cannot load here is an error, not a fallback.
-    const { proxyTimeoutMs } = this.#options;
-    const paths = await acceptPaths(
-      this.#options.accept,
-      proxyTimeoutMs === undefined
-        ? undefined
-        : { timeoutMs: proxyTimeoutMs, maxWaiting: maxWaitingForHeaders() },
-    );
+    const paths = await acceptPaths(this.#options.accept);
+    this.#tcpInfo = await loadTcpInfo();
     let backlog = this.#options.backlog;
-    if (fd !== undefined) {
+    if (fd !== undefined && this.#options.inheritBacklog) {
       // Node calls listen() again on an inherited descriptor, with 511 unless told otherwise, which
       // would silently replace the socket unit's Backlog=. Ask the kernel what the unit set.
-      const inode = socketInode(fd);
-      backlog = (inode === undefined ? undefined : await readBacklogOfInode(inode)) ?? readSomaxconn() ?? 511;
+      const kept = this.#tcpInfo && listenerQueue(this.#tcpInfo, fd)?.backlog;
+      backlog = kept || (readSomaxconn() ?? 511);
     }
     await new Promise<void>((resolve, reject) => {
       const onError = (error: NodeJS.ErrnoException) => {
@@ -115,7 +131,7 @@ export class TcpService {
     };
   }
 
-  #hooks(): ProxyHooks {
+  #hooks(): ConnectionHooks {
     const { stats, clock, service, maxConnections } = this.#options;
     const servedKey = this.#servedKey;
     return {
@@ -129,6 +145,7 @@ export class TcpService {
         this.#open++;
         return true;
       },
+      full: () => maxConnections !== undefined && this.#open >= maxConnections,
       served: () => countServed(stats, servedKey),
       error: (code) => countError(stats, code),
       acceptError: (code) => this.#onAcceptError(code, `accept ${code}`),
@@ -138,9 +155,7 @@ export class TcpService {
       header: (kind) => {
         stats.proxyHeaders[kind] = (stats.proxyHeaders[kind] ?? 0) + 1;
       },
-      refused: (reason) => {
-        stats.proxyRefused[reason] = (stats.proxyRefused[reason] ?? 0) + 1;
-      },
+      refused: (reason, from) => this.#onRefused(reason, from),
       pending: (close) => this.#writes.add(close),
       closed: () => {
         this.#open--;
@@ -157,10 +172,10 @@ export class TcpService {
     return this.#open;
   }
 
-  // Connections in this listener's kernel accept queue; undefined where /proc is absent.
-  queued(): number | undefined {
+  // This listener's kernel accept queue and backlog in force; undefined where TCP_INFO cannot be had.
+  queue(): ListenerQueue | undefined {
     const fd = this.#acceptor?.fd;
-    return fd === undefined ? undefined : acceptQueueLength(fd);
+    return fd === undefined || !this.#tcpInfo ? undefined : listenerQueue(this.#tcpInfo, fd);
   }
 
   // Graceful stop. Closing a listener resets every connection still in its accept queue, so first keep
@@ -174,10 +189,12 @@ export class TcpService {
     // the queue is rarely empty, and whatever completed between the last look and close() is reset.
     if (acceptor.fd !== undefined) await refuseNewConnections(acceptor.fd);
     let lastCount = -1;
+    const read = this.#tcpInfo;
     while (Date.now() < deadline) {
-      const queued = acceptor.fd === undefined ? undefined : acceptQueueLength(acceptor.fd);
+      const queued =
+        acceptor.fd === undefined || !read ? undefined : listenerQueue(read, acceptor.fd)?.queued;
       const accepted = this.#options.stats.connections;
-      // Without /proc, an interval with no new accept stands in for an empty queue.
+      // Without TCP_INFO, an interval with no new accept stands in for an empty queue.
       if (queued === 0 || (queued === undefined && accepted === lastCount)) break;
       lastCount = accepted;
       await sleep(queued === undefined ? 100 : 10);
@@ -209,6 +226,24 @@ export class TcpService {
     this.#options.logger?.info(
       { peer, via: balancer, service },
       `Got a connection from ${peer} via ${balancer}`,
+    );
+  }
+
+  // Counted every time; said at most once a second, with the last peer and how many since.
+  #onRefused(reason: ProxyRefusal, from?: () => string): void {
+    const { stats, logger } = this.#options;
+    stats.proxyRefused[reason] = (stats.proxyRefused[reason] ?? 0) + 1;
+    this.#refusedSince++;
+    const now = Date.now();
+    if (now - this.#lastRefusalLog < ERROR_LOG_INTERVAL_MS || !logger) return;
+    const peer = from?.();
+    const count = this.#refusedSince;
+    this.#lastRefusalLog = now;
+    this.#refusedSince = 0;
+    logger.warn(
+      { peer, reason, refused: stats.proxyRefused },
+      `refused a connection${peer ? ` from ${peer}` : ''}: ${REFUSAL_TEXT[reason]}` +
+        (count > 1 ? ` (${count} refused since the last line)` : ''),
     );
   }
 

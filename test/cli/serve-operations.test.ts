@@ -7,6 +7,7 @@ import { runBench } from '../../src/bench/run-bench.ts';
 import { queryDaytime, queryTime, readListenQueues } from '../../src/index.ts';
 import { TESTED_ACCEPT_PATHS } from '../helpers/accept.ts';
 import { CLI_ENV, ROOT, startCliServer, startQuietServer } from '../helpers/cli.ts';
+import { missingPeer } from '../helpers/peers.ts';
 import { freePort } from '../helpers/ports.ts';
 import { HAS_PROC, isAlive, waitFor } from '../helpers/proc.ts';
 import { CTIME_LINE, rawQuery } from '../helpers/raw-client.ts';
@@ -15,7 +16,7 @@ const hasSs = spawnSync('ss', ['-V'], { stdio: 'ignore' }).status === 0;
 
 for (const accept of TESTED_ACCEPT_PATHS)
   test(`--accept ${accept}: SIGTERM drains: every client waiting in the kernel accept queue of a blocked server gets its line`, async (t) => {
-    if (!hasSs) return t.skip('ss (iproute2) is needed to see the queue');
+    if (!hasSs) return missingPeer(t, 'ss (iproute2) is needed to see the queue');
     const server = await startQuietServer(['--backlog', '20', '--accept', accept]);
     // A stopped process accepts nothing: the kernel completes the handshakes and queues them.
     process.kill(server.pid, 'SIGSTOP');
@@ -35,25 +36,6 @@ for (const accept of TESTED_ACCEPT_PATHS)
     assert.equal(code, 0);
   });
 
-for (const accept of TESTED_ACCEPT_PATHS)
-  test(`--accept ${accept}: --max-connections: every connection of a burst is either served or closed unanswered, and counted`, async () => {
-    // Replies are written and closed at once, so connections only pile up while the kernel cannot take a
-    // write; a burst against a limit of 1 is the closest a test gets. Whatever happens, the server's
-    // counts and the clients' must agree: served + rejected = connections, rejected = empty replies.
-    const server = await startQuietServer(['--max-connections', '1', '--accept', accept]);
-    const result = await runBench({ host: '127.0.0.1', port: server.port, count: 500, connections: 64 });
-    const { code } = await server.stop();
-    assert.equal(code, 0);
-    const closed = server.logs.find((l) => l.stats) as
-      | { stats: { connections: number; served: number; rejected: number; errors: Record<string, number> } }
-      | undefined;
-    assert.equal(closed?.stats.connections, 500);
-    assert.equal((closed?.stats.served ?? 0) + (closed?.stats.rejected ?? 0), 500);
-    assert.equal(result.ok, closed?.stats.served);
-    assert.equal(result.errors.shortRead + result.errors.reset, closed?.stats.rejected);
-    assert.deepEqual(closed?.stats.errors, {});
-  });
-
 test('--metrics serves Prometheus metrics: served by service and transport, the queue, the backlog, kernel counters', async () => {
   const metricsPort = await freePort();
   const server = await startQuietServer(['--backlog', '7', '--udp', '--metrics', `127.0.0.1:${metricsPort}`]);
@@ -68,23 +50,11 @@ test('--metrics serves Prometheus metrics: served by service and transport, the 
   const path = process.platform === 'linux' ? 'libc' : 'handle';
   assert.match(body, new RegExp(`^daytime_accept_path_listeners\\{path="${path}"\\} 1$`, 'm'));
   assert.match(body, /^# TYPE daytime_udp_dropped_total counter$/m);
-  if (hasSs || HAS_PROC) {
-    assert.match(
-      body,
-      new RegExp(
-        `^daytime_listen_queue_length\\{service="daytime",port="${server.port}",listener="[^"]+"\\} 0$`,
-        'm',
-      ),
-    );
-  }
-  if (hasSs) {
-    assert.match(
-      body,
-      new RegExp(
-        `^daytime_listen_backlog\\{service="daytime",port="${server.port}",listener="\\d+"\\} 7$`,
-        'm',
-      ),
-    );
+  if (process.platform === 'linux') {
+    // From getsockopt(TCP_INFO) on the listener; the label is where it listens, so it survives a restart.
+    const labels = `service="daytime",port="${server.port}",listener="127.0.0.1:${server.port}"`;
+    assert.match(body, new RegExp(`^daytime_listen_queue_length\\{${labels}\\} 0$`, 'm'));
+    assert.match(body, new RegExp(`^daytime_listen_backlog\\{${labels}\\} 7$`, 'm'));
   }
   if (HAS_PROC) {
     assert.match(body, /^daytime_kernel_listen_overflows_total \d+$/m);
@@ -100,7 +70,10 @@ test('--workers 2: connections spread over both workers, a killed worker is repl
     (record) => typeof record.workers === 'number',
   );
   const started = server.logs.find((l) => l.workers) as { pids: number[]; msg: string };
-  assert.match(started.msg, /backlog \(511\) applies per worker/);
+  assert.ok(
+    server.logs.some((l) => /2 workers, a socket each; backlog 511 requested/.test(String(l.msg))),
+    'the primary says once that each worker has a socket (and a queue) of its own',
+  );
   const servedBy = async (count: number) => {
     const before = server.logs.length;
     for (let i = 0; i < count; i++)
@@ -119,6 +92,8 @@ test('--workers 2: connections spread over both workers, a killed worker is repl
   const pids = await servedBy(100);
   assert.deepEqual([...pids].sort(), [...started.pids].sort(), 'both workers served connections');
 
+  // A scrape first, so the primary has the victim's latest counts (it keeps them once it is gone).
+  await fetch(`http://127.0.0.1:${metricsPort}/metrics`);
   const [victim] = started.pids;
   process.kill(victim ?? 0, 'SIGKILL');
   const isReplacement = (l: Record<string, unknown>) =>
@@ -134,8 +109,8 @@ test('--workers 2: connections spread over both workers, a killed worker is repl
 
   const body = await (await fetch(`http://127.0.0.1:${metricsPort}/metrics`)).text();
   const served = Number(/^daytime_served_total\{service="daytime",transport="tcp"\} (\d+)$/m.exec(body)?.[1]);
-  // The killed worker's counts died with it; the survivor's and the replacement's are summed.
-  assert.ok(served >= 100 && served <= 200, `served ${served}`);
+  // The killed worker's counts are kept; the survivor's and the replacement's are added.
+  assert.equal(served, 200);
   assert.match(body, /^daytime_accept_path_listeners\{path="\w+"\} 2$/m, 'one listener per worker');
   if (hasSs)
     assert.equal(body.match(/^daytime_listen_backlog\{/gm)?.length, 2, 'one backlog per worker listener');
@@ -165,8 +140,9 @@ function socketActivate(args: string[]) {
 const hasActivate = spawnSync('systemd-socket-activate', ['--version'], { stdio: 'ignore' }).status === 0;
 
 test('socket activation (TCP): serves the inherited socket and keeps its backlog', async (t) => {
-  if (!hasActivate) return t.skip('systemd-socket-activate is not installed (apt-get install systemd)');
-  if (!hasSs) return t.skip('ss (iproute2) is needed to read the backlog');
+  if (!hasActivate)
+    return missingPeer(t, 'systemd-socket-activate is not installed (apt-get install systemd)');
+  if (!hasSs) return missingPeer(t, 'ss (iproute2) is needed to read the backlog');
   const port = await freePort();
   const child = socketActivate(['-l', `127.0.0.1:${port}`, '--fdname=daytime']);
   let before: Awaited<ReturnType<typeof readListenQueues>>;
@@ -194,7 +170,8 @@ test('socket activation (TCP): serves the inherited socket and keeps its backlog
 });
 
 test('socket activation (UDP): a datagram socket named "time" serves RFC 868', async (t) => {
-  if (!hasActivate) return t.skip('systemd-socket-activate is not installed (apt-get install systemd)');
+  if (!hasActivate)
+    return missingPeer(t, 'systemd-socket-activate is not installed (apt-get install systemd)');
   const port = await freePort();
   const child = socketActivate(['--datagram', '-l', `127.0.0.1:${port}`, '--fdname=time']);
   await sleep(300);

@@ -6,6 +6,7 @@ import { test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { encodeProxyV1, encodeProxyV2 } from '../../src/protocol/proxy.ts';
 import { spawnWithFileLimit, startQuietServer } from '../helpers/cli.ts';
+import { missingPeer } from '../helpers/peers.ts';
 import { freePort } from '../helpers/ports.ts';
 import { HAS_PROC, isAlive, openDescriptors, waitFor } from '../helpers/proc.ts';
 import { CTIME_LINE } from '../helpers/raw-client.ts';
@@ -28,6 +29,8 @@ test('--proxy-protocol with --udp says UDP is answered without a header; metrics
   const metricsPort = await freePort();
   const server = await startQuietServer([
     '--proxy-protocol',
+    '--proxy-from',
+    '127.0.0.1',
     '--proxy-timeout',
     '0.3',
     '--udp',
@@ -35,7 +38,10 @@ test('--proxy-protocol with --udp says UDP is answered without a header; metrics
     `127.0.0.1:${metricsPort}`,
   ]);
   assert.ok(server.logs.some((l) => l.level === 40 && /applies to TCP only/.test(String(l.msg))));
-  assert.equal(server.logs.find((l) => l.ready)?.acceptPath, 'proxy');
+  const ready = server.logs.find((l) => l.ready);
+  assert.equal(ready?.acceptPath, process.platform === 'linux' ? 'proxy-libc' : 'proxy-socket');
+  assert.equal(ready?.proxyFrom, '127.0.0.1');
+  assert.match(String(ready?.msg), /believed only from 127\.0\.0\.1/);
   const self = { address: '127.0.0.1', port: server.port };
   assert.match(
     await proxiedQuery(server.port, encodeProxyV1({ address: '192.0.2.1', port: 1 }, self)),
@@ -50,14 +56,20 @@ test('--proxy-protocol with --udp says UDP is answered without a header; metrics
   assert.match(body, /^daytime_proxy_headers_total\{version="v1",command="PROXY"\} 1$/m);
   assert.match(body, /^daytime_proxy_headers_total\{version="v2",command="LOCAL"\} 1$/m);
   assert.match(body, /^daytime_proxy_refused_total\{reason="timeout"\} 1$/m);
-  assert.match(body, /^daytime_accept_path_listeners\{path="proxy"\} 1$/m);
+  assert.match(body, /^daytime_accept_path_listeners\{path="proxy-(libc|socket)"\} 1$/m);
 });
 
 test('a flood of clients that connect and say nothing cannot take the descriptors (ulimit -n 256)', async (t) => {
-  if (!hasPrlimit) return t.skip('prlimit (util-linux) is missing');
+  if (!hasPrlimit) return missingPeer(t, 'prlimit (util-linux) is missing');
   if (!HAS_PROC) return t.skip('descriptor counts need /proc');
   // A header timeout long enough that only the cap on waiting connections can free descriptors.
-  const { pid, port, exited } = await spawnWithFileLimit(256, ['--proxy-protocol', '--proxy-timeout', '60']);
+  const { pid, port, exited } = await spawnWithFileLimit(256, [
+    '--proxy-protocol',
+    '--proxy-from',
+    '127.0.0.1',
+    '--proxy-timeout',
+    '60',
+  ]);
   const idle: net.Socket[] = [];
   try {
     const baseline = openDescriptors(pid);

@@ -7,13 +7,14 @@ import { test } from 'node:test';
 import { readListenQueues } from '../../src/index.ts';
 import { TESTED_ACCEPT_PATHS } from '../helpers/accept.ts';
 import { runBin, runCli, spawnUntilReady, startCliServer, startQuietServer } from '../helpers/cli.ts';
+import { missingPeer } from '../helpers/peers.ts';
 import { HAS_PROC, isAlive, openDescriptors, waitFor } from '../helpers/proc.ts';
 import { CTIME_LINE, rawQuery, resetClient } from '../helpers/raw-client.ts';
 
 const somaxconn = HAS_PROC ? Number(readFileSync('/proc/sys/net/core/somaxconn', 'utf8')) : undefined;
 
 test('the kernel holds the backlog that was asked for (ss Send-Q)', async (t) => {
-  if ((await readListenQueues(1)) === undefined) return t.skip('ss (iproute2) is not installed');
+  if ((await readListenQueues(1)) === undefined) return missingPeer(t, 'ss (iproute2) is not installed');
   for (const backlog of [1, 7, 511]) {
     const server = await startCliServer(['--host', '127.0.0.1', '--port', '0', '--backlog', String(backlog)]);
     const rows = await readListenQueues(server.port);
@@ -109,7 +110,7 @@ test('a privileged port without the privilege: one line naming EACCES, exit 1', 
   // set) but stays root: another user could not even read a checkout under a 0700 home directory.
   // Without root, we already lack the privilege.
   if (isRoot && spawnSync('setpriv', ['--version'], { stdio: 'ignore' }).status !== 0)
-    return t.skip('setpriv (util-linux) is needed to drop CAP_NET_BIND_SERVICE as root');
+    return missingPeer(t, 'setpriv (util-linux) is needed to drop CAP_NET_BIND_SERVICE as root');
   const prefix = isRoot
     ? ['setpriv', '--bounding-set=-net_bind_service', '--inh-caps=-net_bind_service', '--']
     : [];

@@ -29,7 +29,7 @@ const cases: [string[], RegExp][] = [
   ],
   [['get', '[::1'], /target must be HOST, HOST:PORT, :PORT, \[IPV6\] or \[IPV6\]:PORT, got "\[::1"/],
   [['get', '[::1]:'], /target must be/],
-  [['get', '9464'], /A number alone is not a host: for port 9464 write :9464/],
+  [['get', '9464'], /A number alone is a port, not a host \(:9464 or HOST:9464\)/],
   [['get', 'a:b:c'], /target must be/],
   [['get', 'host name'], /target must be/],
   [['get', '--proxy', 'v3'], /--proxy must be one of v1, v2/],

@@ -25,8 +25,23 @@ add(['serve'], '--drain-timeout', ['', 'x', '-1', '1e9', '٣', '9999999999999999
 add(['serve'], '--metrics', ['', 'x:y', 'host:0', 'host:99999', 'bücher:1']);
 add(['serve'], '--log-format', ['', 'xml', 'jsön']);
 add(['serve'], '--accept', ['', 'fast', 'LIBC', 'libç']);
-add(['serve'], '--accept', ['libc', 'socket'], ['--proxy-protocol']);
-add(['serve'], '--proxy-timeout', ['', 'x', '-1', '0', '1e9', '٣'], ['--proxy-protocol']);
+add(['serve'], '--accept', ['handle', 'fast'], ['--proxy-protocol', '--proxy-from', 'any']);
+add(
+  ['serve'],
+  '--proxy-timeout',
+  ['', 'x', '-1', '0', '1e9', '٣'],
+  ['--proxy-protocol', '--proxy-from', 'any'],
+);
+add(
+  ['serve'],
+  '--proxy-from',
+  ['', 'x', '10.0.0.0/33', 'fe80::1%eth0', '10.0.0.0/8,', 'any,10.0.0.0/8'],
+  ['--proxy-protocol'],
+);
+// Without the flag they configure, or without the one they need: both named in the line.
+add(['serve'], '--proxy-from', ['any']);
+add(['serve'], '--proxy-timeout', ['3']);
+cases.push({ args: ['serve', '--proxy-protocol'], flag: '--proxy-protocol' });
 add(['get'], '--timeout', ['', 'x', '-1', '0', '1e9', '٣']);
 add(['bench'], '--connections', numbers.concat(['0', '100001']));
 add(['bench'], '--duration', ['', 'x', '-1', '0', '1e9', '٣']);

@@ -5,11 +5,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { ROOT } from '../helpers/cli.ts';
+import { missingPeer } from '../helpers/peers.ts';
 
 const hasHaproxy = spawnSync('haproxy', ['-v'], { stdio: 'ignore' }).status === 0;
 
 test('deploy/haproxy/daytime.cfg passes haproxy -c', (t) => {
-  if (!hasHaproxy) return t.skip('haproxy is not installed (apt-get install haproxy)');
+  if (!hasHaproxy) return missingPeer(t, 'haproxy is not installed (apt-get install haproxy)');
   const run = mkdtempSync(join(tmpdir(), 'daytime-haproxy-'));
   const check = spawnSync('haproxy', ['-c', '-f', `${ROOT}deploy/haproxy/daytime.cfg`], {
     encoding: 'utf8',

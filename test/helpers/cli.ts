@@ -110,17 +110,34 @@ after(async () => {
 const listening = (record: LogRecord) => record.ready === true && typeof record.port === 'number';
 
 // `daytime serve` on 127.0.0.1, a free port, no line per connection, plus ARGS.
-export function startQuietServer(args: string[] = []): Promise<CliServer> {
-  return startCliServer(['--host', '127.0.0.1', '--port', '0', '--quiet', ...args]);
+export function startQuietServer(args: string[] = [], env?: NodeJS.ProcessEnv): Promise<CliServer> {
+  return startCliServer(
+    ['--host', '127.0.0.1', '--port', '0', '--quiet', ...args],
+    undefined,
+    undefined,
+    env,
+  );
 }
 
 // Starts `daytime serve` and resolves once its JSON log says it is ready: by default, its "ready"
 // line; the server's PID is the PID of the process that logged the ready line.
+// `command` runs another program instead of `npx daytime` (e.g. [node, some/dist/cli.js]); `env` is
+// added to the environment.
 export async function startCliServer(
   args: string[],
   ready: (record: LogRecord) => boolean = listening,
+  command?: string[],
+  env?: NodeJS.ProcessEnv,
 ): Promise<CliServer> {
-  const child = spawnCli(['serve', '--log-format', 'json', ...args]);
+  const serveArgs = ['serve', '--log-format', 'json', ...args];
+  const [file, ...prefix] = command ?? [];
+  const child = file
+    ? spawn(file, [...prefix, ...serveArgs], {
+        cwd: ROOT,
+        env: { ...CLI_ENV, ...env },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      })
+    : spawnCli(serveArgs, { env });
   const logs: Record<string, unknown>[] = [];
   let buffered = '';
   let stderr = '';

@@ -27,6 +27,8 @@ s.close()
 sys.stdout.write(repr(data.decode("ascii")))
 `;
 
+import { missingPeer } from '../helpers/peers.ts';
+
 describe('classic clients accept the line', () => {
   const server = createDaytimeServer({ host: '127.0.0.1', port: 0 });
   let port: number;
@@ -36,7 +38,8 @@ describe('classic clients accept the line', () => {
   after(() => server.close());
 
   test('nc (netcat-openbsd) receives one CRLF line and sees EOF', async (t) => {
-    if (!hasOpenbsdNc) return t.skip('netcat-openbsd is not installed (apt-get install netcat-openbsd)');
+    if (!hasOpenbsdNc)
+      return missingPeer(t, 'netcat-openbsd is not installed (apt-get install netcat-openbsd)');
     // -d: no stdin; nc exits on the server's EOF, so a missing EOF would hit the test timeout.
     const { stdout } = await run('nc', ['-d', '127.0.0.1', String(port)], {
       encoding: 'latin1',

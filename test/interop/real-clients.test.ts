@@ -3,6 +3,7 @@ import { execFile, spawnSync } from 'node:child_process';
 import { after, before, describe, test } from 'node:test';
 import { promisify } from 'node:util';
 import { createDaytimeServer } from '../../src/index.ts';
+import { missingPeer } from '../helpers/peers.ts';
 import { CTIME_LINE } from '../helpers/raw-client.ts';
 
 const run = promisify(execFile);
@@ -42,26 +43,26 @@ describe('real clients talk to daytime and time, TCP and UDP', () => {
   };
 
   test('rdate -p -o PORT (TCP)', async (t) => {
-    if (!has('rdate')) return t.skip(missing('rdate', 'rdate'));
+    if (!has('rdate')) return missingPeer(t, missing('rdate', 'rdate'));
     const { stdout, startedAt } = await timed('rdate', ['-p', '-o', String(time), '127.0.0.1']);
     withinTwoSeconds(stdout, startedAt);
   });
 
   test('rdate -p -u -o PORT (UDP)', async (t) => {
-    if (!has('rdate')) return t.skip(missing('rdate', 'rdate'));
+    if (!has('rdate')) return missingPeer(t, missing('rdate', 'rdate'));
     const { stdout, startedAt } = await timed('rdate', ['-p', '-u', '-o', String(time), '127.0.0.1']);
     withinTwoSeconds(stdout, startedAt);
   });
 
   test('busybox rdate -p HOST:PORT', async (t) => {
-    if (!has('busybox')) return t.skip(missing('busybox', 'busybox'));
+    if (!has('busybox')) return missingPeer(t, missing('busybox', 'busybox'));
     const { stdout, startedAt } = await timed('busybox', ['rdate', '-p', `127.0.0.1:${time}`]);
     // busybox prints ctime without a zone; TZ=UTC made it UTC.
     withinTwoSeconds(`${stdout.trim().replace(/ (\d{4})$/, ' UTC $1')}`, startedAt);
   });
 
   test('nc -u gets one daytime datagram', async (t) => {
-    if (!has('nc')) return t.skip(missing('nc', 'netcat-openbsd'));
+    if (!has('nc')) return missingPeer(t, missing('nc', 'netcat-openbsd'));
     // nc -u sends what it reads: one newline. -w1: stop a second after the reply.
     const child = execFile('nc', ['-u', '-w1', '127.0.0.1', String(daytime)], {
       encoding: 'latin1',
@@ -81,7 +82,7 @@ describe('real clients talk to daytime and time, TCP and UDP', () => {
 
   for (const transport of ['TCP', 'UDP']) {
     test(`socat ${transport}`, async (t) => {
-      if (!has('socat')) return t.skip(missing('socat', 'socat'));
+      if (!has('socat')) return missingPeer(t, missing('socat', 'socat'));
       const child = execFile('socat', ['-t1', '-', `${transport}:127.0.0.1:${daytime}`], {
         encoding: 'latin1',
         timeout: 30_000,
@@ -99,7 +100,7 @@ describe('real clients talk to daytime and time, TCP and UDP', () => {
   }
 
   test('nmap -sV names the daytime port "daytime" and the time port "time"', async (t) => {
-    if (!has('nmap')) return t.skip(missing('nmap', 'nmap'));
+    if (!has('nmap')) return missingPeer(t, missing('nmap', 'nmap'));
     const { stdout } = await run('nmap', ['-sV', '-Pn', '-p', `${daytime},${time}`, '127.0.0.1'], {
       timeout: 120_000,
     });

@@ -6,13 +6,14 @@ import { test } from 'node:test';
 import { renderLabHtml } from '../../src/lab/report-html.ts';
 import { runLab } from '../../src/lab/run-lab.ts';
 import { ROOT } from '../helpers/cli.ts';
+import { missingPeer } from '../helpers/peers.ts';
 
 const CHROMIUM = '/usr/bin/chromium';
 const linux = process.platform === 'linux';
 
 test('the HTML report in headless Chromium: four answered questions with charts, the tables, no overflow at 390 and 1280 px', async (t) => {
   if (!linux) return t.skip('the lab needs Linux');
-  if (!existsSync(CHROMIUM)) return t.skip(`${CHROMIUM} is missing (apt-get install chromium)`);
+  if (!existsSync(CHROMIUM)) return missingPeer(t, `${CHROMIUM} is missing (apt-get install chromium)`);
   const report = await runLab({ only: ['capacity', 'burst', 'udp-no-listen', 'udp-rcvbuf', 'node-backlog'] });
   const dir = mkdtempSync(join(tmpdir(), 'daytime-report-'));
   const file = join(dir, 'report.html');

@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { CLI_ENV, ROOT } from '../helpers/cli.ts';
+import { missingPeer } from '../helpers/peers.ts';
 import { freePort } from '../helpers/ports.ts';
 
 // A real Prometheus (Debian's 2.42) scraping `daytime serve --workers 2` every 2 s (timeout 1 s) and
@@ -84,8 +85,9 @@ function bench(count: number, connections: number, timeoutS: number): ChildProce
 
 test('Prometheus fires DaytimeListenOverflows and DaytimeAcceptQueueFilling for a stopped worker, and neither under a healthy load', async (t) => {
   if (!hasPrometheus)
-    return t.skip('prometheus is not installed (apt-get install --no-install-recommends prometheus)');
-  if (spawnSync('curl', ['--version'], { stdio: 'ignore' }).status !== 0) return t.skip('curl is missing');
+    return missingPeer(t, 'prometheus is not installed (apt-get install --no-install-recommends prometheus)');
+  if (spawnSync('curl', ['--version'], { stdio: 'ignore' }).status !== 0)
+    return missingPeer(t, 'curl is missing');
   const dir = mkdtempSync(join(tmpdir(), 'daytime-prometheus-'));
   const children: ChildProcess[] = [];
   if (useNamespace) {

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { test } from 'node:test';
 import { ROOT, startCliServer } from '../helpers/cli.ts';
+import { missingPeer } from '../helpers/peers.ts';
 import { freePort } from '../helpers/ports.ts';
 
 const RULES = `${ROOT}deploy/prometheus/daytime-rules.yml`;
@@ -11,7 +12,7 @@ const skip = hasPromtool
   : 'promtool is not installed (apt-get install --no-install-recommends prometheus)';
 
 test('promtool check rules: the five alerts', (t) => {
-  if (skip) return t.skip(skip);
+  if (skip) return missingPeer(t, skip);
   const r = spawnSync('promtool', ['check', 'rules', RULES], { encoding: 'utf8' });
   assert.equal(r.status, 0, r.stdout + r.stderr);
   assert.match(r.stdout, /SUCCESS: 5 rules found/);
@@ -31,7 +32,7 @@ test('promtool check rules: the five alerts', (t) => {
 });
 
 test('promtool test rules: each alert fires on its input series, and not below its threshold', (t) => {
-  if (skip) return t.skip(skip);
+  if (skip) return missingPeer(t, skip);
   const r = spawnSync('promtool', ['test', 'rules', `${ROOT}deploy/prometheus/daytime-rules.test.yml`], {
     encoding: 'utf8',
   });
@@ -40,7 +41,7 @@ test('promtool test rules: each alert fires on its input series, and not below i
 });
 
 test('promtool check metrics passes on /metrics, with two workers, time and UDP', async (t) => {
-  if (skip) return t.skip(skip);
+  if (skip) return missingPeer(t, skip);
   const metricsPort = await freePort();
   // The primary's line (it names the workers): its PID is the one to stop.
   const server = await startCliServer(

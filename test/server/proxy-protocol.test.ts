@@ -4,7 +4,7 @@ import net from 'node:net';
 import { after, before, describe, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { createDaytimeServer, type DaytimeServer } from '../../src/index.ts';
-import { encodeProxyV1, encodeProxyV2 } from '../../src/protocol/proxy.ts';
+import { encodeProxyV1, encodeProxyV2, V2_SIGNATURE } from '../../src/protocol/proxy.ts';
 import { CTIME_LINE, listenPort } from '../helpers/raw-client.ts';
 
 // Connects, sends `chunks` one by one (a pause between them), and returns what came back and whether
@@ -14,7 +14,8 @@ async function exchange(port: number, chunks: Buffer[], pauseMs = 0): Promise<st
   const received: Buffer[] = [];
   socket.on('data', (c: Buffer) => received.push(c));
   socket.on('error', () => {});
-  const closed = once(socket, 'close');
+  // A server that closes unread resets the connection: the 'error' is expected, 'close' follows it.
+  const closed = new Promise((resolve) => socket.on('close', resolve));
   await once(socket, 'connect');
   for (const chunk of chunks) {
     if (socket.destroyed) break;
@@ -33,86 +34,202 @@ const logger = { info: record, warn: record, error: record, debug: record };
 const client = { address: '198.51.100.7', port: 40001 };
 const balancer = { address: '127.0.0.1', port: 0 };
 
-describe('--proxy-protocol', () => {
-  let server: DaytimeServer;
-  let port: number;
-  before(async () => {
-    server = createDaytimeServer({
+const PROXY_PATHS = process.platform === 'linux' ? (['libc', 'socket'] as const) : (['socket'] as const);
+
+for (const accept of PROXY_PATHS)
+  describe(`--proxy-protocol --accept ${accept}`, () => {
+    let server: DaytimeServer;
+    let port: number;
+    before(async () => {
+      server = createDaytimeServer({
+        host: '127.0.0.1',
+        port: 0,
+        accept,
+        proxyProtocol: true,
+        proxyFrom: '127.0.0.1',
+        proxyTimeout: 0.5,
+        logger,
+      });
+      port = await listenPort(server);
+      balancer.port = port;
+    });
+    after(() => server.close());
+
+    test('the PROXY path takes the connections, and says so', () => {
+      assert.equal(server.listeners()[0]?.acceptPath, `proxy-${accept}`);
+      assert.equal(logged.findLast((l) => /listening on/.test(String(l.msg)))?.acceptPath, `proxy-${accept}`);
+    });
+
+    test('v1, v2 over IPv4 and IPv6: the reply, and the log line names the client, not the balancer', async () => {
+      const v6 = { address: '2001:db8::7', port: 40002 };
+      for (const [header, peer] of [
+        [encodeProxyV1(client, balancer), `${client.address}:${client.port}`],
+        [encodeProxyV2(client, balancer), `${client.address}:${client.port}`],
+        [encodeProxyV2(v6, { address: '2001:db8::1', port: 13 }), `[${v6.address}]:${v6.port}`],
+      ] as const) {
+        const before = logged.length;
+        assert.match(await exchange(port, [header]), CTIME_LINE);
+        const line = logged.slice(before).find((l) => String(l.msg).startsWith('Got a connection'));
+        assert.equal(line?.peer, peer);
+        assert.match(String(line?.via), /^127\.0\.0\.1:\d+$/);
+      }
+    });
+
+    test("v2 LOCAL (HAProxy's health check) and v1 UNKNOWN are answered as direct connections", async () => {
+      const before = { ...server.stats().proxyHeaders };
+      for (const header of [encodeProxyV2(), Buffer.from('PROXY UNKNOWN\r\n')]) {
+        const from = logged.length;
+        assert.match(await exchange(port, [header]), CTIME_LINE);
+        const line = logged.slice(from).find((l) => String(l.msg).startsWith('Got a connection'));
+        assert.match(String(line?.peer), /^127\.0\.0\.1:\d+$/);
+        assert.equal(line?.via, undefined);
+      }
+      assert.equal((server.stats().proxyHeaders['v2/LOCAL'] ?? 0) - (before['v2/LOCAL'] ?? 0), 1);
+      assert.equal((server.stats().proxyHeaders['v1/LOCAL'] ?? 0) - (before['v1/LOCAL'] ?? 0), 1);
+    });
+
+    test('nothing is sent before the header is complete, even a byte at a time', async () => {
+      const header = encodeProxyV2(client, balancer);
+      const reply = await exchange(
+        port,
+        [...header].map((b) => Buffer.from([b])),
+        5,
+      );
+      assert.match(reply, CTIME_LINE);
+      // Half a header, then silence: no reply at all, closed at the timeout.
+      const started = Date.now();
+      assert.equal(await exchange(port, [header.subarray(0, 10)]), '');
+      assert.ok(Date.now() - started >= 400, 'held until --proxy-timeout');
+    });
+
+    test('missing, malformed and late headers: closed without a reply, counted by reason, logged', async () => {
+      const before = server.stats().proxyRefused;
+      assert.equal(await exchange(port, [Buffer.from('hello\r\n')]), '');
+      assert.equal(await exchange(port, [Buffer.from('PROXY TCP4 1.2.3.4 nonsense\r\n')]), '');
+      assert.equal(
+        await exchange(port, [Buffer.concat([V2_SIGNATURE, Buffer.from([0x21, 0x41, 0, 0])])]),
+        '',
+      );
+      assert.equal(await exchange(port, []), '');
+      const refused = server.stats().proxyRefused;
+      assert.equal((refused.missing ?? 0) - (before.missing ?? 0), 1);
+      assert.equal((refused.malformed ?? 0) - (before.malformed ?? 0), 2);
+      assert.ok((refused.timeout ?? 0) - (before.timeout ?? 0) >= 1);
+      assert.ok(logged.some((l) => /^refused a connection from 127\.0\.0\.1:\d+: /.test(String(l.msg))));
+    });
+  });
+
+for (const accept of PROXY_PATHS) {
+  test(`--accept ${accept}: a header from outside --proxy-from is never believed: closed unread, counted, logged with the real address`, async () => {
+    const seen: Record<string, unknown>[] = [];
+    const capture = (fields: unknown, msg?: string) => seen.push({ ...(fields as object), msg });
+    const server = createDaytimeServer({
       host: '127.0.0.1',
       port: 0,
+      accept,
       proxyProtocol: true,
-      proxyTimeout: 0.5,
-      logger,
+      proxyFrom: '10.0.0.0/8,2001:db8::/32',
+      logger: { info: capture, warn: capture, error: capture, debug: capture },
     });
-    port = await listenPort(server);
-    balancer.port = port;
-  });
-  after(() => server.close());
-
-  test('the proxy path takes the connections, and says so', () => {
-    assert.equal(server.listeners()[0]?.acceptPath, 'proxy');
-    assert.match(String(logged.find((l) => l.ready)?.msg), /proxy accept path.*PROXY protocol/);
-  });
-
-  test('v1, v2 over IPv4 and IPv6: the reply, and the log line names the client, not the balancer', async () => {
-    const v6 = { address: '2001:db8::7', port: 40002 };
-    for (const [header, peer] of [
-      [encodeProxyV1(client, balancer), `${client.address}:${client.port}`],
-      [encodeProxyV2(client, balancer), `${client.address}:${client.port}`],
-      [encodeProxyV2(v6, { address: '2001:db8::1', port: 13 }), `[${v6.address}]:${v6.port}`],
-    ] as const) {
-      const before = logged.length;
-      assert.match(await exchange(port, [header]), CTIME_LINE);
-      const line = logged.slice(before).find((l) => String(l.msg).startsWith('Got a connection'));
-      assert.equal(line?.peer, peer);
-      assert.match(String(line?.via), /^127\.0\.0\.1:\d+$/);
+    const port = await listenPort(server);
+    try {
+      const forged = encodeProxyV1({ address: '203.0.113.66', port: 1 }, { address: '127.0.0.1', port });
+      for (let i = 0; i < 3; i++) assert.equal(await exchange(port, [forged]), '');
+      assert.equal(server.stats().proxyRefused.untrusted, 3);
+      assert.equal(server.stats().proxyHeaders['v1/PROXY'], undefined, 'nothing was read');
+      const lines = seen.filter((l) => /refused a connection/.test(String(l.msg)));
+      assert.equal(lines.length, 1, 'at most one line a second');
+      assert.match(String(lines[0]?.msg), /from 127\.0\.0\.1:\d+: not in --proxy-from/);
+      assert.ok(
+        !seen.some((l) => JSON.stringify(l).includes('203.0.113.66')),
+        'the forged address is never logged',
+      );
+    } finally {
+      await server.close();
     }
   });
 
-  test("v2 LOCAL (HAProxy's health check) and v1 UNKNOWN are answered as direct connections", async () => {
-    for (const header of [encodeProxyV2(), Buffer.from('PROXY UNKNOWN\r\n')]) {
-      const before = logged.length;
-      assert.match(await exchange(port, [header]), CTIME_LINE);
-      const line = logged.slice(before).find((l) => String(l.msg).startsWith('Got a connection'));
-      assert.match(String(line?.peer), /^127\.0\.0\.1:\d+$/);
-      assert.equal(line?.via, undefined);
+  test(`--accept ${accept}: clients that send nothing never keep out a client with a whole header (--max-connections 20)`, async () => {
+    const server = createDaytimeServer({
+      host: '127.0.0.1',
+      port: 0,
+      accept,
+      proxyProtocol: true,
+      proxyFrom: 'any',
+      proxyTimeout: 60,
+      maxConnections: 20,
+    });
+    const port = await listenPort(server);
+    const silent: net.Socket[] = [];
+    try {
+      for (let i = 0; i < 20; i++) silent.push(net.connect(port, '127.0.0.1').on('error', () => {}));
+      await Promise.all(silent.map((s) => once(s, 'connect')));
+      // With TCP_DEFER_ACCEPT the kernel holds silent clients back; they reach the server once each
+      // sends a byte (a header's first byte, and no more).
+      for (const s of silent) s.write(Buffer.from('P'));
+      for (let i = 0; i < 200 && server.stats().connections < 20; i++) await sleep(10);
+      assert.equal(server.stats().connections, 20, 'twenty wait for their header');
+      for (let i = 0; i < 5; i++)
+        assert.match(await exchange(port, [encodeProxyV2(client, balancer)]), CTIME_LINE);
+      // The first whole header found the limit reached: the oldest waiter made room; the others found
+      // room again once it was served.
+      assert.equal(server.stats().proxyRefused.evicted, 1);
+      assert.equal(server.stats().rejected, 0);
+      assert.equal(server.stats().served, 5);
+    } finally {
+      for (const s of silent) s.destroy();
+      await server.close(0);
     }
-    assert.equal(server.stats().proxyHeaders['v2/LOCAL'], 1);
-    assert.equal(server.stats().proxyHeaders['v1/LOCAL'], 1);
   });
+}
 
-  test('nothing is sent before the header is complete, even a byte at a time', async () => {
-    const header = encodeProxyV2(client, balancer);
-    const reply = await exchange(
-      port,
-      [...header].map((b) => Buffer.from([b])),
-      5,
-    );
-    assert.match(reply, CTIME_LINE);
-    // Half a header, then silence: no reply at all, closed at the timeout.
-    const started = Date.now();
-    assert.equal(await exchange(port, [header.subarray(0, 10)]), '');
-    assert.ok(Date.now() - started >= 400, 'held until --proxy-timeout');
-  });
-
-  test('missing, malformed and late headers: closed without a reply, counted by reason', async () => {
-    const before = server.stats().proxyRefused;
-    assert.equal(await exchange(port, [Buffer.from('hello\r\n')]), '');
-    assert.equal(await exchange(port, [Buffer.from('PROXY TCP4 1.2.3.4 nonsense\r\n')]), '');
-    assert.equal(await exchange(port, []), '');
-    const refused = server.stats().proxyRefused;
-    assert.equal((refused.missing ?? 0) - (before.missing ?? 0), 1);
-    assert.equal((refused.malformed ?? 0) - (before.malformed ?? 0), 1);
-    assert.ok((refused.timeout ?? 0) - (before.timeout ?? 0) >= 1);
-  });
-});
-
-test('--proxy-protocol with an accept path named: bad input, before any socket', () => {
-  assert.throws(() => createDaytimeServer({ proxyProtocol: true, accept: 'libc' }), {
+test('--proxy-protocol is bad input without --proxy-from, with the handle path, or with its options alone', () => {
+  assert.throws(() => createDaytimeServer({ proxyProtocol: true }), {
     code: 'ERR_INVALID_OPTION',
-    message: /proxy/,
+    message: /proxyProtocol needs --proxy-from/,
   });
-  assert.throws(() => createDaytimeServer({ proxyProtocol: true, proxyTimeout: '0' }), {
+  assert.throws(() => createDaytimeServer({ proxyProtocol: true, proxyFrom: 'any', accept: 'handle' }), {
+    code: 'ERR_INVALID_OPTION',
+    message: /accept must be one of auto, libc, socket with --proxy-protocol/,
+  });
+  assert.throws(() => createDaytimeServer({ proxyFrom: '10.0.0.0/8' }), {
+    code: 'ERR_INVALID_OPTION',
+    message: /proxyFrom applies only with --proxy-protocol/,
+  });
+  assert.throws(() => createDaytimeServer({ proxyProtocol: true, proxyFrom: 'any', proxyTimeout: '0' }), {
+    code: 'ERR_INVALID_OPTION',
+  });
+  assert.throws(() => createDaytimeServer({ proxyProtocol: true, proxyFrom: '10.0.0.0/33' }), {
     code: 'ERR_INVALID_OPTION',
   });
 });
+
+for (const accept of PROXY_PATHS)
+  test(`--accept ${accept}: in a drain, a connection still waiting for its header keeps its --proxy-timeout, then is counted as refused`, async () => {
+    const open = async (proxyTimeout: number) => {
+      const server = createDaytimeServer({
+        host: '127.0.0.1',
+        port: 0,
+        accept,
+        proxyProtocol: true,
+        proxyFrom: 'any',
+        proxyTimeout,
+      });
+      const port = await listenPort(server);
+      const waiter = net.connect(port, '127.0.0.1').on('error', () => {});
+      await once(waiter, 'connect');
+      waiter.write('PROXY TCP4 ');
+      for (let i = 0; i < 200 && server.stats().connections < 1; i++) await sleep(10);
+      return { server, waiter };
+    };
+    // The header's own deadline comes first: closed then, as a timeout, and the drain ends with it.
+    const first = await open(0.5);
+    await first.server.close(30_000);
+    assert.equal(first.server.stats().proxyRefused.timeout, 1);
+    assert.ok(first.waiter.destroyed || first.waiter.readableEnded || (await once(first.waiter, 'close')));
+    // The drain's deadline comes first: closed then, counted as refused at shutdown.
+    const second = await open(60);
+    await second.server.close(300);
+    assert.equal(second.server.stats().proxyRefused.shutdown, 1);
+    second.waiter.destroy();
+  });

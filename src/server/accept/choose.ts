@@ -3,23 +3,47 @@ import { DaytimeError } from '../../errors.ts';
 import { loadSocketCalls } from '../../kernel/socket-calls.ts';
 import { handlePath } from './handle-path.ts';
 import { libcPath } from './libc-path.ts';
-import { type ProxyPathOptions, proxyPath } from './proxy-path.ts';
+import { proxyLibcPath } from './proxy-libc-path.ts';
+import { proxySocketPath } from './proxy-socket-path.ts';
 import { socketPath } from './socket-path.ts';
-import type { AcceptChoice, Acceptor, AcceptPath, ConnectionHooks } from './types.ts';
+import type { Acceptor, AcceptPath, AcceptPlan, ConnectionHooks, ProxyRequirement } from './types.ts';
 
-// The one place the accept path is chosen. `auto` tries the fastest first: libc (koffi and libc's
-// symbols must load: Linux), then handle (Node's internals must be as expected), then socket (always).
-// A path asked for by name is that path or an error, so a benchmark never measures a silent fallback.
-export async function acceptPaths(choice: AcceptChoice, proxy?: ProxyPathOptions): Promise<AcceptPath[]> {
-  if (proxy) return [proxyPath(proxy, await loadSocketCalls().catch(() => undefined))];
-  if (choice === 'socket') return [socketPath];
-  if (choice === 'handle') return [handlePath];
-  const libc = await loadSocketCalls().then(libcPath, (error: unknown) => {
-    if (choice === 'libc') throw unavailable('libc', error instanceof Error ? error.message : String(error));
-    return undefined;
-  });
-  if (choice === 'libc') return libc ? [libc] : [];
-  return [...(libc ? [libc] : []), handlePath, socketPath];
+interface Candidate {
+  name: string;
+  // Rejects where the path cannot run here (koffi or libc's symbols do not load: not Linux).
+  load(): Promise<AcceptPath>;
+}
+
+// Every path, fastest first: plain ones, and those that read a PROXY header first.
+const PLAIN: Candidate[] = [
+  { name: 'libc', load: () => loadSocketCalls().then(libcPath) },
+  { name: 'handle', load: async () => handlePath },
+  { name: 'socket', load: async () => socketPath },
+];
+const proxied = (proxy: ProxyRequirement): Candidate[] => [
+  { name: 'libc', load: () => loadSocketCalls().then((calls) => proxyLibcPath(proxy, calls)) },
+  {
+    name: 'socket',
+    load: () =>
+      loadSocketCalls().then(
+        (calls) => proxySocketPath(proxy, calls),
+        () => proxySocketPath(proxy),
+      ),
+  },
+];
+
+// The one place the accept path is chosen. `auto` tries the fastest first; a path asked for by name is
+// that path or an error, so a benchmark never measures a silent fallback.
+export async function acceptPaths(plan: AcceptPlan): Promise<AcceptPath[]> {
+  const candidates = plan.path === 'proxy' ? proxied(plan.proxy) : PLAIN;
+  const wanted = plan.path === 'proxy' ? plan.over : plan.path;
+  if (wanted !== 'auto') {
+    const named = candidates.find((c) => c.name === wanted);
+    if (!named) throw unavailable(wanted, 'there is no such path');
+    return [await named.load().catch((error: Error) => Promise.reject(unavailable(wanted, error.message)))];
+  }
+  const loaded = await Promise.all(candidates.map((c) => c.load().catch(() => undefined)));
+  return loaded.filter((path): path is AcceptPath => path !== undefined);
 }
 
 // Hands a listening server to the first path that can take it.

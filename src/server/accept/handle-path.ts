@@ -9,12 +9,13 @@ import { type AcceptPath, type ConnectionHooks, closeServer, listenerFd } from '
 // and calls into JavaScript for each (the libc path avoids both). It relies on two internals:
 // - the listening handle's `onconnection(status, clientHandle)` callback
 //   (nodejs/node v24.x lib/net.js, setupListenHandle: `this._handle.onconnection = onconnection`);
-// - `WriteWrap` from process.binding('stream_wrap'), the request object StreamBase writes take
-//   (process.binding is deprecated, DEP0111, and still allow-lists stream_wrap in Node 24).
+// - `WriteWrap` from process.binding('stream_wrap'), the request object StreamBase writes take, and
+//   `streamBaseState[kLastWriteWasAsync]`, where a write that could not complete at once says so
+//   (lib/internal/stream_base_commons.js reads it the same way; process.binding is deprecated, DEP0111,
+//   and still allow-lists stream_wrap in Node 24).
 
 interface WriteReq {
   handle: TcpHandle;
-  async: boolean;
   oncomplete: (status: number) => void;
 }
 interface TcpHandle {
@@ -24,24 +25,32 @@ interface TcpHandle {
 }
 type WriteWrapClass = new () => WriteReq;
 type OnConnection = (status: number, handle: TcpHandle | undefined) => void;
+interface StreamWrap {
+  WriteWrap: WriteWrapClass;
+  // streamBaseState[kLastWriteWasAsync] is 1 when the last write is still in libuv's queue.
+  lastWriteWasAsync: () => boolean;
+}
 
-function writeWrapClass(): WriteWrapClass | undefined {
-  const WriteWrap = nodeBinding('stream_wrap')?.WriteWrap;
-  return typeof WriteWrap === 'function' ? (WriteWrap as WriteWrapClass) : undefined;
+function streamWrap(): StreamWrap | undefined {
+  const binding = nodeBinding('stream_wrap');
+  const { WriteWrap, streamBaseState: state, kLastWriteWasAsync: index } = binding ?? {};
+  if (typeof WriteWrap !== 'function' || !(state instanceof Int32Array) || typeof index !== 'number')
+    return undefined;
+  return { WriteWrap: WriteWrap as WriteWrapClass, lastWriteWasAsync: () => state[index] !== 0 };
 }
 
 export const handlePath: AcceptPath = {
   name: 'handle',
   take(server, hooks) {
     const listener = (server as unknown as { _handle?: { onconnection?: OnConnection } })._handle;
-    const WriteWrap = writeWrapClass();
-    if (!listener || typeof listener.onconnection !== 'function' || !WriteWrap) return undefined;
-    listener.onconnection = onConnection(hooks, WriteWrap);
+    const stream = streamWrap();
+    if (!listener || typeof listener.onconnection !== 'function' || !stream) return undefined;
+    listener.onconnection = onConnection(hooks, stream);
     return { path: 'handle', fd: listenerFd(server), close: () => closeServer(server) };
   },
 };
 
-function onConnection(hooks: ConnectionHooks, WriteWrap: WriteWrapClass): OnConnection {
+function onConnection(hooks: ConnectionHooks, { WriteWrap, lastWriteWasAsync }: StreamWrap): OnConnection {
   const fail = (status: number) => hooks.error(getSystemErrorName(status));
   // uv_close() closes the descriptor at once; only its callback waits for a later turn of the loop,
   // and that callback would be one more call into JavaScript per connection. So no callback.
@@ -63,12 +72,11 @@ function onConnection(hooks: ConnectionHooks, WriteWrap: WriteWrapClass): OnConn
       if (handle.getpeername(out) === 0) hooks.peer(out.address ?? '', out.port ?? 0);
     }
     const req = new WriteWrap();
-    req.async = false;
     const result = handle.writeBuffer(req, hooks.reply());
     if (result < 0) {
       fail(result);
       close(handle);
-    } else if (!req.async) {
+    } else if (!lastWriteWasAsync()) {
       // Written to the kernel at once (the usual case): close now; the FIN follows the data.
       hooks.served();
       close(handle);

@@ -1,15 +1,7 @@
 import type net from 'node:net';
-import { getSystemErrorName } from 'node:util';
-import {
-  EAGAIN,
-  EINTR,
-  type NativeMemory,
-  SOCK_CLOEXEC,
-  SOCK_NONBLOCK,
-  type SocketCalls,
-} from '../../kernel/socket-calls.ts';
-import { acceptFailure, LibcListener } from './libc-listener.ts';
-import { waitToWrite } from './libc-pending-write.ts';
+import { SOCK_CLOEXEC, SOCK_NONBLOCK, type SocketCalls } from '../../kernel/socket-calls.ts';
+import { ACCEPT_BATCH, acceptFailure, LibcListener, PAUSE_MS } from './libc-listener.ts';
+import { NativeReply } from './native-reply.ts';
 import { PeerAddress } from './peer-address.ts';
 import type { Acceptor, AcceptPath, ConnectionHooks } from './types.ts';
 
@@ -20,10 +12,6 @@ import type { Acceptor, AcceptPath, ConnectionHooks } from './types.ts';
 // or any libc koffi can load.
 
 const FLAGS = SOCK_NONBLOCK | SOCK_CLOEXEC;
-// After an accept() that failed for want of a resource (EMFILE, ENFILE, ENOBUFS, ENOMEM) or for a
-// reason that would only repeat, the path waits this long before it looks again.
-const PAUSE_MS = 100;
-const REPLY_ROOM = 512;
 // Readiness within this long after the last return is libuv coming straight back: more was queued.
 // Measured here: 2-3 µs between readinesses under load, 40 µs or more between clients one at a time.
 const BACK_TO_BACK_MS = 0.02;
@@ -44,11 +32,9 @@ class LibcAcceptor implements Acceptor {
   readonly path = 'libc';
   readonly #calls: SocketCalls;
   readonly #hooks: ConnectionHooks;
-  readonly #reply: NativeMemory;
+  readonly #reply: NativeReply;
   readonly #peer: PeerAddress | undefined;
   #listener: LibcListener | undefined;
-  #replySource: Buffer | undefined;
-  #replyLength = 0;
   #single = true;
   #streak = 0;
   #lastReturn = 0;
@@ -56,7 +42,7 @@ class LibcAcceptor implements Acceptor {
   constructor(calls: SocketCalls, hooks: ConnectionHooks) {
     this.#calls = calls;
     this.#hooks = hooks;
-    this.#reply = calls.alloc(REPLY_ROOM);
+    this.#reply = new NativeReply(calls, hooks);
     this.#peer = hooks.peer ? new PeerAddress(calls) : undefined;
   }
 
@@ -70,10 +56,10 @@ class LibcAcceptor implements Acceptor {
     return this.#listener !== undefined;
   }
 
-  // One readiness of the listener. Under load the queue is drained until EAGAIN (one epoll wait serves a
-  // batch); for clients that come one at a time the trailing accept4 that finds the queue empty only
-  // adds to their latency (measured: p999 about 20 % higher, as with dtref), so then one connection is
-  // taken per readiness, as libuv does. The mode follows the load: readiness again within
+  // One readiness of the listener. Under load up to ACCEPT_BATCH connections are taken (one epoll wait
+  // serves a batch); for clients that come one at a time the trailing accept4 that finds the queue empty
+  // only adds to their latency (measured: p999 about 20 % higher, as with dtref), so then one connection
+  // is taken per readiness, as libuv does. The mode follows the load: readiness again within
   // BACK_TO_BACK_MS of the last return means the queue was not empty; drains that find a single
   // connection mean it is.
   readonly #onReadable = (): void => {
@@ -87,7 +73,7 @@ class LibcAcceptor implements Acceptor {
     }
     if (this.#single) this.#accept(1);
     else {
-      this.#streak = this.#accept(Number.POSITIVE_INFINITY) <= 1 ? this.#streak + 1 : 0;
+      this.#streak = this.#accept(ACCEPT_BATCH) <= 1 ? this.#streak + 1 : 0;
       if (this.#streak >= TO_SINGLE) {
         this.#single = true;
         this.#streak = 0;
@@ -129,37 +115,9 @@ class LibcAcceptor implements Acceptor {
         continue;
       }
       if (peer) hooks.peer?.(...peer.read());
-      const reply = hooks.reply();
-      if (reply !== this.#replySource) this.#setReply(reply);
-      const length = this.#replyLength;
-      const written = calls.write(fd, this.#reply.address, length);
-      if (written === length) {
-        hooks.served();
-        calls.close(fd);
-        hooks.closed();
-      } else {
-        this.#writeFailed(fd, written, reply);
-      }
+      this.#reply.send(fd);
     }
     return taken;
-  }
-
-  #writeFailed(fd: number, written: number, reply: Buffer): void {
-    const errno = written < 0 ? this.#calls.errno() : 0;
-    if (written >= 0 || errno === EAGAIN || errno === EINTR) {
-      waitToWrite(this.#calls, this.#hooks, fd, reply.subarray(Math.max(0, written)));
-      return;
-    }
-    this.#hooks.error(getSystemErrorName(-errno));
-    this.#calls.close(fd);
-    this.#hooks.closed();
-  }
-
-  #setReply(reply: Buffer): void {
-    const bytes = reply.subarray(0, REPLY_ROOM);
-    this.#reply.bytes.set(bytes);
-    this.#replyLength = bytes.length;
-    this.#replySource = reply;
   }
 
   async close(): Promise<void> {

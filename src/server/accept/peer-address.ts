@@ -20,6 +20,11 @@ export class PeerAddress {
     this.#view = this.#memory.view;
   }
 
+  // The sockaddr accept4() just wrote, for matching without a string (--proxy-from).
+  get view(): DataView {
+    return this.#view;
+  }
+
   // accept4() reads the room there is and writes the length it used.
   prepare(): void {
     this.#view.setUint32(STORAGE, STORAGE, true);

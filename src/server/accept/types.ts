@@ -1,11 +1,41 @@
 import type net from 'node:net';
+import type { TrustList } from '../../net/cidr.ts';
 
 // The ways a listener's connections can be taken, fastest first; `auto` picks the first that loads.
 export const ACCEPT_PATHS = ['libc', 'handle', 'socket'] as const;
-// `proxy` is not chosen but implied by --proxy-protocol: it reads the PROXY header before the reply.
-export type AcceptPathName = (typeof ACCEPT_PATHS)[number] | 'proxy';
 export const ACCEPT_CHOICES = ['auto', ...ACCEPT_PATHS] as const;
 export type AcceptChoice = (typeof ACCEPT_CHOICES)[number];
+// Behind a balancer the header is read first, which the handle path cannot do.
+export const PROXY_CHOICES = ['auto', 'libc', 'socket'] as const;
+export type ProxyChoice = (typeof PROXY_CHOICES)[number];
+// What the ready line, the stats and the metrics call the path that runs.
+export type AcceptPathName = (typeof ACCEPT_PATHS)[number] | 'proxy-libc' | 'proxy-socket';
+
+// Why a connection was closed without a reply under --proxy-protocol.
+export const PROXY_REFUSALS = [
+  'untrusted',
+  'missing',
+  'malformed',
+  'timeout',
+  'evicted',
+  'crowded',
+  'shutdown',
+] as const;
+export type ProxyRefusal = (typeof PROXY_REFUSALS)[number];
+
+// --proxy-protocol: how long a header may take, how many connections may wait for one, and who may
+// send one at all.
+export interface ProxyRequirement {
+  timeoutMs: number;
+  maxWaiting: number;
+  trust: TrustList;
+}
+
+// The one accept decision, made once from the options: a path by name or the fastest that runs, or, behind
+// a balancer, the same with the PROXY header read first.
+export type AcceptPlan =
+  | { path: AcceptChoice }
+  | { path: 'proxy'; over: ProxyChoice; proxy: ProxyRequirement };
 
 // What every accept path tells the service about each connection: the counting, the limit, the log
 // line and the write timeout live in the service, once, whatever the path.
@@ -14,6 +44,8 @@ export interface ConnectionHooks {
   reply(): Buffer;
   // Counts an accepted connection; false means close it unanswered (--max-connections).
   admit(): boolean;
+  // True while --max-connections are open: the next admit() would refuse.
+  full(): boolean;
   served(): void;
   // A failed write or connection, by code (EPIPE, ECONNRESET...).
   error(code: string): void;
@@ -26,17 +58,21 @@ export interface ConnectionHooks {
   pending(close: () => void): () => void;
   // An admitted connection is closed.
   closed(): void;
+  // --proxy-protocol: a complete header, by kind ("v2/PROXY", "v1/LOCAL"...).
+  header(kind: string): void;
+  // --proxy-protocol: a connection closed without a reply, and from where (untrusted, malformed...).
+  refused(reason: ProxyRefusal, from?: () => string): void;
 }
 
 // One listener taken over by one path.
 export interface Acceptor {
   readonly path: AcceptPathName;
-  // The listening descriptor (for /proc and the drain's socket filter); undefined where not exposed.
+  // The listening descriptor (for TCP_INFO and the drain's socket filter); undefined where not exposed.
   readonly fd: number | undefined;
   // Stops taking connections and closes the listener. Whatever is still queued then is reset by the
   // kernel: the service drains the queue before it calls this.
   close(): Promise<void>;
-  // Closes connections the path holds on its own (the proxy path's, waiting for their header).
+  // Closes connections the path holds on its own (the PROXY paths', waiting for their header).
   destroyAll?(): void;
 }
 

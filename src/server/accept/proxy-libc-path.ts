@@ -1,0 +1,177 @@
+import net from 'node:net';
+import { getSystemErrorName } from 'node:util';
+import {
+  EAGAIN,
+  EINTR,
+  type NativeMemory,
+  SOCK_CLOEXEC,
+  SOCK_NONBLOCK,
+  type SocketCalls,
+} from '../../kernel/socket-calls.ts';
+import { formatHostPort, unmapIPv4 } from '../../net/address.ts';
+import { trustsSockaddr } from '../../net/cidr.ts';
+import { headerKind, type ProxyHeader, parseProxyHeader } from '../../protocol/proxy.ts';
+import { deferAccept } from './defer-accept.ts';
+import { ACCEPT_BATCH, acceptFailure, LibcListener, PAUSE_MS } from './libc-listener.ts';
+import { NativeReply } from './native-reply.ts';
+import { PeerAddress } from './peer-address.ts';
+import { HeaderTable, refusalOf } from './proxy-waiting.ts';
+import type { Acceptor, AcceptPath, ConnectionHooks, ProxyRequirement } from './types.ts';
+
+const FLAGS = SOCK_NONBLOCK | SOCK_CLOEXEC;
+// A v2 header with the usual TLVs, or any v1 line, in one read; a longer one is finished on a socket.
+const HEADER_ROOM = 536;
+
+// Behind a balancer at the plain path's cost: per connection accept4 (with the peer's address, checked
+// against --proxy-from without a string), one read of the header (TCP_DEFER_ACCEPT has the kernel wake
+// us once it is there), the parse, write and close through libc; no JavaScript object and no libuv
+// handle per connection. A header not whole at once goes to a net.Socket that can wait for the rest
+// (proxy-waiting.ts). When too many wait, the listener pauses and new connections wait in the kernel.
+export function proxyLibcPath(proxy: ProxyRequirement, calls: SocketCalls): AcceptPath {
+  return {
+    name: 'proxy-libc',
+    take(server, hooks) {
+      const acceptor = new ProxyLibcAcceptor(proxy, calls, hooks);
+      return acceptor.listen(server) ? acceptor : undefined;
+    },
+  };
+}
+
+class ProxyLibcAcceptor implements Acceptor {
+  readonly path = 'proxy-libc';
+  readonly #proxy: ProxyRequirement;
+  readonly #calls: SocketCalls;
+  readonly #hooks: ConnectionHooks;
+  readonly #table: HeaderTable;
+  readonly #reply: NativeReply;
+  readonly #peer: PeerAddress;
+  readonly #header: NativeMemory;
+  #listener: LibcListener | undefined;
+
+  constructor(proxy: ProxyRequirement, calls: SocketCalls, hooks: ConnectionHooks) {
+    this.#proxy = proxy;
+    this.#calls = calls;
+    this.#hooks = hooks;
+    this.#table = new HeaderTable(proxy, hooks);
+    this.#reply = new NativeReply(calls, hooks);
+    this.#peer = new PeerAddress(calls);
+    this.#header = calls.alloc(HEADER_ROOM);
+  }
+
+  get fd(): number | undefined {
+    return this.#listener?.fd;
+  }
+
+  listen(server: net.Server): boolean {
+    this.#listener = LibcListener.take(this.#calls, server, this.#onReadable);
+    if (!this.#listener) {
+      this.#free();
+      return false;
+    }
+    deferAccept(this.#calls, this.#listener.fd, this.#proxy.timeoutMs);
+    return true;
+  }
+
+  readonly #onReadable = (): void => {
+    const calls = this.#calls;
+    const hooks = this.#hooks;
+    const peer = this.#peer;
+    const listener = this.#listener;
+    if (!listener) return;
+    for (let taken = 0; taken < ACCEPT_BATCH; ) {
+      const wait = this.#table.wait();
+      if (wait > 0) {
+        listener.pause(wait);
+        return;
+      }
+      peer.prepare();
+      const fd = calls.accept4(listener.fd, peer.address, peer.lengthAddress, FLAGS);
+      if (fd < 0) {
+        const failure = acceptFailure(calls.errno());
+        if (failure === 'empty') return;
+        if (failure === 'retry') continue;
+        if ('skipped' in failure) {
+          hooks.error(failure.skipped);
+          continue;
+        }
+        hooks.acceptError(failure.failed);
+        listener.pause(PAUSE_MS);
+        return;
+      }
+      taken++;
+      if (!trustsSockaddr(this.#proxy.trust, peer.view)) {
+        calls.close(fd);
+        hooks.refused('untrusted', () => this.#peerText());
+        continue;
+      }
+      if (!this.#table.admit()) {
+        calls.close(fd);
+        continue;
+      }
+      this.#read(fd);
+    }
+  };
+
+  // The header, as far as it has arrived: whole (the usual case), partial, or not a header at all.
+  #read(fd: number): void {
+    const calls = this.#calls;
+    const hooks = this.#hooks;
+    const n = calls.read(fd, this.#header.address, HEADER_ROOM);
+    if (n < 0) {
+      const errno = calls.errno();
+      if (errno === EAGAIN || errno === EINTR) this.#wait(fd, Buffer.alloc(0));
+      else {
+        hooks.error(getSystemErrorName(-errno));
+        calls.close(fd);
+        hooks.closed();
+      }
+      return;
+    }
+    // The addresses are made into text only for the log line.
+    const parsed = n === 0 ? undefined : parseProxyHeader(this.#header.bytes, n, hooks.peer !== undefined);
+    if (parsed?.status === 'done') this.#answer(fd, parsed.header);
+    else if (parsed?.status === 'incomplete') this.#wait(fd, Buffer.from(this.#header.bytes.subarray(0, n)));
+    else {
+      calls.close(fd);
+      hooks.closed();
+      hooks.refused(parsed ? refusalOf(parsed.reason) : 'missing', () => this.#peerText());
+    }
+  }
+
+  #answer(fd: number, header: ProxyHeader): void {
+    const hooks = this.#hooks;
+    hooks.header(headerKind(header));
+    if (hooks.peer) {
+      const [address, port] = this.#peer.read();
+      const client = header.command === 'PROXY' && header.source ? header.source : undefined;
+      hooks.peer(client?.address ?? address, client?.port ?? port, client ? { address, port } : undefined);
+    }
+    this.#reply.send(fd);
+  }
+
+  #wait(fd: number, received: Buffer): void {
+    this.#table.take(new net.Socket({ fd, readable: true, writable: true }), received);
+  }
+
+  #peerText(): string {
+    const [address, port] = this.#peer.read();
+    return formatHostPort(unmapIPv4(address), port);
+  }
+
+  async close(): Promise<void> {
+    if (!this.#listener) return;
+    this.#listener.close();
+    this.#listener = undefined;
+    this.#free();
+  }
+
+  destroyAll(): void {
+    this.#table.destroyAll();
+  }
+
+  #free(): void {
+    this.#peer.free();
+    this.#reply.free();
+    this.#header.free();
+  }
+}
