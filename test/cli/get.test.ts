@@ -69,6 +69,7 @@ describe('daytime get: what a newcomer gets wrong, answered in one line', () => 
     host: '127.0.0.1',
     port: 0,
     proxyProtocol: true,
+    proxyFrom: '127.0.0.1',
     proxyTimeout: 0.5,
     logger,
   });
