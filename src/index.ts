@@ -18,6 +18,17 @@ export { formatHostPort, parseTarget, type Target } from './net/address.ts';
 export { DEFAULT_TIME_PORT } from './net/default-ports.ts';
 export { portOption } from './net/service-port.ts';
 export { checkOptionRules, type OptionRule } from './options/rules.ts';
+export { createPlaygroundApp, type PlaygroundApp, type PlaygroundAppOptions } from './playground/app.ts';
+export {
+  type AcceptRate,
+  DEFAULT_PARAMS as PLAYGROUND_DEFAULTS,
+  normalizePlaygroundParams,
+  type PlaygroundParams,
+  PRESETS as PLAYGROUND_PRESETS,
+} from './playground/params.ts';
+export { type PlaygroundRun, type RunPlaygroundOptions, runPlayground } from './playground/run-playground.ts';
+export type { ClientView, PlaygroundSnapshot, PlaygroundTick } from './playground/state.ts';
+export { summarizeRun } from './playground/summary.ts';
 export { ctime, DAYTIME_FORMATS, type DaytimeFormat, daytimeLine, iso, rfc2822 } from './protocol/daytime.ts';
 export { decodeTime, encodeTime, RFC868_EPOCH_OFFSET } from './protocol/time.ts';
 export {

@@ -6,6 +6,7 @@ import { registerFleet } from './fleet.ts';
 import { registerGet } from './get.ts';
 import { registerLab } from './lab.ts';
 import { argumentDescription, helpWidth, optionDescription } from './options.ts';
+import { registerPlayground } from './playground.ts';
 import { reportError } from './run-command.ts';
 import { registerServe } from './serve.ts';
 import { registerWatch } from './watch.ts';
@@ -51,6 +52,7 @@ registerBench(program);
 registerWatch(program);
 registerLab(program);
 registerFleet(program);
+registerPlayground(program);
 
 try {
   await program.parseAsync(process.argv);

@@ -78,3 +78,25 @@ export function acceptQueueLength(fd: number): number | undefined {
   if (inode === undefined) return undefined;
   return readProcNet('tcp')?.find((row) => row.inode === inode)?.rxQueue;
 }
+
+// The IPv4 connections on a local port, by the peer's port → the kernel's hex state (01 ESTABLISHED,
+// 03 SYN_RECV for a request waiting for its ACK). A pattern over the text, not a parse of every row:
+// the playground reads this many times a second.
+export function peersOfPort(port: number, text = readTcp4()): Map<number, string> {
+  const local = port.toString(16).toUpperCase().padStart(4, '0');
+  const row = new RegExp(`^\\s*\\d+: [0-9A-F]{8}:${local} [0-9A-F]{8}:([0-9A-F]{4}) ([0-9A-F]{2})`, 'gm');
+  const peers = new Map<number, string>();
+  for (const match of text.matchAll(row)) {
+    const peer = Number.parseInt(match[1] as string, 16);
+    if (peer !== 0) peers.set(peer, match[2] as string);
+  }
+  return peers;
+}
+
+function readTcp4(): string {
+  try {
+    return readFileSync('/proc/net/tcp', 'utf8');
+  } catch {
+    return '';
+  }
+}

@@ -1,6 +1,6 @@
 import { execFileSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
 import { release } from 'node:os';
+import { readSysctl } from '../kernel/sysctl.ts';
 
 export const LAB_SYSCTLS = [
   'net/core/somaxconn',
@@ -23,17 +23,19 @@ export interface LabEnvironment {
   hasSs: boolean;
 }
 
+// The lab's sysctls as this network namespace has them (dotted names), null where absent.
+export function readLabSysctls(paths: readonly string[] = LAB_SYSCTLS): Record<string, number | null> {
+  return Object.fromEntries(
+    paths.map((path) => {
+      const name = path.replaceAll('/', '.');
+      return [name, readSysctl(name) ?? null];
+    }),
+  );
+}
+
 export function readEnvironment(): LabEnvironment {
-  const sysctls: Record<string, number | null> = {};
-  let hasProc = true;
-  for (const path of LAB_SYSCTLS) {
-    try {
-      sysctls[path.replaceAll('/', '.')] = Number(readFileSync(`/proc/sys/${path}`, 'utf8').trim());
-    } catch {
-      sysctls[path.replaceAll('/', '.')] = null;
-      if (path === 'net/core/somaxconn') hasProc = false;
-    }
-  }
+  const sysctls = readLabSysctls();
+  const hasProc = sysctls['net.core.somaxconn'] !== null;
   let hasSs = true;
   try {
     execFileSync('ss', ['-V'], { stdio: 'ignore' });

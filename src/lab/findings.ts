@@ -37,6 +37,14 @@ export interface LabFindings {
   claims: ClaimFinding[];
 }
 
+// The four questions, as the summary, the report and the playground ask them.
+export const LAB_QUESTIONS: Record<Question, string> = {
+  Q1: 'Is listen(5) different from listen(1)?',
+  Q2: 'Why may the backlog be 0?',
+  Q3: 'Is there a preferred value?',
+  Q4: 'Does it apply to UDP?',
+};
+
 const find = (report: LabReport, id: string): ExperimentResult | undefined =>
   report.experiments.find((e) => e.id === id && e.status !== 'skipped');
 
@@ -75,7 +83,7 @@ export function labFindings(report: LabReport): LabFindings {
   const questions: QuestionFinding[] = [
     {
       id: 'Q1',
-      question: 'Is listen(5) different from listen(1)?',
+      question: LAB_QUESTIONS.Q1,
       answer:
         one && five
           ? `A listener that is not accepting holds ${five.connected} completed connections with listen(5) and ${one.connected} with listen(1) (backlog + 1); clients beyond that are neither accepted nor refused, they wait for a SYN retransmission${burst.length ? `, and in a burst the small queue loses clients: listen(1) served ${burst[0]?.served} of 20` : ''}.`
@@ -98,7 +106,7 @@ export function labFindings(report: LabReport): LabFindings {
     },
     {
       id: 'Q2',
-      question: 'Why may the backlog be 0?',
+      question: LAB_QUESTIONS.Q2,
       answer: zero
         ? `Because 0 is a real value on Linux: it held ${zero.connected} connection here (the kernel queues backlog + 1)${nodeRows[0]?.ssBacklog !== undefined ? `; Node never passes 0 to the kernel, it turns it into ${nodeRows[0]?.ssBacklog}` : ''}.`
         : undefined,
@@ -111,7 +119,7 @@ export function labFindings(report: LabReport): LabFindings {
     },
     {
       id: 'Q3',
-      question: 'Is there a preferred value?',
+      question: LAB_QUESTIONS.Q3,
       answer:
         clamp || capacity.length
           ? `Nothing limits it to 5: backlog 10 held ${row(10)?.connected ?? '?'}, and the only cap is net.core.somaxconn (${somaxconn}), applied silently${burst.length ? `; a large backlog costs nothing until connections wait, and under a burst listen(511) served all ${burst.at(-1)?.served} of 20` : ''}.`
@@ -128,7 +136,7 @@ export function labFindings(report: LabReport): LabFindings {
     },
     {
       id: 'Q4',
-      question: 'Does it apply to UDP?',
+      question: LAB_QUESTIONS.Q4,
       answer: udp
         ? `No: listen() on a UDP socket fails with ${udp.measurements.listenError}; a UDP socket's queue is its receive buffer${rcvbuf ? `, which kept ${kept} of 2,000 datagrams here and dropped the rest` : ''}${unix ? '; but the backlog is not TCP-only: an AF_UNIX stream listener has one, and a connect to a full one fails at once with EAGAIN' : ''}.`
         : undefined,

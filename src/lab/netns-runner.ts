@@ -1,16 +1,12 @@
 // Runs inside a private network namespace (started as `unshare --net -- node netns-runner.ts ...` by
 // netns.ts): brings loopback up, sets the given sysctls (they are per namespace, so the host's stay as
 // they are), runs one experiment and prints its result as JSON on stdout.
-import { execFileSync } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
+import { prepareNamespace } from './netns.ts';
 import { EXPERIMENTS } from './run-lab.ts';
 
 const [id, settingsJson] = process.argv.slice(2);
 const settings = JSON.parse(settingsJson ?? '{}') as Record<string, number>;
-execFileSync('ip', ['link', 'set', 'lo', 'up']);
-for (const [name, value] of Object.entries(settings)) {
-  writeFileSync(`/proc/sys/${name.replaceAll('.', '/')}`, String(value));
-}
+prepareNamespace(settings);
 const experiment = EXPERIMENTS.find((e) => e.id === id);
 if (!experiment) throw new Error(`no experiment ${id}`);
 const somaxconn = settings['net.core.somaxconn'] ?? 4096;

@@ -1,4 +1,5 @@
 import { type ChildProcess, execFile, execFileSync } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import type { ExperimentResult } from './types.ts';
 
@@ -33,14 +34,10 @@ export function runInNetns(
   sysctls: Record<string, number>,
   signal?: AbortSignal,
 ): Promise<Pick<ExperimentResult, 'parameters' | 'measurements' | 'status' | 'verdict'>> {
-  const runner = new URL(
-    import.meta.url.endsWith('.ts') ? './netns-runner.ts' : './netns-runner.js',
-    import.meta.url,
-  );
   return new Promise((resolve, reject) => {
     const child = execFile(
       'unshare',
-      ['--net', '--', process.execPath, fileURLToPath(runner), id, JSON.stringify(sysctls)],
+      unshareArgs(siblingScript('netns-runner', import.meta.url), [id, JSON.stringify(sysctls)]),
       { timeout: 60_000, maxBuffer: 16 << 20, signal, killSignal: 'SIGKILL' },
       (error, stdout) => {
         running.delete(child);
@@ -52,4 +49,24 @@ export function runInNetns(
     if (running.size === 0) process.on('exit', endAll);
     running.add(child);
   });
+}
+
+// A script next to the calling module: the .ts source when running from src, the built .js in dist.
+export function siblingScript(name: string, moduleUrl: string): URL {
+  return new URL(`./${name}${moduleUrl.endsWith('.ts') ? '.ts' : '.js'}`, moduleUrl);
+}
+
+// unshare's arguments to run a script with this very Node in a new network namespace of its own. The
+// namespace has no name and no mount: it goes away with the last process in it.
+export function unshareArgs(script: URL, args: string[]): string[] {
+  return ['--net', '--', process.execPath, fileURLToPath(script), ...args];
+}
+
+// Inside a fresh namespace: loopback up, then the given sysctls (dotted names), which are the
+// namespace's own, so the host's stay as they are.
+export function prepareNamespace(sysctls: Record<string, number>): void {
+  execFileSync('ip', ['link', 'set', 'lo', 'up']);
+  for (const [name, value] of Object.entries(sysctls)) {
+    writeFileSync(`/proc/sys/${name.replaceAll('.', '/')}`, String(value));
+  }
 }

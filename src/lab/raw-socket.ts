@@ -18,6 +18,7 @@ interface Libc {
   accept4(fd: number, addr: null, length: null, flags: number): number;
   close(fd: number): number;
   getsockname(fd: number, addr: Buffer, length: number[]): number;
+  getpeername(fd: number, addr: Buffer, length: number[]): number;
   errno(): number;
   strerror(errno: number): string;
 }
@@ -38,6 +39,7 @@ async function bindLibc(): Promise<Libc> {
   const accept4 = fn('int accept4(int fd, void *addr, void *length, int flags)');
   const close = fn('int close(int fd)');
   const getsockname = fn('int getsockname(int fd, _Out_ void *addr, _Inout_ uint32_t *length)');
+  const getpeername = fn('int getpeername(int fd, _Out_ void *addr, _Inout_ uint32_t *length)');
   const strerror = lib.func('const char *strerror(int errnum)') as (n: number) => string;
   return {
     socket: (d, t, p) => socket(d, t, p),
@@ -46,6 +48,7 @@ async function bindLibc(): Promise<Libc> {
     accept4: (fd, a, l, flags) => accept4(fd, a, l, flags),
     close: (fd) => close(fd),
     getsockname: (fd, addr, length) => getsockname(fd, addr, length),
+    getpeername: (fd, addr, length) => getpeername(fd, addr, length),
     errno: () => koffi.errno(),
     strerror,
   };
@@ -140,6 +143,12 @@ export class RawSocket {
       this.#api.close(fd);
       count++;
     }
+  }
+
+  // The port of the client behind an accepted descriptor (IPv4), to tell which client was taken.
+  peerPort(fd: number): number | undefined {
+    const out = Buffer.alloc(16);
+    return this.#api.getpeername(fd, out, [16]) === 0 ? out.readUInt16BE(2) : undefined;
   }
 
   closeFd(fd: number): void {

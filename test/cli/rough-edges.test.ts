@@ -88,7 +88,7 @@ test('ps and ss -p show "daytime serve", not MainThread, and ps aux the flags', 
 });
 
 test('--help of every command: at most 80 columns, defaults unquoted, no stray line break', async () => {
-  const commands = ['', 'serve', 'get', 'bench', 'watch', 'lab', 'fleet'];
+  const commands = ['', 'serve', 'get', 'bench', 'watch', 'lab', 'fleet', 'playground'];
   const results = await Promise.all(commands.map((c) => runCli([...(c ? [c] : []), '--help'])));
   results.forEach((result, i) => {
     const label = `daytime ${commands[i]} --help`;

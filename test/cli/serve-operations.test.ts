@@ -3,7 +3,6 @@ import { spawn, spawnSync } from 'node:child_process';
 import { once } from 'node:events';
 import { test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { runBench } from '../../src/bench/run-bench.ts';
 import { queryDaytime, queryTime, readListenQueues } from '../../src/index.ts';
 import { TESTED_ACCEPT_PATHS } from '../helpers/accept.ts';
 import { CLI_ENV, ROOT, startCliServer, startQuietServer } from '../helpers/cli.ts';

@@ -1,19 +1,19 @@
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { renderLabHtml } from '../../src/lab/report-html.ts';
 import { runLab } from '../../src/lab/run-lab.ts';
+import { assertNoHorizontalScroll, chromiumMissing, launchChromium } from '../helpers/chromium.ts';
 import { ROOT } from '../helpers/cli.ts';
 import { missingPeer } from '../helpers/peers.ts';
 
-const CHROMIUM = '/usr/bin/chromium';
 const linux = process.platform === 'linux';
 
 test('the HTML report in headless Chromium: four answered questions with charts, the tables, no overflow at 390 and 1280 px', async (t) => {
   if (!linux) return t.skip('the lab needs Linux');
-  if (!existsSync(CHROMIUM)) return missingPeer(t, `${CHROMIUM} is missing (apt-get install chromium)`);
+  if (chromiumMissing) return missingPeer(t, chromiumMissing);
   const report = await runLab({ only: ['capacity', 'burst', 'udp-no-listen', 'udp-rcvbuf', 'node-backlog'] });
   const dir = mkdtempSync(join(tmpdir(), 'daytime-report-'));
   const file = join(dir, 'report.html');
@@ -25,20 +25,7 @@ test('the HTML report in headless Chromium: four answered questions with charts,
     'no scripts, no preformatted block, nothing fetched',
   );
 
-  const { chromium } = await import('playwright-core');
-  const browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    headless: true,
-    args: [
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-quic',
-      '--no-first-run',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-    ],
-  });
+  const browser = await launchChromium();
   const artifacts = join(ROOT, 'test-artifacts');
   mkdirSync(artifacts, { recursive: true });
   try {
@@ -76,14 +63,7 @@ test('the HTML report in headless Chromium: four answered questions with charts,
       assert.equal(await page.locator('#claims tbody tr').count(), 4);
       assert.equal(await page.locator('#experiments tbody tr').count(), 5);
       assert.equal(await page.locator('pre').count(), 0);
-      // A string, evaluated in the page (this file is type-checked without the DOM's types).
-      const overflow = (await page.evaluate(
-        '({ scroll: document.documentElement.scrollWidth, client: document.documentElement.clientWidth })',
-      )) as { scroll: number; client: number };
-      assert.ok(
-        overflow.scroll <= overflow.client,
-        `${width} px: scrollWidth ${overflow.scroll} > ${overflow.client}`,
-      );
+      await assertNoHorizontalScroll(page, width);
       await page.screenshot({ path: join(artifacts, `lab-report-${width}.png`), fullPage: true });
       assert.deepEqual(errors, []);
       assert.deepEqual(requests, [], 'opens offline');

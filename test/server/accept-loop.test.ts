@@ -4,7 +4,6 @@ import { test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { readListenQueues } from '../../src/index.ts';
 import { startQuietServer } from '../helpers/cli.ts';
-import { waitFor } from '../helpers/proc.ts';
 import { HAS_STRACE, straceCalls } from '../helpers/strace.ts';
 
 const skip =
