@@ -4,11 +4,12 @@
 import { writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright-core';
+import { formatLabProgress } from '../src/cli/format-progress.ts';
 import { renderLabHtml } from '../src/lab/report-html.ts';
 import { runLab } from '../src/lab/run-lab.ts';
 
 const docs = fileURLToPath(new URL('../docs/', import.meta.url));
-const report = await runLab({ onProgress: (m) => process.stderr.write(`${m}\n`) });
+const report = await runLab({ onProgress: (event) => process.stderr.write(`${formatLabProgress(event)}\n`) });
 const html = await renderLabHtml(report);
 writeFileSync(`${docs}lab-report.html`, html);
 const browser = await chromium.launch({

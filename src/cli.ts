@@ -1,43 +1,14 @@
 #!/usr/bin/env -S node --max-semi-space-size=1 --max-opt=2
-import { readFileSync } from 'node:fs';
-import { Command } from 'commander';
-import { registerBench } from './cli/bench.ts';
-import { registerFleet } from './cli/fleet.ts';
-import { registerGet } from './cli/get.ts';
-import { registerLab } from './cli/lab.ts';
-import { registerPlayground } from './cli/playground.ts';
-import { reportError } from './cli/run-command.ts';
-import { registerServe } from './cli/serve.ts';
-import { registerWatch } from './cli/watch.ts';
-
-const { version } = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8'));
-
-const program = new Command('daytime')
-  .description('An RFC 867 daytime server and client, built to show what listen(backlog) really does.')
-  .version(version)
-  .showSuggestionAfterError()
-  .exitOverride()
-  .configureOutput({
-    // Usage errors are one line: commander puts its "Did you mean" suggestion on a line of its own.
-    outputError: (text, write) =>
-      write(
-        `daytime: ${text
-          .replace(/^error: /, '')
-          .replace(/\s*\n\s*/g, ' ')
-          .trim()}\n`,
-      ),
-  });
-
-registerServe(program);
-registerGet(program);
-registerBench(program);
-registerWatch(program);
-registerLab(program);
-registerFleet(program);
-registerPlayground(program);
-
-try {
-  await program.parseAsync(process.argv);
-} catch (error) {
-  process.exitCode = reportError(program.args[0] ?? '', error);
+// The bin. It checks the Node that runs it before loading anything else: the package needs 22.12 or
+// newer (commander's floor). package.json has no `engines` for this on purpose: `npx daytime` in a
+// clone runs the pinned Node 24, but npx checked `engines` against the Node that runs npm itself and
+// warned (EBADENGINE, twice) on a machine whose own Node is older.
+const [major = 0, minor = 0] = process.versions.node.split('.').map(Number);
+if (major < 22 || (major === 22 && minor < 12)) {
+  process.stderr.write(
+    `daytime: needs Node.js 22.12 or newer, this is ${process.version} ` +
+      '(in a clone, `npx daytime` and `npm start` run the pinned Node 24)\n',
+  );
+  process.exit(1);
 }
+await import('./cli/program.ts');

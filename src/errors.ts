@@ -21,6 +21,34 @@ export class InvalidOptionError extends DaytimeError {
   }
 }
 
+// Options that cannot go together, one that means nothing without another, or one given twice: bad
+// input too (exit 2), naming both. `describe` spells the names as the caller shows them (the CLI: flags).
+export class OptionConflictError extends InvalidOptionError {
+  readonly options: readonly [string, string];
+  readonly kind: 'conflicts' | 'requires' | 'repeated';
+  readonly reason: string;
+
+  constructor(kind: OptionConflictError['kind'], options: readonly [string, string], reason: string) {
+    super(options[0], '', '');
+    this.name = 'OptionConflictError';
+    this.kind = kind;
+    this.options = options;
+    this.reason = reason;
+    this.message = this.describe((option) => option);
+  }
+
+  describe(name: (option: string) => string): string {
+    const [a, b] = this.options.map(name);
+    const what =
+      this.kind === 'conflicts'
+        ? `${a} and ${b} cannot be used together`
+        : this.kind === 'requires'
+          ? `${a} needs ${b}`
+          : `${a} was given twice`;
+    return `${what}: ${this.reason}`;
+  }
+}
+
 // Options that go only together (one given without the other) or not at all (both given): bad input,
 // the message naming both (the CLI shows the first as a flag too, as for any InvalidOptionError).
 export class OptionPairError extends InvalidOptionError {

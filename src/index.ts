@@ -5,7 +5,7 @@ export { CONNECT_CHOICES, CONNECT_PATHS, type ConnectChoice, type ConnectPathNam
 export { normalizeQueryOptions, type QueryConfig, type QueryInput } from './client/options.ts';
 export { type DaytimeReply, parseDaytimeReply, queryDaytime } from './client/query-daytime.ts';
 export { queryTime, type TimeReply } from './client/query-time.ts';
-export { DaytimeError, InvalidOptionError } from './errors.ts';
+export { DaytimeError, InvalidOptionError, OptionConflictError } from './errors.ts';
 export { type ListenQueue, parseSsListen, readListenQueues } from './kernel/listen-queue.ts';
 export { parseNetstat, readKernelCounters } from './kernel/netstat.ts';
 export { acceptQueueLength, parseProcNet, readProcNet } from './kernel/proc-net.ts';
@@ -13,8 +13,11 @@ export { type BacklogInfo, describeBacklog, readSomaxconn } from './kernel/somax
 export { formatLabSummary } from './lab/format-summary.ts';
 export { renderLabHtml } from './lab/report-html.ts';
 export { EXPERIMENTS, type LabReport, type RunLabOptions, runLab } from './lab/run-lab.ts';
-export type { ExperimentResult } from './lab/types.ts';
+export type { ExperimentResult, LabProgress } from './lab/types.ts';
 export { formatHostPort, parseTarget, type Target } from './net/address.ts';
+export { DEFAULT_TIME_PORT } from './net/default-ports.ts';
+export { portOption } from './net/service-port.ts';
+export { checkOptionRules, type OptionRule } from './options/rules.ts';
 export { createPlaygroundApp, type PlaygroundApp, type PlaygroundAppOptions } from './playground/app.ts';
 export {
   type AcceptRate,

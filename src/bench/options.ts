@@ -1,5 +1,8 @@
 import { lookup } from 'node:dns/promises';
 import { InvalidOptionError } from '../errors.ts';
+import { DEFAULT_PORT, DEFAULT_TIME_PORT } from '../net/default-ports.ts';
+import { portOption } from '../net/service-port.ts';
+import { checkOptionRules } from '../options/rules.ts';
 import {
   choiceOption,
   hostOption,
@@ -7,17 +10,16 @@ import {
   type NumberInput,
   secondsOption,
 } from '../options/validate.ts';
-import { DEFAULT_PORT } from '../server/options.ts';
 import { CONNECT_CHOICES, type ConnectChoice } from './tally.ts';
 
 export interface BenchInput {
   host?: string;
+  // A number or a service name from /etc/services; default 9999 (daytime) or 37 (time).
   port?: NumberInput;
   // Connections kept in flight, over all workers.
   connections?: NumberInput;
-  // Seconds to run; ignored when count is given. Default 10 s.
+  // Seconds to run (default 10 s); or, instead, exactly `count` connections. Not both.
   duration?: NumberInput;
-  // Exactly this many connections.
   count?: NumberInput;
   // Worker threads, each with its own event loop.
   workers?: NumberInput;
@@ -46,6 +48,13 @@ export const DEFAULT_BENCH_DURATION_MS = 10_000;
 
 // The one place where bench options are checked; it throws before any socket opens.
 export function normalizeBenchOptions(input: BenchInput = {}): BenchConfig {
+  checkOptionRules(input, [
+    {
+      conflicts: ['count', 'duration'],
+      reason: 'a run is either a number of connections or a length of time',
+    },
+  ]);
+  const service = choiceOption('service', input.service ?? 'daytime', ['daytime', 'time'] as const);
   const count =
     input.count === undefined ? undefined : integerOption('count', input.count, { min: 1, max: 1e9 });
   const workers = integerOption('workers', input.workers ?? 1, { min: 1, max: 64 });
@@ -58,7 +67,7 @@ export function normalizeBenchOptions(input: BenchInput = {}): BenchConfig {
   }
   return {
     host: hostOption('host', input.host ?? '127.0.0.1'),
-    port: integerOption('port', input.port ?? DEFAULT_PORT, { min: 1, max: 65535 }),
+    port: portOption('port', input.port ?? (service === 'time' ? DEFAULT_TIME_PORT : DEFAULT_PORT)),
     connections,
     count,
     durationMs:
@@ -69,7 +78,7 @@ export function normalizeBenchOptions(input: BenchInput = {}): BenchConfig {
           : secondsOption('duration', input.duration, { min: 0.1, max: 86_400 }),
     workers,
     timeoutMs: secondsOption('timeout', input.timeout ?? 5, { min: 0.001, max: 3600 }),
-    service: choiceOption('service', input.service ?? 'daytime', ['daytime', 'time'] as const),
+    service,
     connect: choiceOption('connect', input.connect ?? 'auto', CONNECT_CHOICES),
   };
 }

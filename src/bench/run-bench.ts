@@ -1,6 +1,8 @@
 import { once } from 'node:events';
 import { createHistogram, type RecordableHistogram } from 'node:perf_hooks';
 import { Worker } from 'node:worker_threads';
+import { DaytimeError } from '../errors.ts';
+import { formatHostPort } from '../net/address.ts';
 import { chooseConnectPath, runLoop } from './connect/choose.ts';
 import { type BenchInput, normalizeBenchOptions, resolveHost } from './options.ts';
 import {
@@ -34,12 +36,14 @@ export interface BenchResult {
   errors: Omit<Counts, 'ok'>;
   // ok connections a second: each thread's connections finished inside its window, over the window.
   connPerSec: number;
-  // Connect-to-EOF latency of ok connections, milliseconds.
-  latencyMs: { p50: number; p90: number; p99: number; p999: number; max: number; mean: number };
+  // Connect-to-EOF latency of ok connections, milliseconds; null when none was ok (nothing measured).
+  latencyMs: { p50: number; p90: number; p99: number; p999: number; max: number; mean: number } | null;
   // Connections that took 1 s or more: a dropped SYN waits at least 1 s for its retransmission.
   slow: number;
   // How the connections were made (connect/choose.ts): libc, handle or socket.
   connectPath: ConnectPathName;
+  // The caller's signal ended the run before its count or duration: the figures are partial.
+  interrupted: boolean;
 }
 
 export interface RunBenchOptions extends BenchInput {
@@ -49,7 +53,13 @@ export interface RunBenchOptions extends BenchInput {
   progressIntervalMs?: number;
 }
 
-// Load for a daytime or time server: connections in flight, for a duration or a count, over worker threads.
+// With nothing accepted yet, this many failed connects (refused, unreachable) end the run: a closed
+// port refuses tens of thousands a second, and none of them measures a server.
+const NOTHING_ACCEPTS_AFTER = 256;
+const failedConnects = (c: Counts) => c.refused + c.other;
+
+// Load for a daytime or time server: connections in flight, for a duration or a count, over worker
+// threads. Rejects (ECONNREFUSED or the like) when no connection could be made at all.
 export async function runBench(options: RunBenchOptions = {}): Promise<BenchResult> {
   const config = normalizeBenchOptions(options);
   const address = await resolveHost(config.host);
@@ -86,6 +96,14 @@ export async function runBench(options: RunBenchOptions = {}): Promise<BenchResu
     });
     lastCompleted = completed;
   }, interval);
+  let nothingAccepts = false;
+  const watchdog = setInterval(() => {
+    const total = sum(live);
+    if (total.ok === 0 && failedConnects(total) >= Math.max(NOTHING_ACCEPTS_AFTER, config.connections)) {
+      nothingAccepts = true;
+      stop.abort();
+    }
+  }, 50);
   try {
     const results =
       // The libc and uring paths block their thread in epoll_wait or io_uring_enter, so they always run
@@ -96,9 +114,17 @@ export async function runBench(options: RunBenchOptions = {}): Promise<BenchResu
             loops.map((loop, i) => runInWorker(loop, config.durationMs, stop.signal, live[i] as Counts)),
           );
     const durationMs = performance.now() - started;
-    return summarize(config, results, durationMs);
+    const result = summarize(config, results, durationMs, options.signal?.aborted === true);
+    const counts = sum(results.map((r) => r.counts));
+    if (
+      !result.interrupted &&
+      (nothingAccepts || (counts.ok === 0 && failedConnects(counts) === result.completed))
+    )
+      throw nothingAccepted(result, counts);
+    return result;
   } finally {
     clearInterval(ticker);
+    clearInterval(watchdog);
   }
 }
 
@@ -141,10 +167,21 @@ async function runInWorker(
   }
 }
 
+function nothingAccepted(result: BenchResult, counts: Counts): DaytimeError {
+  const num = (n: number) => n.toLocaleString('en-US');
+  const [code, what] = counts.refused > 0 ? ['ECONNREFUSED', 'refused'] : ['ERR_CANNOT_CONNECT', 'failed'];
+  return new DaytimeError(
+    code,
+    `nothing accepted a connection at ${result.target}: ${num(failedConnects(counts))} attempts ${what}, ` +
+      'none succeeded (is a server listening there?)',
+  );
+}
+
 function summarize(
   config: ReturnType<typeof normalizeBenchOptions>,
   results: LoopResult[],
   durationMs: number,
+  interrupted: boolean,
 ): BenchResult {
   const latency = createHistogram({ lowest: 1, highest: 120_000_000, figures: 3 });
   for (const r of results) latency.add(r.latency);
@@ -153,7 +190,7 @@ function summarize(
   const empty = latency.count === 0;
   const { ok, ...errors } = counts;
   return {
-    target: config.host.includes(':') ? `[${config.host}]:${config.port}` : `${config.host}:${config.port}`,
+    target: formatHostPort(config.host, config.port),
     service: config.service,
     connections: config.connections,
     workers: config.workers,
@@ -163,16 +200,19 @@ function summarize(
     errors,
     // Each thread's ok connections over its own window, summed: start-up and tail left out.
     connPerSec: Math.round(results.reduce((n, r) => n + (r.windowOk / r.windowMs) * 1000, 0) * 10) / 10,
-    latencyMs: {
-      p50: empty ? 0 : ms(latency.percentile(50)),
-      p90: empty ? 0 : ms(latency.percentile(90)),
-      p99: empty ? 0 : ms(latency.percentile(99)),
-      p999: empty ? 0 : ms(latency.percentile(99.9)),
-      max: empty ? 0 : ms(latency.max),
-      mean: empty ? 0 : ms(latency.mean),
-    },
+    latencyMs: empty
+      ? null
+      : {
+          p50: ms(latency.percentile(50)),
+          p90: ms(latency.percentile(90)),
+          p99: ms(latency.percentile(99)),
+          p999: ms(latency.percentile(99.9)),
+          max: ms(latency.max),
+          mean: ms(latency.mean),
+        },
     slow: results.reduce((n, r) => n + r.slow, 0),
     connectPath: results[0]?.connectPath ?? 'socket',
+    interrupted,
   };
 }
 

@@ -1,6 +1,8 @@
 import { createHistogram, type RecordableHistogram } from 'node:perf_hooks';
 
-export const OUTCOMES = ['ok', 'refused', 'reset', 'timeout', 'shortRead', 'other'] as const;
+// otherProtocol: a reply of the other service (4 bytes without a line to daytime, a line to time):
+// the wrong port, or --time missing or extra.
+export const OUTCOMES = ['ok', 'refused', 'reset', 'timeout', 'shortRead', 'otherProtocol', 'other'] as const;
 export type Outcome = (typeof OUTCOMES)[number];
 export type Counts = Record<Outcome, number>;
 
@@ -43,6 +45,7 @@ export const emptyCounts = (): Counts => ({
   reset: 0,
   timeout: 0,
   shortRead: 0,
+  otherProtocol: 0,
   other: 0,
 });
 
@@ -61,8 +64,14 @@ export function noteRead(tail: ReplyTail, size: number, buffer: Uint8Array, offs
   tail.last = buffer[offset + size - 1] ?? 0;
 }
 // The reply check: a CRLF line of at most 512 bytes, or exactly 4 bytes for time.
-export const replyOk = (service: LoopConfig['service'], { bytes, secondLast, last }: ReplyTail) =>
-  service === 'time' ? bytes === 4 : bytes > 2 && bytes <= 512 && secondLast === 13 && last === 10;
+export function replyOutcome(
+  service: LoopConfig['service'],
+  { bytes, secondLast, last }: ReplyTail,
+): Outcome {
+  const line = bytes > 2 && bytes <= 512 && secondLast === 13 && last === 10;
+  if (service === 'time') return bytes === 4 ? 'ok' : line ? 'otherProtocol' : 'shortRead';
+  return line ? 'ok' : bytes === 4 ? 'otherProtocol' : 'shortRead';
+}
 
 // What every connect path records per finished connection, and the loop's result.
 export class Tally {

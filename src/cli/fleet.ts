@@ -1,43 +1,56 @@
 import type { Command } from 'commander';
+import { formatFleetProgress } from './format-progress.ts';
+import { EXIT_INTERRUPTED, onStopSignals } from './interrupt.ts';
+import { givenOptions, refuseRepeatedOptions } from './options.ts';
 import { EXIT_FAILURE, EXIT_OK, EXIT_USAGE, reportError } from './run-command.ts';
 
 interface FleetFlags {
-  hosts: string;
+  hosts?: string;
   only?: string;
   json?: boolean;
 }
 
 const HELP_AFTER = `
-As root, builds a fleet in network namespaces: a client, a balancer (Debian's HAProxy, unprivileged,
-with deploy/haproxy/daytime.cfg), a switch and N hosts running \`daytime serve --proxy-protocol\`,
-joined by veth pairs and a bridge (10.77.0.0/16, nothing outside the namespaces is touched). It runs:
-  spread          30,000 connections through the balancer: no error, each host within 20 % of its share
-  proxyV2         the hosts' log lines name the client's address, not the balancer's
-  rollingRestart  every host in turn under load: drained in HAProxy, SIGTERM, restarted, back once UP
-  killHost        kill -9 of a host under load: errors only for what it held, none once it is DOWN
-  reload          HAProxy reloaded three times under load (master-worker, SIGUSR2)
-  queueing        a host stopped (SIGSTOP) without and with a server maxconn: where connections wait
-then removes every namespace, interface and process it made, also on Ctrl-C or a failure.
+As root, builds a fleet in network namespaces: a client, a balancer (Debian's
+HAProxy, unprivileged, with deploy/haproxy/daytime.cfg), a switch and N hosts
+running \`daytime serve --proxy-protocol\`, joined by veth pairs and a bridge
+(10.77.0.0/16, nothing outside the namespaces is touched). The scenarios:
+  spread           30,000 connections through the balancer: no error, each host
+                   within 20 % of its share
+  proxy-v2         the hosts' log lines name the client's address, not the
+                   balancer's
+  rolling-restart  every host in turn under load: drained in HAProxy, SIGTERM,
+                   restarted, back once UP
+  kill-host        kill -9 of a host under load: errors only for what it held,
+                   none once it is DOWN
+  reload           HAProxy reloaded three times under load (master-worker,
+                   SIGUSR2)
+  queueing         a host stopped (SIGSTOP) without and with a server maxconn:
+                   where connections wait
+then removes every namespace, interface and process it made, also on Ctrl-C or
+a failure.
 
-Exit status: 0 when every scenario met its figures, 1 when one did not, 2 without root or haproxy.
+Exit status: 0 when every scenario met its figures, 1 when one did not, 2
+without root or haproxy, 130 when stopped by Ctrl-C.
 
 Examples:
   sudo npx daytime fleet
-  sudo npx daytime fleet --hosts 4 --only spread,killHost --json
+  sudo npx daytime fleet --hosts 4 --only spread,kill-host --json
 `;
 
 export function registerFleet(program: Command): void {
-  program
+  const command = program
     .command('fleet')
-    .summary('run daytime servers behind HAProxy in network namespaces, and measure what operators meet')
+    .summary('run daytime servers behind HAProxy in network namespaces, and measure')
     .description('Build a fleet of daytime hosts behind HAProxy in network namespaces and run the scenarios.')
-    .option('-n, --hosts <n>', 'daytime hosts behind the balancer, 2..9', '3')
+    .option('--hosts <n>', 'daytime hosts behind the balancer, 2..9', '3')
     .option('--only <scenarios>', 'comma-separated scenarios to run (default: all)')
     .option('--json', 'print the report as JSON on stdout')
     .addHelpText('after', HELP_AFTER)
-    .action(async (flags: FleetFlags) => {
-      process.exitCode = await fleet(flags);
+    .action(async () => {
+      process.exitCode = await fleet(givenOptions<FleetFlags>(command));
     });
+  refuseRepeatedOptions(command);
 }
 
 async function fleet(flags: FleetFlags): Promise<number> {
@@ -53,12 +66,12 @@ async function fleet(flags: FleetFlags): Promise<number> {
       return EXIT_USAGE;
     }
     const stop = new AbortController();
-    for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => stop.abort());
+    onStopSignals(() => stop.abort(), ['SIGINT', 'SIGTERM']);
     const report = await runFleet({
       hosts: flags.hosts,
       only,
       signal: stop.signal,
-      onProgress: (message) => process.stderr.write(`${message}\n`),
+      onProgress: (event) => process.stderr.write(`${formatFleetProgress(event)}\n`),
     });
     process.stderr.write(formatFleetReport(report));
     const failures = fleetVerdicts(report);
@@ -66,6 +79,7 @@ async function fleet(flags: FleetFlags): Promise<number> {
     if (flags.json) process.stdout.write(`${JSON.stringify(report)}\n`);
     return failures.length === 0 ? EXIT_OK : EXIT_FAILURE;
   } catch (error) {
-    return reportError('fleet', error);
+    const code = reportError('fleet', error);
+    return (error as { code?: string }).code === 'ABORT_ERR' ? EXIT_INTERRUPTED : code;
   }
 }

@@ -9,13 +9,26 @@ const LEVELS: Record<number, string> = {
   60: 'FATAL',
 };
 
-// Turns one pino JSON line into "HH:MM:SS INFO  message" for people at a terminal.
+interface LogRecord {
+  level: number;
+  time: number;
+  msg?: string;
+  err?: { message: string };
+  service?: string;
+  transport?: string;
+}
+
+// Turns one pino JSON line into "HH:MM:SS INFO  message" for people at a terminal. A line about one
+// service says which ("time: Got a connection from ..."), as the JSON's `service` field does: with
+// --time-port both services log the same sentence.
 export function prettyLogLine(json: string, stream: NodeJS.WriteStream = process.stdout): string {
-  const record = JSON.parse(json) as { level: number; time: number; msg?: string; err?: { message: string } };
+  const record = JSON.parse(json) as LogRecord;
   const time = new Date(record.time).toTimeString().slice(0, 8);
   const level = (LEVELS[record.level] ?? String(record.level)).padEnd(5);
   const colour = record.level >= 50 ? 'red' : record.level >= 40 ? 'yellow' : 'dim';
-  const message = record.msg ?? record.err?.message ?? '';
+  const text = record.msg ?? record.err?.message ?? '';
+  const service = record.service && `${record.service}${record.transport === 'udp' ? '/udp' : ''}`;
+  const message = service && !text.startsWith(record.service ?? '') ? `${service}: ${text}` : text;
   return `${styleText('dim', time, { stream })} ${styleText(colour, level, { stream })} ${message}\n`;
 }
 

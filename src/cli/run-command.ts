@@ -1,5 +1,5 @@
 import { CommanderError } from 'commander';
-import { DaytimeError, InvalidOptionError } from '../errors.ts';
+import { DaytimeError, InvalidOptionError, OptionConflictError } from '../errors.ts';
 
 export const EXIT_OK = 0;
 export const EXIT_FAILURE = 1;
@@ -17,6 +17,10 @@ export function reportError(command: string, error: unknown): number {
   if (error instanceof CommanderError) {
     // Commander has already printed its (one-line) message; help and --version are not failures.
     return error.exitCode === 0 ? EXIT_OK : EXIT_USAGE;
+  }
+  if (error instanceof OptionConflictError) {
+    process.stderr.write(`daytime ${command}: ${error.describe(toFlag)}\n`);
+    return EXIT_USAGE;
   }
   if (error instanceof InvalidOptionError) {
     process.stderr.write(

@@ -3,7 +3,8 @@ import { lookup } from 'node:dns/promises';
 import net from 'node:net';
 import { performance } from 'node:perf_hooks';
 import { DaytimeError, fromSystemError } from '../errors.ts';
-import { formatHostPort } from '../net/address.ts';
+import { formatHostPort, unmapIPv4 } from '../net/address.ts';
+import { encodeProxyV1, encodeProxyV2 } from '../protocol/proxy.ts';
 import type { QueryConfig } from './options.ts';
 
 export interface Exchange {
@@ -45,8 +46,9 @@ function guarded<T>(config: QueryConfig, target: string, run: (settle: Settle<T>
 }
 type Settle<T> = (error: DaytimeError | undefined, value?: T) => void;
 
-// TCP: connect and read until the server closes; at most maxBytes.
-export function tcpExchange(config: QueryConfig, maxBytes: number): Promise<Exchange> {
+// TCP: connect (then, with config.proxy, send a PROXY header) and read until the server closes; at
+// most maxBytes. `tooLong` may add a hint to the error for a reply longer than that.
+export function tcpExchange(config: QueryConfig, maxBytes: number, tooLong = ''): Promise<Exchange> {
   const { host, port } = config;
   let peer = formatHostPort(host, port);
   return guarded(config, peer, (settle) => {
@@ -56,11 +58,13 @@ export function tcpExchange(config: QueryConfig, maxBytes: number): Promise<Exch
     const socket = net.connect({ host, port });
     socket.on('connect', () => {
       peer = formatHostPort(socket.remoteAddress ?? host, socket.remotePort ?? port);
+      if (config.proxy) socket.write(proxyHeader(config.proxy, socket));
     });
     socket.on('data', (chunk: Buffer) => {
       size += chunk.length;
       if (size > maxBytes) {
-        settle(new DaytimeError('ERR_REPLY_TOO_LONG', `the reply from ${peer} exceeds ${maxBytes} bytes`));
+        const message = `the reply from ${peer} exceeds ${maxBytes} bytes${tooLong && ` (${tooLong})`}`;
+        settle(new DaytimeError('ERR_REPLY_TOO_LONG', message));
         return;
       }
       chunks.push(chunk);
@@ -73,7 +77,15 @@ export function tcpExchange(config: QueryConfig, maxBytes: number): Promise<Exch
   });
 }
 
-// UDP: one empty datagram out, the first datagram back. A lost datagram is only a timeout.
+// The header a balancer would send for this connection: the client is this socket's own end.
+function proxyHeader(version: 'v1' | 'v2', socket: net.Socket): Buffer {
+  const source = { address: unmapIPv4(socket.localAddress ?? ''), port: socket.localPort ?? 0 };
+  const destination = { address: unmapIPv4(socket.remoteAddress ?? ''), port: socket.remotePort ?? 0 };
+  return version === 'v1' ? encodeProxyV1(source, destination) : encodeProxyV2(source, destination);
+}
+
+// UDP: one empty datagram out, the first datagram back, on a connected socket: a closed port's ICMP
+// port unreachable then fails the query at once (ECONNREFUSED). Otherwise a lost datagram is a timeout.
 export function udpExchange(config: QueryConfig): Promise<Exchange> {
   const { host, port } = config;
   const target = formatHostPort(host, port);
@@ -87,13 +99,19 @@ export function udpExchange(config: QueryConfig): Promise<Exchange> {
         const udp = dgram.createSocket(family === 6 ? 'udp6' : 'udp4');
         socket = udp;
         const startedAt = performance.now();
-        udp.on('message', (data, from) => {
-          if (from.address !== address || from.port !== port) return;
-          settle(undefined, { data, peer, startedAt, endedAt: performance.now() });
-        });
-        // An ICMP port unreachable arrives as ECONNREFUSED on a connected socket only; this one is not.
-        udp.on('error', (error) => settle(fromSystemError(error, `cannot query ${peer}/udp`)));
-        udp.send(Buffer.alloc(0), port, address);
+        udp.on('message', (data) => settle(undefined, { data, peer, startedAt, endedAt: performance.now() }));
+        udp.on('error', (error) =>
+          settle(
+            fromSystemError(
+              error,
+              `cannot query ${peer}/udp`,
+              (error as NodeJS.ErrnoException).code === 'ECONNREFUSED'
+                ? 'nothing listens on that UDP port'
+                : '',
+            ),
+          ),
+        );
+        udp.connect(port, address, () => udp.send(Buffer.alloc(0)));
       },
       (error) => settle(fromSystemError(error, `cannot query ${target}/udp`)),
     );

@@ -1,3 +1,6 @@
+import { DEFAULT_PORT } from '../net/default-ports.ts';
+import { portOption } from '../net/service-port.ts';
+import { checkOptionRules } from '../options/rules.ts';
 import {
   choiceOption,
   hostOption,
@@ -5,20 +8,25 @@ import {
   type NumberInput,
   secondsOption,
 } from '../options/validate.ts';
-import { DEFAULT_PORT } from '../server/options.ts';
 
 export const DEFAULT_TIMEOUT_MS = 5000;
 // RFC 867 asks for one short line; anything longer is not a daytime server.
 export const MAX_REPLY_BYTES = 512;
+export const PROXY_VERSIONS = ['v1', 'v2'] as const;
+export type ProxyVersion = (typeof PROXY_VERSIONS)[number];
 
 export interface QueryInput {
   host?: string;
+  // A number or a service name from /etc/services; default 9999 (daytime) or 37 (time).
   port?: NumberInput;
   // Seconds, as on the command line ("5", "0.5"); timeoutMs wins when both are given.
   timeout?: NumberInput;
   timeoutMs?: number;
   signal?: AbortSignal;
   transport?: string;
+  // Send a PROXY protocol header (v1 or v2) naming this connection's own ends before reading, as a
+  // balancer does: to query a server that requires one (TCP only).
+  proxy?: string;
 }
 
 export interface QueryConfig {
@@ -27,10 +35,15 @@ export interface QueryConfig {
   timeoutMs: number;
   signal: AbortSignal | undefined;
   transport: 'tcp' | 'udp';
+  proxy: ProxyVersion | undefined;
 }
 
 // The one place where client options are checked; it throws before any socket exists.
-export function normalizeQueryOptions(input: QueryInput = {}): QueryConfig {
+export function normalizeQueryOptions(input: QueryInput = {}, defaultPort = DEFAULT_PORT): QueryConfig {
+  const transport = choiceOption('transport', input.transport ?? 'tcp', ['tcp', 'udp'] as const);
+  checkOptionRules({ proxy: input.proxy, udp: transport === 'udp' }, [
+    { conflicts: ['proxy', 'udp'], reason: 'a PROXY header is sent on a TCP connection, before its data' },
+  ]);
   const timeoutMs =
     input.timeoutMs !== undefined
       ? integerOption('timeoutMs', input.timeoutMs, { min: 1, max: 3_600_000 })
@@ -39,9 +52,10 @@ export function normalizeQueryOptions(input: QueryInput = {}): QueryConfig {
         : DEFAULT_TIMEOUT_MS;
   return {
     host: hostOption('host', input.host ?? 'localhost'),
-    port: integerOption('port', input.port ?? DEFAULT_PORT, { min: 1, max: 65535 }),
+    port: portOption('port', input.port ?? defaultPort, { protocol: transport }),
     timeoutMs,
     signal: input.signal,
-    transport: choiceOption('transport', input.transport ?? 'tcp', ['tcp', 'udp'] as const),
+    transport,
+    proxy: input.proxy === undefined ? undefined : choiceOption('proxy', input.proxy, PROXY_VERSIONS),
   };
 }

@@ -2,6 +2,9 @@ import { DaytimeError } from '../errors.ts';
 import { type Exchange, tcpExchange, udpExchange } from './exchange.ts';
 import { MAX_REPLY_BYTES, normalizeQueryOptions, type QueryInput } from './options.ts';
 
+// 4 bytes and no line: what an RFC 868 time server sends.
+const TIME_HINT = '4 bytes without a line is an RFC 868 time reply: a time server? Try --time';
+
 export interface DaytimeReply {
   // The line without its CRLF.
   line: string;
@@ -19,7 +22,10 @@ export function parseDaytimeReply(reply: Buffer): string {
   if (text.length === 0)
     throw new DaytimeError('ERR_EMPTY_REPLY', 'the server closed without sending a line');
   const end = text.indexOf('\r\n');
-  if (end === -1) throw new DaytimeError('ERR_NO_CRLF', 'the reply does not end in CRLF (cut short?)');
+  if (end === -1) {
+    const why = reply.length === 4 && !text.includes('\n') ? TIME_HINT : 'cut short?';
+    throw new DaytimeError('ERR_NO_CRLF', `the reply does not end in CRLF (${why})`);
+  }
   if (end + 2 !== text.length) throw new DaytimeError('ERR_BAD_REPLY', 'the reply has more than one line');
   return text.slice(0, end);
 }
@@ -27,9 +33,13 @@ export function parseDaytimeReply(reply: Buffer): string {
 export const roundMs = (ms: number) => Math.round(ms * 1000) / 1000;
 
 // Runs the exchange over the chosen transport: TCP reads to EOF, UDP takes one datagram.
-export function exchange(input: QueryInput, maxBytes: number): Promise<Exchange> {
-  const config = normalizeQueryOptions(input);
-  return config.transport === 'udp' ? udpExchange(config) : tcpExchange(config, maxBytes);
+export function exchange(
+  input: QueryInput,
+  maxBytes: number,
+  { defaultPort, tooLong }: { defaultPort?: number; tooLong?: string } = {},
+): Promise<Exchange> {
+  const config = normalizeQueryOptions(input, defaultPort);
+  return config.transport === 'udp' ? udpExchange(config) : tcpExchange(config, maxBytes, tooLong);
 }
 
 // RFC 867 daytime over TCP (default) or UDP.

@@ -1,5 +1,6 @@
 import { performance } from 'node:perf_hooks';
 import { DaytimeError } from '../errors.ts';
+import { DEFAULT_TIME_PORT } from '../net/default-ports.ts';
 import { decodeTime } from '../protocol/time.ts';
 import type { QueryInput } from './options.ts';
 import { exchange, roundMs } from './query-daytime.ts';
@@ -17,11 +18,14 @@ export interface TimeReply {
   raw: string;
 }
 
-// RFC 868 time over TCP (default) or UDP.
+const DAYTIME_HINT = 'a daytime server? Leave out --time';
+
+// RFC 868 time over TCP (default) or UDP, port 37 unless told.
 export async function queryTime(input: QueryInput = {}): Promise<TimeReply> {
-  const reply = await exchange(input, 4);
+  const reply = await exchange(input, 4, { defaultPort: DEFAULT_TIME_PORT, tooLong: DAYTIME_HINT });
   if (reply.data.length !== 4) {
-    throw new DaytimeError('ERR_BAD_REPLY', `an RFC 868 reply is 4 bytes, got ${reply.data.length}`);
+    const line = reply.data.includes('\r\n') ? `, a line: ${DAYTIME_HINT}` : '';
+    throw new DaytimeError('ERR_BAD_REPLY', `an RFC 868 reply is 4 bytes, got ${reply.data.length}${line}`);
   }
   // The local clock when the server most likely read its own: halfway through the exchange.
   const localMid = Date.now() - (performance.now() - (reply.startedAt + reply.endedAt) / 2);

@@ -14,29 +14,29 @@ export function formatFleetReport(report: FleetReport): string {
       `${per.join(', ')} (max ${s.spread.maxDeviationPct} % off an even share)`,
     ]);
   }
-  if (s.proxyV2) {
+  if (s['proxy-v2']) {
     rows.push([
-      'proxyV2',
-      n(s.proxyV2.connections),
-      n(s.proxyV2.errors),
-      `client ${s.proxyV2.clientAddress} seen by ${s.proxyV2.hostsSeeingClient} of ${report.hosts} hosts; ` +
-        `a forged header from the hosts' network ${s.proxyV2.forgedAnswered ? 'ANSWERED' : 'refused'}` +
-        `${s.proxyV2.forgedLoggedAs ? ', logged as the forged address' : ''}`,
+      'proxy-v2',
+      n(s['proxy-v2'].connections),
+      n(s['proxy-v2'].errors),
+      `client ${s['proxy-v2'].clientAddress} seen by ${s['proxy-v2'].hostsSeeingClient} of ${report.hosts} hosts; ` +
+        `a forged header from the hosts' network ${s['proxy-v2'].forgedAnswered ? 'ANSWERED' : 'refused'}` +
+        `${s['proxy-v2'].forgedLoggedAs ? ', logged as the forged address' : ''}`,
     ]);
   }
-  if (s.rollingRestart) {
-    const steps = s.rollingRestart.steps as { host: string; outOfRotationMs: number }[];
+  if (s['rolling-restart']) {
+    const steps = s['rolling-restart'].steps as { host: string; outOfRotationMs: number }[];
     rows.push([
-      'rollingRestart',
-      n(s.rollingRestart.connections),
-      n(s.rollingRestart.errors),
+      'rolling-restart',
+      n(s['rolling-restart'].connections),
+      n(s['rolling-restart'].errors),
       steps.map((x) => `${x.host} out ${(x.outOfRotationMs / 1000).toFixed(1)} s`).join(', '),
     ]);
   }
-  if (s.killHost) {
-    const k = s.killHost;
+  if (s['kill-host']) {
+    const k = s['kill-host'];
     rows.push([
-      'killHost',
+      'kill-host',
       n(k.connections),
       n(k.errors),
       `${k.inFlightAtKill} in flight at the kill (${k.heldBeforeKill} held, ${k.sentWhileDying} sent while it died); DOWN after ${k.markedDownMs} ms (fall x inter ${k.checkBudgetMs} ms); ${k.errorsAfterDown} errors after`,

@@ -43,7 +43,7 @@ const IN_FLIGHT = 640;
 async function stalled(ctx: FleetContext, maxconn: number): Promise<ScenarioResult> {
   const [victim] = ctx.hosts as [NonNullable<FleetContext['hosts'][0]>];
   await setMaxconn(ctx, maxconn);
-  ctx.progress(`queueing: ${victim.name} stopped, server maxconn ${maxconn || 'none'}`);
+  ctx.progress({ type: 'stopped', host: victim.name, maxconn });
   const queueTimeoutsBefore = ctx.haproxy.terminations.get('sQ') ?? 0;
   const overflowsBefore = overflows(victim.ns);
   // `daytime watch` inside the stopped host's namespace: its queue and that namespace's counters.

@@ -6,6 +6,7 @@ import { DaytimeHost } from './processes.ts';
 import { queueing } from './queueing.ts';
 import {
   type FleetContext,
+  type FleetProgress,
   killHost,
   proxyV2,
   reload,
@@ -16,21 +17,24 @@ import {
 } from './scenarios.ts';
 import { createTopology, destroyTopology, fleetTopology } from './topology.ts';
 
+// Named in kebab-case, as the lab's experiments are.
 export const SCENARIOS = {
   spread,
-  proxyV2,
-  rollingRestart,
-  killHost,
+  'proxy-v2': proxyV2,
+  'rolling-restart': rollingRestart,
+  'kill-host': killHost,
   reload,
   queueing,
 } as const satisfies Record<string, (ctx: FleetContext) => Promise<ScenarioResult>>;
 export type ScenarioName = keyof typeof SCENARIOS;
+export type { FleetProgress };
 
 export interface RunFleetOptions {
   hosts?: NumberInput;
+  // Scenario names; the camelCase spelling of earlier versions (rollingRestart) is accepted too.
   only?: string[];
   signal?: AbortSignal;
-  onProgress?: (message: string) => void;
+  onProgress?: (event: FleetProgress) => void;
 }
 
 export interface FleetReport {
@@ -56,7 +60,7 @@ export function fleetUnavailable(): string | undefined {
 export function normalizeFleetOptions(options: RunFleetOptions): { hosts: number; only: ScenarioName[] } {
   const hosts = integerOption('hosts', options.hosts ?? 3, { min: 2, max: 9 });
   const names = Object.keys(SCENARIOS) as ScenarioName[];
-  const only = options.only ?? names;
+  const only = (options.only ?? names).map((name) => name.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`));
   for (const name of only) {
     if (!names.includes(name as ScenarioName))
       throw new InvalidOptionError('only', `one of ${names.join(', ')}`, name);
@@ -84,7 +88,7 @@ export async function runFleet(options: RunFleetOptions = {}): Promise<FleetRepo
   const started = Date.now();
   const scenarios: FleetReport['scenarios'] = {};
   try {
-    progress(`creating ${count + 3} network namespaces (${topology.prefix}-*)`);
+    progress({ type: 'building', namespaces: count + 3, prefix: topology.prefix });
     createTopology(topology);
     await Promise.all(hosts.map((h) => h.start()));
     await haproxy.start(topology);
@@ -92,7 +96,7 @@ export async function runFleet(options: RunFleetOptions = {}): Promise<FleetRepo
     for (const h of hosts) await until(ctx, h, 'UP', (r) => r.status === 'UP');
     for (const name of only) {
       if (signal.aborted) throw new DaytimeError('ABORT_ERR', 'stopped');
-      progress(`scenario ${name}`);
+      progress({ type: 'scenario', name });
       scenarios[name] = await SCENARIOS[name](ctx);
     }
     const version = spawnSync('haproxy', ['-v'], { encoding: 'utf8' }).stdout.split('\n')[0] ?? '';
@@ -104,7 +108,7 @@ export async function runFleet(options: RunFleetOptions = {}): Promise<FleetRepo
       scenarios,
     };
   } finally {
-    progress('tearing down');
+    progress({ type: 'teardown' });
     await haproxy.stop().catch(() => {});
     await Promise.all(hosts.map((h) => h.stop('SIGKILL').catch(() => {})));
     destroyTopology(topology);

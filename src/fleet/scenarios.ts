@@ -5,12 +5,22 @@ import { Load } from './load.ts';
 import { type DaytimeHost, DIST, exited, spawnIn } from './processes.ts';
 import type { Topology } from './topology.ts';
 
+// What runFleet reports as it goes; src/cli/format-progress.ts puts it in words.
+export type FleetProgress =
+  | { type: 'building'; namespaces: number; prefix: string }
+  | { type: 'scenario'; name: string }
+  // rolling-restart: this host is next.
+  | { type: 'restart'; host: string }
+  // queueing: this host is stopped (SIGSTOP), with this server maxconn (0: none).
+  | { type: 'stopped'; host: string; maxconn: number }
+  | { type: 'teardown' };
+
 export interface FleetContext {
   topology: Topology;
   haproxy: Haproxy;
   hosts: DaytimeHost[];
   signal: AbortSignal;
-  progress(message: string): void;
+  progress(event: FleetProgress): void;
 }
 
 export interface ScenarioResult {
@@ -133,7 +143,7 @@ export async function rollingRestart(ctx: FleetContext): Promise<ScenarioResult>
   const steps: { host: string; outOfRotationMs: number }[] = [];
   for (const host of ctx.hosts) {
     const started = Date.now();
-    ctx.progress(`rolling restart: ${host.name}`);
+    ctx.progress({ type: 'restart', host: host.name });
     await setState(ctx, host, 'drain');
     await until(ctx, host, 'drained', (r) => r.scur === 0);
     await host.stop('SIGTERM');

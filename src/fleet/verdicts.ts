@@ -11,24 +11,25 @@ export function fleetVerdicts(report: FleetReport): string[] {
     if ((s.spread.maxDeviationPct as number) > 20)
       out.push(`spread: a host ${s.spread.maxDeviationPct} % off its share`);
   }
-  if (s.proxyV2 && s.proxyV2.clientAddressSeen !== true)
-    out.push('proxyV2: a host never logged the client address');
-  if (s.proxyV2?.forgedAnswered) out.push("proxyV2: a forged header from the hosts' network was answered");
-  if (s.proxyV2 && s.proxyV2.forgedLoggedAs !== 0)
-    out.push('proxyV2: a host logged a connection as the address a forged header claimed');
-  if (s.proxyV2 && s.proxyV2.forgedRefusal === undefined)
-    out.push('proxyV2: the host did not log the forged header as refused (not in --proxy-from)');
-  if (s.rollingRestart && s.rollingRestart.errors !== 0)
-    out.push(`rollingRestart: ${s.rollingRestart.errors} failed connections`);
-  if (s.killHost) {
-    const k = s.killHost;
+  if (s['proxy-v2'] && s['proxy-v2'].clientAddressSeen !== true)
+    out.push('proxy-v2: a host never logged the client address');
+  if (s['proxy-v2']?.forgedAnswered)
+    out.push("proxy-v2: a forged header from the hosts' network was answered");
+  if (s['proxy-v2'] && s['proxy-v2'].forgedLoggedAs !== 0)
+    out.push('proxy-v2: a host logged a connection as the address a forged header claimed');
+  if (s['proxy-v2'] && s['proxy-v2'].forgedRefusal === undefined)
+    out.push('proxy-v2: the host did not log the forged header as refused (not in --proxy-from)');
+  if (s['rolling-restart'] && s['rolling-restart'].errors !== 0)
+    out.push(`rolling-restart: ${s['rolling-restart'].errors} failed connections`);
+  if (s['kill-host']) {
+    const k = s['kill-host'];
     if (k.errors > (k.inFlightAtKill as number))
-      out.push(`killHost: ${k.errors} errors, more than the ${k.inFlightAtKill} in flight`);
+      out.push(`kill-host: ${k.errors} errors, more than the ${k.inFlightAtKill} in flight`);
     if ((k.markedDownMs as number) > (k.checkBudgetMs as number) + 1000)
       out.push(
-        `killHost: marked DOWN after ${k.markedDownMs} ms (fall x inter ${k.checkBudgetMs} ms, plus a check timeout)`,
+        `kill-host: marked DOWN after ${k.markedDownMs} ms (fall x inter ${k.checkBudgetMs} ms, plus a check timeout)`,
       );
-    if (k.errorsAfterDown !== 0) out.push(`killHost: ${k.errorsAfterDown} errors after the host was DOWN`);
+    if (k.errorsAfterDown !== 0) out.push(`kill-host: ${k.errorsAfterDown} errors after the host was DOWN`);
   }
   if (s.reload && s.reload.errors !== 0) out.push(`reload: ${s.reload.errors} failed connections`);
   if (s.queueing) {

@@ -1,5 +1,5 @@
 import { type LabFindings, labFindings } from './findings.ts';
-import type { LabReport } from './run-lab.ts';
+import { INTERRUPTED, type LabReport } from './run-lab.ts';
 
 // The terminal summary: the kernel, the sysctls, the capacity table, the four answers and the popular
 // answer's claims, every sentence built from this run's measurements. Returns a string; prints nothing.
@@ -8,6 +8,12 @@ export function formatLabSummary(report: LabReport): string {
   out.push(
     `daytime lab on Linux ${report.kernel}, Node ${report.node}, ${(report.durationMs / 1000).toFixed(1)} s`,
   );
+  if (report.interrupted) {
+    const cut = report.experiments.filter((e) => e.skipReason === INTERRUPTED).length;
+    out.push(
+      `INTERRUPTED: a partial run; ${cut} of ${report.experiments.length} experiments were cut short or never started`,
+    );
+  }
   out.push(
     `sysctls: ${Object.entries(report.sysctls)
       .map(([k, v]) => `${k.replace(/^net\.(core|ipv4)\./, '')}=${v ?? 'n/a'}`)

@@ -1,10 +1,7 @@
-import { execFile, execFileSync } from 'node:child_process';
+import { type ChildProcess, execFile, execFileSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { promisify } from 'node:util';
 import type { ExperimentResult } from './types.ts';
-
-const run = promisify(execFile);
 
 // Why experiments that need a private network namespace cannot run here; undefined when they can.
 export function netnsUnavailable(): string | undefined {
@@ -23,18 +20,35 @@ export function netnsUnavailable(): string | undefined {
   return undefined;
 }
 
+// A namespace lives as long as the process in it: ending these ends what the lab made, also when the
+// lab itself exits at once (a second Ctrl-C) without waiting for them.
+const running = new Set<ChildProcess>();
+const endAll = () => {
+  for (const child of running) child.kill('SIGKILL');
+};
+
 // Runs one experiment in a fresh network namespace with these sysctls set there; the host's own
-// sysctls and counters are not touched.
-export async function runInNetns(
+// sysctls and counters are not touched. The signal ends the run (and its namespace) at once.
+export function runInNetns(
   id: string,
   sysctls: Record<string, number>,
+  signal?: AbortSignal,
 ): Promise<Pick<ExperimentResult, 'parameters' | 'measurements' | 'status' | 'verdict'>> {
-  const { stdout } = await run(
-    'unshare',
-    unshareArgs(siblingScript('netns-runner', import.meta.url), [id, JSON.stringify(sysctls)]),
-    { timeout: 60_000, maxBuffer: 16 << 20 },
-  );
-  return JSON.parse(stdout);
+  return new Promise((resolve, reject) => {
+    const child = execFile(
+      'unshare',
+      unshareArgs(siblingScript('netns-runner', import.meta.url), [id, JSON.stringify(sysctls)]),
+      { timeout: 60_000, maxBuffer: 16 << 20, signal, killSignal: 'SIGKILL' },
+      (error, stdout) => {
+        running.delete(child);
+        if (running.size === 0) process.off('exit', endAll);
+        if (error) reject(error);
+        else resolve(JSON.parse(stdout));
+      },
+    );
+    if (running.size === 0) process.on('exit', endAll);
+    running.add(child);
+  });
 }
 
 // A script next to the calling module: the .ts source when running from src, the built .js in dist.

@@ -14,7 +14,7 @@ import { synRetry } from './experiments/syn-retry.ts';
 import { udpNoListen } from './experiments/udp-no-listen.ts';
 import { udpRcvbuf } from './experiments/udp-rcvbuf.ts';
 import { unixEagain } from './experiments/unix-eagain.ts';
-import type { Experiment, ExperimentResult } from './types.ts';
+import type { Experiment, ExperimentResult, LabProgress } from './types.ts';
 
 export const EXPERIMENTS: Experiment[] = [
   capacity,
@@ -38,6 +38,8 @@ export const EXPERIMENTS: Experiment[] = [
 export interface LabReport extends LabEnvironment {
   startedAt: string;
   durationMs: number;
+  // The signal stopped the run: experiments it cut short or never started are skipped as interrupted.
+  interrupted: boolean;
   experiments: ExperimentResult[];
 }
 
@@ -45,8 +47,14 @@ export interface RunLabOptions {
   // Experiment ids to run; all when undefined.
   only?: string[];
   signal?: AbortSignal;
-  onProgress?: (message: string) => void;
+  onProgress?: (event: LabProgress) => void;
 }
+
+export const INTERRUPTED = 'interrupted';
+
+// A child the terminal's Ctrl-C reached before this process's own handler ran counts as interrupted too.
+const interruptedBy = (error: unknown, signal: AbortSignal) =>
+  signal.aborted || ['SIGINT', 'SIGTERM'].includes((error as { signal?: string } | null)?.signal ?? '');
 
 // The one place where lab options are checked; it throws before anything runs.
 export function selectExperiments(only: string[] | undefined): Experiment[] {
@@ -78,6 +86,15 @@ export async function runLab(options: RunLabOptions = {}): Promise<LabReport> {
       questions: experiment.questions,
       expected: experiment.expected,
     };
+    const skipped = (reason: string): ExperimentResult => ({
+      ...base,
+      parameters: {},
+      measurements: {},
+      status: 'skipped',
+      verdict: `Skipped: ${reason}.`,
+      skipReason: reason,
+      durationMs: 0,
+    });
     const skip =
       environment.platform !== 'linux'
         ? 'needs Linux (raw sockets through libc, /proc)'
@@ -85,30 +102,28 @@ export async function runLab(options: RunLabOptions = {}): Promise<LabReport> {
           ? 'needs /proc'
           : !environment.hasSs
             ? 'needs ss (iproute2) to read the backlog back from the kernel'
-            : (experiment.unavailable?.() ?? (signal.aborted ? 'aborted' : undefined));
-    if (skip) {
-      return {
-        ...base,
-        parameters: {},
-        measurements: {},
-        status: 'skipped',
-        verdict: `Skipped: ${skip}.`,
-        skipReason: skip,
-        durationMs: 0,
-      };
-    }
-    progress(`${experiment.id}: ${experiment.title}`);
+            : (experiment.unavailable?.() ?? (signal.aborted ? INTERRUPTED : undefined));
+    if (skip) return skipped(skip);
+    const { id } = experiment;
+    progress({ type: 'experiment', id, title: experiment.title });
     const t0 = performance.now();
-    const outcome = await experiment.run({
-      signal,
-      progress,
-      somaxconn: environment.sysctls['net.core.somaxconn'] ?? undefined,
-    });
-    return { ...base, ...outcome, durationMs: Math.round(performance.now() - t0) };
+    try {
+      const outcome = await experiment.run({
+        signal,
+        progress: (step) => progress({ type: 'step', id, ...step }),
+        somaxconn: environment.sysctls['net.core.somaxconn'] ?? undefined,
+      });
+      return { ...base, ...outcome, durationMs: Math.round(performance.now() - t0) };
+    } catch (error) {
+      if (interruptedBy(error, signal)) return skipped(INTERRUPTED);
+      throw error;
+    }
   };
   // Isolated experiments (namespaces of their own) run alongside the others; the rest share this
   // namespace's counters and run one after another.
   const isolated = Promise.all(experiments.filter((e) => e.isolated).map(runOne));
+  // Awaited below; until then a failure must not count as unhandled and end the process.
+  isolated.catch(() => {});
   const shared: ExperimentResult[] = [];
   for (const experiment of experiments.filter((e) => !e.isolated)) shared.push(await runOne(experiment));
   const byId = new Map([...shared, ...(await isolated)].map((r) => [r.id, r]));
@@ -117,6 +132,7 @@ export async function runLab(options: RunLabOptions = {}): Promise<LabReport> {
     ...environment,
     startedAt,
     durationMs: Math.round(performance.now() - started),
+    interrupted: signal.aborted || results.some((r) => r.skipReason === INTERRUPTED),
     experiments: results,
   };
 }

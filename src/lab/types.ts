@@ -17,9 +17,21 @@ export interface ExperimentResult {
   durationMs: number;
 }
 
+// A step inside an experiment, as the experiment reports it (runLab adds which experiment).
+export type ExperimentStep =
+  // capacity, burst: the next backlog; burst also says how many clients and how slow the acceptor is.
+  | { step: 'backlog'; backlog: number; clients?: number; acceptEveryMs?: number }
+  // syn-retry: full queues drained after these many seconds.
+  | { step: 'drains'; drainAfterS: readonly number[] };
+
+// What runLab reports as it goes; src/cli/format-progress.ts puts it in words.
+export type LabProgress =
+  | { type: 'experiment'; id: string; title: string }
+  | ({ type: 'step'; id: string } & ExperimentStep);
+
 export interface ExperimentContext {
   signal: AbortSignal;
-  progress: (message: string) => void;
+  progress: (step: ExperimentStep) => void;
   somaxconn: number | undefined;
 }
 

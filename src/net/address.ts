@@ -1,5 +1,6 @@
+import net from 'node:net';
 import { InvalidOptionError } from '../errors.ts';
-import { integerOption } from '../options/validate.ts';
+import { type PortOptions, portOption } from './service-port.ts';
 
 // "[::1]:9999" for IPv6, "127.0.0.1:9999" otherwise: the form users paste back into `daytime get`.
 export function formatHostPort(host: string, port: number): string {
@@ -31,27 +32,39 @@ export interface Target {
   port: number;
 }
 
-// Parses HOST, HOST:PORT, :PORT, [IPV6] and [IPV6]:PORT. A bare IPv6 address without brackets is
-// taken whole as the host, since its colons cannot be told apart from a port separator.
-export function parseTarget(text: string | undefined, defaults: Target, name = 'target'): Target {
+const FORMS = 'HOST, HOST:PORT, :PORT, [IPV6] or [IPV6]:PORT';
+// A name or an IPv4 address; resolution itself happens at connect time (ENOTFOUND, exit 1).
+const HOST_NAME = /^[A-Za-z0-9_.-]{1,253}$/;
+const isIPv6 = (text: string) => net.isIPv6(text.split('%')[0] ?? '');
+
+// Parses HOST, HOST:PORT, :PORT, [IPV6] and [IPV6]:PORT; PORT is a number or a service name from
+// /etc/services. A bare IPv6 address without brackets is taken whole as the host, since its colons
+// cannot be told apart from a port separator. Anything else is bad input (InvalidOptionError), found
+// here rather than by the resolver, so `'[::1'` exits 2 instead of failing a lookup.
+export function parseTarget(
+  text: string | undefined,
+  defaults: Target,
+  name = 'target',
+  options: Pick<PortOptions, 'protocol' | 'servicesFile'> = {},
+): Target {
   if (text === undefined) return defaults;
-  if (text === '') throw new InvalidOptionError(name, 'HOST[:PORT] or [IPV6]:PORT', text);
-  const bracketed = /^\[([0-9A-Fa-f:.%\w-]+)\](?::(.*))?$/.exec(text);
-  if (bracketed) {
-    const port = bracketed[2];
-    return {
-      host: bracketed[1] ?? defaults.host,
-      port: port === undefined ? defaults.port : integerOption(`${name} port`, port, { min: 1, max: 65535 }),
-    };
+  const bad = (hint?: string) => new InvalidOptionError(name, FORMS, text, hint);
+  const port = (value: string | undefined) =>
+    value === undefined ? defaults.port : portOption(`${name} port`, value, options);
+  if (text === '') throw bad();
+  if (text.startsWith('[')) {
+    const bracketed = /^\[([^\]]+)\](?::([^:]+))?$/.exec(text);
+    if (!bracketed || !isIPv6(bracketed[1] ?? '')) throw bad('Brackets hold an IPv6 address');
+    return { host: bracketed[1] as string, port: port(bracketed[2]) };
   }
-  const colons = text.split(':').length - 1;
-  if (colons > 1) return { host: text, port: defaults.port };
-  const [host, port] = text.split(':');
-  if (host !== undefined && host !== '' && !/^[\x21-\x7e]+$/.test(host)) {
-    throw new InvalidOptionError(name, 'HOST[:PORT] or [IPV6]:PORT', text);
+  if (text.split(':').length > 2) {
+    if (!isIPv6(text)) throw bad();
+    return { host: text, port: defaults.port };
   }
-  return {
-    host: host || defaults.host,
-    port: port === undefined ? defaults.port : integerOption(`${name} port`, port, { min: 1, max: 65535 }),
-  };
+  const [host = '', portText] = text.split(':');
+  if (host !== '' && !HOST_NAME.test(host)) throw bad();
+  // The resolver reads "9464" as the IPv4 address 0.0.36.248: nobody means that.
+  if (/^\d+$/.test(host)) throw bad(`A number alone is a port, not a host (:${host} or HOST:${host})`);
+  if (portText === '') throw bad();
+  return { host: host || defaults.host, port: port(portText) };
 }

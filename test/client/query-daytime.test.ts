@@ -95,5 +95,6 @@ test('targets parse as HOST, HOST:PORT, :PORT and [IPV6]:PORT', () => {
   assert.deepEqual(parseTarget('[::1]', d), { host: '::1', port: 9999 });
   assert.deepEqual(parseTarget('::1', d), { host: '::1', port: 9999 });
   assert.throws(() => parseTarget('host:0', d), { code: 'ERR_INVALID_OPTION' });
-  assert.throws(() => parseTarget('host:http', d), { code: 'ERR_INVALID_OPTION' });
+  assert.throws(() => parseTarget('host:no-such-service', d), { code: 'ERR_INVALID_OPTION' });
+  assert.throws(() => parseTarget('[::1', d), { code: 'ERR_INVALID_OPTION' });
 });

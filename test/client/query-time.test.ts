@@ -1,6 +1,8 @@
 import assert from 'node:assert/strict';
+import dgram from 'node:dgram';
 import { after, before, describe, test } from 'node:test';
 import { createDaytimeServer, queryDaytime, queryTime } from '../../src/index.ts';
+import { freeUdpPort } from '../helpers/ports.ts';
 
 describe('queryTime and UDP queries against our server', () => {
   const server = createDaytimeServer({ host: '127.0.0.1', port: 0, timePort: 0, udp: true });
@@ -32,9 +34,18 @@ describe('queryTime and UDP queries against our server', () => {
     await assert.rejects(queryTime({ host: '127.0.0.1', port: daytimePort }), { code: 'ERR_REPLY_TOO_LONG' });
   });
 
-  test('UDP with no server times out', async () => {
-    await assert.rejects(queryDaytime({ host: '127.0.0.1', port: 9, transport: 'udp', timeout: 0.3 }), {
+  test('UDP: a closed port fails at once (ECONNREFUSED); a server that never answers times out', async () => {
+    // timeout 600: without a connected socket the refusal is never seen and this waits ten minutes.
+    const closed = await freeUdpPort();
+    await assert.rejects(queryDaytime({ host: '127.0.0.1', port: closed, transport: 'udp', timeout: 600 }), {
+      code: 'ECONNREFUSED',
+    });
+    const silent = dgram.createSocket('udp4');
+    await new Promise<void>((resolve) => silent.bind(0, '127.0.0.1', resolve));
+    const { port } = silent.address();
+    await assert.rejects(queryDaytime({ host: '127.0.0.1', port, transport: 'udp', timeout: 0.3 }), {
       code: 'ETIMEDOUT',
     });
+    silent.close();
   });
 });

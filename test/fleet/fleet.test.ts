@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
 import { before, describe, test } from 'node:test';
+import { formatFleetProgress } from '../../src/cli/format-progress.ts';
 import { type FleetReport, fleetUnavailable, runFleet } from '../../src/fleet/run-fleet.ts';
 import { leftovers } from '../../src/fleet/topology.ts';
 import { fleetVerdicts } from '../../src/fleet/verdicts.ts';
@@ -19,7 +20,7 @@ describe('the fleet (3 hosts behind HAProxy, in network namespaces)', () => {
   before(async () => {
     if (unavailable) return;
     const messages: string[] = [];
-    report = await runFleet({ onProgress: (m) => messages.push(m) });
+    report = await runFleet({ onProgress: (event) => messages.push(formatFleetProgress(event)) });
     prefix = /\((dtf\d+)-\*\)/.exec(messages[0] ?? '')?.[1] ?? '';
   });
   const scenario = (name: keyof FleetReport['scenarios']) => {
@@ -36,9 +37,9 @@ describe('the fleet (3 hosts behind HAProxy, in network namespaces)', () => {
     assert.equal(Object.keys(s.perHost as object).length, 3);
     assert.ok((s.maxDeviationPct as number) <= 20, JSON.stringify(s.perHost));
   });
-  test("proxyV2: every host logs the client namespace's address; a forged header from the hosts' network is refused", (t) => {
+  test("proxy-v2: every host logs the client namespace's address; a forged header from the hosts' network is refused", (t) => {
     if (unavailable) return missingPeer(t, unavailable);
-    const s = scenario('proxyV2');
+    const s = scenario('proxy-v2');
     assert.equal(s.clientAddressSeen, true);
     assert.equal(s.errors, 0);
     assert.equal(s.forgedAnswered, false, 'no reply to the forger');
@@ -48,16 +49,16 @@ describe('the fleet (3 hosts behind HAProxy, in network namespaces)', () => {
       /^refused a connection from 10\.77\.2\.12:\d+: not in --proxy-from/,
     );
   });
-  test('rollingRestart: every host drained, restarted and back UP under load with 0 failed connections', (t) => {
+  test('rolling-restart: every host drained, restarted and back UP under load with 0 failed connections', (t) => {
     if (unavailable) return missingPeer(t, unavailable);
-    const s = scenario('rollingRestart');
+    const s = scenario('rolling-restart');
     assert.equal(s.errors, 0);
     assert.equal((s.steps as unknown[]).length, 3);
     assert.ok(s.connections > 0);
   });
-  test('killHost: errors within what the host held, DOWN within fall x inter (plus a check), none after', (t) => {
+  test('kill-host: errors within what the host held, DOWN within fall x inter (plus a check), none after', (t) => {
     if (unavailable) return missingPeer(t, unavailable);
-    const s = scenario('killHost');
+    const s = scenario('kill-host');
     assert.ok(s.errors <= (s.inFlightAtKill as number), JSON.stringify(s));
     assert.ok((s.markedDownMs as number) <= (s.checkBudgetMs as number) + 1000, JSON.stringify(s));
     assert.equal(s.errorsAfterDown, 0);

@@ -25,11 +25,46 @@ export interface CliResult {
 }
 
 // Runs `npx daytime ARGS` as a user would, from the package directory (the bin built by `npm ci`).
-export function spawnCli(args: string[], options: { env?: NodeJS.ProcessEnv } = {}): ChildProcess {
+// `foreground`: in a process group of its own, as a shell runs a foreground job, so that pressCtrlC
+// can signal the whole group the way a terminal does.
+export function spawnCli(
+  args: string[],
+  options: { env?: NodeJS.ProcessEnv; foreground?: boolean } = {},
+): ChildProcess {
   return spawn('npx', ['--no-install', 'daytime', ...args], {
     cwd: ROOT,
     env: { ...CLI_ENV, ...options.env },
     stdio: ['ignore', 'pipe', 'pipe'],
+    detached: options.foreground,
+  });
+}
+
+// The built bin under the pinned Node, in a process group of its own (see spawnCli): its own exit
+// status, which npx hides after a Ctrl-C (npm then ends itself with the signal).
+export function spawnBin(args: string[]): ChildProcess {
+  return spawn(`${BIN}/node`, [`${ROOT}dist/cli.js`, ...args], {
+    cwd: ROOT,
+    env: CLI_ENV,
+    stdio: ['ignore', 'pipe', 'pipe'],
+    detached: true,
+  });
+}
+
+// What a terminal does on Ctrl-C: SIGINT to every process of the foreground job (npm, the shell it
+// started, daytime and daytime's own children), not to one of them.
+export function pressCtrlC(child: ChildProcess): void {
+  if (child.pid !== undefined) process.kill(-child.pid, 'SIGINT');
+}
+
+// Resolves once `pattern` appears in what the child writes to stderr (the whole text so far).
+export function stderrShows(child: ChildProcess, pattern: RegExp): Promise<string> {
+  return new Promise((resolve, reject) => {
+    let text = '';
+    child.stderr?.on('data', (chunk) => {
+      text += chunk;
+      if (pattern.test(text)) resolve(text);
+    });
+    child.once('close', () => reject(new Error(`exited before ${pattern}: ${text}`)));
   });
 }
 

@@ -1,6 +1,6 @@
 import net from 'node:net';
 import { getSystemErrorName } from 'node:util';
-import { classify, type LoopConfig, noteRead, type Outcome, type ReplyTail, replyOk } from '../tally.ts';
+import { classify, type LoopConfig, noteRead, type Outcome, type ReplyTail, replyOutcome } from '../tally.ts';
 import type { Attempt, Done, NewAttempt } from './attempt-loop.ts';
 import { type FastConnect, type RawHandle, startConnect } from './handle-internals.ts';
 
@@ -49,7 +49,7 @@ export function handleAttempts(fast: FastConnect, config: LoopConfig): NewAttemp
     const size = fast.readResult();
     if (size > 0) noteRead(attempt, size, READ_BUFFER);
     else if (size === fast.eof) {
-      attempt.fail(replyOk(service, attempt) ? 'ok' : 'shortRead');
+      attempt.fail(replyOutcome(service, attempt));
     } else if (size < 0) {
       attempt.fail(classify(getSystemErrorName(size)));
     }

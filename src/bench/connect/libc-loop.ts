@@ -18,7 +18,7 @@ import {
   type LoopConfig,
   type LoopResult,
   type Outcome,
-  replyOk,
+  replyOutcome,
   Tally,
 } from '../tally.ts';
 import { runBlockingSlices, WAIT_MS } from './blocking-slices.ts';
@@ -116,7 +116,7 @@ export async function runLibcLoop(
         tail.bytes = tails.bytes[slot] ?? 0;
         tail.last = tails.last[slot] ?? 0;
         tail.secondLast = tails.secondLast[slot] ?? 0;
-        finish(slot, replyOk(config.service, tail) ? 'ok' : 'shortRead');
+        finish(slot, replyOutcome(config.service, tail));
         return;
       }
       const errno = calls.errno();

@@ -1,5 +1,5 @@
 import net from 'node:net';
-import { classify, type LoopConfig, noteRead, type ReplyTail, replyOk } from '../tally.ts';
+import { classify, type LoopConfig, noteRead, type ReplyTail, replyOutcome } from '../tally.ts';
 import type { Attempt, Done, NewAttempt } from './attempt-loop.ts';
 
 const READ_BUFFER = Buffer.allocUnsafe(1024);
@@ -38,9 +38,9 @@ function onRead(this: SocketAttempt, size: number, buffer: Uint8Array): boolean 
 }
 
 function onEnd(this: SocketAttempt): void {
-  const ok = replyOk(this.service, this);
+  const outcome = replyOutcome(this.service, this);
   this.destroy();
-  this.done(this, ok ? 'ok' : 'shortRead');
+  this.done(this, outcome);
 }
 
 function onError(this: SocketAttempt, error: NodeJS.ErrnoException): void {

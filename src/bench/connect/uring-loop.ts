@@ -15,7 +15,7 @@ import {
   Ring,
 } from '../../kernel/uring.ts';
 import type { UringSupport } from '../../kernel/uring-support.ts';
-import { type Counts, classify, type LoopConfig, type LoopResult, replyOk, Tally } from '../tally.ts';
+import { type Counts, classify, type LoopConfig, type LoopResult, replyOutcome, Tally } from '../tally.ts';
 import { runBlockingSlices, WAIT_MS } from './blocking-slices.ts';
 import { encodeAddress } from './libc-loop.ts';
 
@@ -102,7 +102,7 @@ export async function runUringLoop(
       tail.bytes = result;
       tail.last = result > 0 ? (buffers.bytes[at + result - 1] ?? 0) : 0;
       tail.secondLast = result > 1 ? (buffers.bytes[at + result - 2] ?? 0) : 0;
-      outcome = result < ROOM && replyOk(config.service, tail) ? 'ok' : 'shortRead';
+      outcome = result < ROOM ? replyOutcome(config.service, tail) : 'shortRead';
     }
     tally.record(starts[slot] ?? 0, outcome);
     launch(slot);

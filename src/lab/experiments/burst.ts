@@ -33,9 +33,7 @@ export const burst: Experiment = {
       { syncookiesSent?: number; reqQFullDoCookies?: number; listenOverflows?: number }
     > = {};
     for (const backlog of BURST_BACKLOGS) {
-      progress(
-        `burst: ${CLIENTS} clients against listen(${backlog}), one accept every ${ACCEPT_EVERY_MS} ms`,
-      );
+      progress({ step: 'backlog', backlog, clients: CLIENTS, acceptEveryMs: ACCEPT_EVERY_MS });
       const before = readKernelCounters();
       clients.push(...(await runBurst(backlog)));
       const after = readKernelCounters();

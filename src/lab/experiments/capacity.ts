@@ -34,7 +34,7 @@ export const capacity: Experiment = {
     const rows: CapacityRow[] = [];
     for (const backlog of CAPACITY_BACKLOGS) {
       if (signal.aborted) break;
-      progress(`capacity: backlog ${backlog}`);
+      progress({ step: 'backlog', backlog });
       const listener = await RawSocket.inet(SOCK_STREAM);
       const sockets = [];
       try {

@@ -11,9 +11,9 @@ export const nsSomaxconn: Experiment = {
   expected: 'listen(100) and listen(-1) give Send-Q 8; capacity at backlog 10 is 9',
   unavailable: netnsUnavailable,
   isolated: true,
-  async run() {
-    const clamp = await runInNetns('somaxconn-clamp', { 'net.core.somaxconn': 8 });
-    const capacity = await runInNetns('capacity', { 'net.core.somaxconn': 8 });
+  async run({ signal }) {
+    const clamp = await runInNetns('somaxconn-clamp', { 'net.core.somaxconn': 8 }, signal);
+    const capacity = await runInNetns('capacity', { 'net.core.somaxconn': 8 }, signal);
     const rows = (capacity.measurements.rows as CapacityRow[]) ?? [];
     const ten = rows.find((r) => r.backlog === 10);
     const clampRows = (clamp.measurements.rows as { asked: number; ssBacklog?: number }[]) ?? [];
@@ -41,8 +41,8 @@ export const nsClassicRetry: Experiment = {
       ? undefined
       : 'this kernel has no tcp_syn_linear_timeouts (before Linux 6.5: the schedule is already exponential)';
   },
-  async run() {
-    const result = await runInNetns('syn-retry', { 'net.ipv4.tcp_syn_linear_timeouts': 0 });
+  async run({ signal }) {
+    const result = await runInNetns('syn-retry', { 'net.ipv4.tcp_syn_linear_timeouts': 0 }, signal);
     const runs =
       (result.measurements.runs as { drainAfterS: number; connectS: number; outcome: string }[]) ?? [];
     return {
@@ -62,8 +62,8 @@ export const nsAbortOnOverflow: Experiment = {
   expected: 'clients beyond the queue are still neither connected nor refused',
   unavailable: netnsUnavailable,
   isolated: true,
-  async run() {
-    const result = await runInNetns('capacity', { 'net.ipv4.tcp_abort_on_overflow': 1 });
+  async run({ signal }) {
+    const result = await runInNetns('capacity', { 'net.ipv4.tcp_abort_on_overflow': 1 }, signal);
     const rows = (result.measurements.rows as CapacityRow[]) ?? [];
     const refused = rows.reduce((n, r) => n + r.refusedOrReset, 0);
     const pending = rows.reduce((n, r) => n + r.pending, 0);

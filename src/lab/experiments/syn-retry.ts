@@ -14,7 +14,7 @@ export const synRetry: Experiment = {
   expected:
     'connect latency ≈1, 2, 4 s for draining after 0.5/1.5/3.5 s (tcp_syn_linear_timeouts=4); ≈1, 3, 7 s on classic kernels',
   async run({ progress }) {
-    progress('syn-retry: three full queues, drained after 0.5, 1.5 and 3.5 s');
+    progress({ step: 'drains', drainAfterS: DRAIN_AFTER_S });
     const runs = await Promise.all(
       DRAIN_AFTER_S.map(async (after) => {
         const listener = await RawSocket.inet(SOCK_STREAM);

@@ -1,0 +1,82 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { createDaytimeServer } from '../../src/index.ts';
+import { collect, pressCtrlC, runCli, spawnBin, spawnCli } from '../helpers/cli.ts';
+import { freePort } from '../helpers/ports.ts';
+import { listenPort } from '../helpers/raw-client.ts';
+
+// Closed ports and Ctrl-C, as a user meets them from the shell.
+
+// --duration 600: without the early stop this runs for ten minutes and the test times out.
+test('bench against a closed port stops at once with one line and no latency figures', {
+  timeout: 90_000,
+}, async () => {
+  const closed = await freePort();
+  for (const json of [[], ['--json']]) {
+    const result = await runCli(['bench', `127.0.0.1:${closed}`, '--duration', '600', ...json]);
+    assert.equal(result.code, 1, result.stderr);
+    assert.equal(result.stdout, '', 'no result object: nothing was measured');
+    assert.equal(result.stderr.trimEnd().split('\n').length, 1, result.stderr);
+    assert.match(
+      result.stderr,
+      new RegExp(
+        `^daytime bench: nothing accepted a connection at 127\\.0\\.0\\.1:${closed}: [\\d,]+ attempts refused`,
+      ),
+    );
+    assert.doesNotMatch(result.stderr, /latency|p50/);
+  }
+});
+
+test('bench --time defaults to port 37, as get --time does', async () => {
+  const [bench, get] = await Promise.all([
+    runCli(['bench', '--time', '--count', '1', '--json', '--timeout', '2']),
+    runCli(['get', '--time', '--json', '--timeout', '2']),
+  ]);
+  // Whether or not a time server answers on 37 here, both asked port 37.
+  for (const result of [bench, get]) assert.match(result.stdout + result.stderr, /localhost:37\b|:37"/);
+});
+
+describe('Ctrl-C on bench', () => {
+  const server = createDaytimeServer({ host: '127.0.0.1', port: 0 });
+  let port = 0;
+  before(async () => {
+    port = await listenPort(server);
+  });
+  after(() => server.close());
+
+  // A run meant to last ten minutes, cut short once it has served some connections.
+  const interrupt = async (child: ReturnType<typeof spawnBin>) => {
+    const done = collect(child);
+    const served = server.stats().served;
+    while (server.stats().served < served + 100) await sleep(50);
+    pressCtrlC(child);
+    return done;
+  };
+  const args = () => ['bench', `127.0.0.1:${port}`, '--duration', '600', '--connections', '4'];
+
+  test('npx daytime bench: the partial table, marked interrupted, no stack trace', {
+    timeout: 90_000,
+  }, async () => {
+    const result = await interrupt(spawnCli(args(), { foreground: true }));
+    assert.match(
+      result.stderr,
+      /^interrupted {2}stopped before its end \(Ctrl-C\): the figures below are partial$/m,
+    );
+    assert.match(result.stderr, /^ok {11}[\d,]+$/m);
+    assert.match(result.stderr, /^latency ms {3}p50 /m);
+    assert.doesNotMatch(result.stderr, /\n\s+at /);
+  });
+
+  test('the bin exits 130; with --json the result says interrupted', { timeout: 90_000 }, async () => {
+    const [table, json] = await Promise.all([
+      interrupt(spawnBin(args())),
+      interrupt(spawnBin([...args(), '--json'])),
+    ]);
+    assert.equal(table.code, 130, table.stderr);
+    assert.equal(json.code, 130, json.stderr);
+    const result = JSON.parse(json.stdout);
+    assert.equal(result.interrupted, true);
+    assert.ok(result.ok > 0);
+  });
+});
