@@ -2,11 +2,14 @@
 // `serve --proxy-protocol --proxy-from 127.0.0.1` fed by `dtload -x v2` and `-x v1` (dtload sends the
 // header at once after connecting, as HAProxy's send-proxy does), in alternating rounds; CPU per
 // connection of each server, and system calls per connection under load (perf's raw_syscalls).
-//   node bench/proxy.ts [--rounds 8] [--seconds 4] [--accept libc|socket] [--json FILE]
+// Where io_uring runs, plain `serve --accept uring` too: the default path, to which there is no PROXY
+// counterpart yet.
+//   node bench/proxy.ts [--rounds 8] [--seconds 4] [--accept libc|socket] [--also uring|''] [--json FILE]
 import { type ChildProcess, spawn } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { uringSupport } from '../src/kernel/uring-support.ts';
 import { buildPerf, dtload, freePort, waitListening } from './lib/dtload.ts';
 import { describeMachine } from './lib/machine.ts';
 import { ENV } from './lib/peers.ts';
@@ -18,6 +21,8 @@ const { values } = parseArgs({
     rounds: { type: 'string', default: '8' },
     seconds: { type: 'string', default: '4' },
     accept: { type: 'string', default: 'libc' },
+    // Plain servers beside the first (the same path as --accept): the default path where io_uring runs.
+    also: { type: 'string', default: 'uring' },
     json: { type: 'string' },
   },
 });
@@ -71,6 +76,15 @@ try {
       errors: 0,
     },
   ];
+  const uring = await uringSupport();
+  for (const path of String(values.also).split(',').filter(Boolean)) {
+    if (path === 'uring' && !uring.ok) {
+      process.stderr.write(`proxy: plain uring skipped: ${uring.reason}\n`);
+      continue;
+    }
+    const server = await serve(['--accept', path]);
+    runs.push({ name: `serve --accept ${path}, plain dtload`, ...server, header: [], cpu: [], errors: 0 });
+  }
   const load = (run: Run, extra: string[]) =>
     dtload(run.port, ['-c', '64', '-t', '2', ...run.header, ...extra]);
   for (let round = 1; round <= Number(values.rounds); round++) {
