@@ -49,17 +49,6 @@ export class OptionConflictError extends InvalidOptionError {
   }
 }
 
-// Options that go only together (one given without the other) or not at all (both given): bad input,
-// the message naming both (the CLI shows the first as a flag too, as for any InvalidOptionError).
-export class OptionPairError extends InvalidOptionError {
-  constructor(option: string, other: string, why: string) {
-    super(option, '', undefined);
-    this.message = `${option} ${why.replace('%s', flag(other))}`;
-  }
-}
-
-const flag = (option: string) => `--${option.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`;
-
 // Node's own socket errors carry codes such as ECONNREFUSED; keep the code and the original as `cause`.
 export function fromSystemError(error: unknown, what: string, hint = ''): DaytimeError {
   if (error instanceof DaytimeError) return error;

@@ -1,5 +1,5 @@
 import { writeSync } from 'node:fs';
-import { OptionPairError } from '../errors.ts';
+import { OptionConflictError } from '../errors.ts';
 import { choiceOption } from '../options/validate.ts';
 import { DAYTIME_FORMATS } from '../protocol/daytime.ts';
 import { ReplyClock, SERVICES, type ServiceName } from './replies.ts';
@@ -37,11 +37,7 @@ export function normalizeInetd(
 ): { service: ServiceName; format: string } {
   const clash = NOT_UNDER_INETD.find((option) => given.includes(option));
   if (clash)
-    throw new OptionPairError(
-      'inetd',
-      clash,
-      'serves the one connection inetd hands over: %s does not apply',
-    );
+    throw new OptionConflictError('conflicts', ['inetd', clash], 'inetd hands over one connection to serve');
   return {
     service: choiceOption('inetd', input.service ?? 'daytime', SERVICES),
     format: choiceOption('format', input.format ?? 'ctime', DAYTIME_FORMATS),

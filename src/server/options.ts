@@ -1,6 +1,8 @@
-import { InvalidOptionError, OptionPairError } from '../errors.ts';
+import { InvalidOptionError } from '../errors.ts';
 import { parseTarget, type Target } from '../net/address.ts';
 import { parseTrustList } from '../net/cidr.ts';
+import { portOption } from '../net/service-port.ts';
+import { checkOptionRules, type OptionRule } from '../options/rules.ts';
 import {
   choiceOption,
   hostOption,
@@ -105,11 +107,10 @@ const explainBacklogZero = (n: number) =>
 
 // The one place where server options are checked; it throws before any socket exists.
 export function normalizeServerOptions(input: DaytimeServerInput = {}): DaytimeServerConfig {
-  const port = integerOption('port', input.port ?? DEFAULT_PORT, { min: 0, max: 65535 });
+  // A number or a service name from /etc/services (`--port daytime` is 13), as for every port flag.
+  const port = portOption('port', input.port ?? DEFAULT_PORT, { min: 0 });
   const timePort =
-    input.timePort === undefined
-      ? undefined
-      : integerOption('timePort', input.timePort, { min: 0, max: 65535 });
+    input.timePort === undefined ? undefined : portOption('timePort', input.timePort, { min: 0 });
   if (timePort !== undefined && timePort === port && port !== 0) {
     throw new InvalidOptionError('timePort', 'different from --port (one service per port)', input.timePort);
   }
@@ -152,11 +153,26 @@ export function normalizeServerOptions(input: DaytimeServerInput = {}): DaytimeS
 // The accept decision, made here once: the path asked for (or auto), and with --proxy-protocol the
 // header's timeout, how many may wait for one, and who may send one. A PROXY option without
 // --proxy-protocol, or --proxy-protocol without --proxy-from, is bad input naming both flags.
+const PROXY_RULES: readonly OptionRule[] = [
+  {
+    requires: ['proxyProtocol', 'proxyFrom'],
+    reason:
+      'the balancers allowed to send the header (10.0.0.0/8,...), or "any" to trust everyone; ' +
+      'without it anyone who reaches the port could claim any client address',
+  },
+  {
+    requires: ['proxyFrom', 'proxyProtocol'],
+    reason: 'it lists who may send the header only that flag reads',
+  },
+  {
+    requires: ['proxyTimeout', 'proxyProtocol'],
+    reason: 'it bounds the wait for the header only that flag reads',
+  },
+];
+
 function acceptPlan(input: DaytimeServerInput): AcceptPlan {
+  checkOptionRules(input, PROXY_RULES);
   if (!input.proxyProtocol) {
-    for (const orphan of ['proxyFrom', 'proxyTimeout'] as const)
-      if (input[orphan] !== undefined)
-        throw new OptionPairError(orphan, 'proxyProtocol', 'applies only with %s, which it configures');
     return { path: choiceOption('accept', input.accept ?? 'auto', ACCEPT_CHOICES) };
   }
   const over = choiceOption(
@@ -165,14 +181,6 @@ function acceptPlan(input: DaytimeServerInput): AcceptPlan {
     PROXY_CHOICES,
     'with --proxy-protocol (the header is read first, which the handle path cannot do)',
   );
-  if (input.proxyFrom === undefined) {
-    throw new OptionPairError(
-      'proxyProtocol',
-      'proxyFrom',
-      'needs %s: the balancers allowed to send the header (10.0.0.0/8,...), or "any" to trust everyone; ' +
-        'without it anyone who reaches the port could claim any client address',
-    );
-  }
   return {
     path: 'proxy',
     over,
@@ -182,7 +190,8 @@ function acceptPlan(input: DaytimeServerInput): AcceptPlan {
           ? DEFAULT_PROXY_TIMEOUT_MS
           : secondsOption('proxyTimeout', input.proxyTimeout, { min: 0.001, max: 3600 }),
       maxWaiting: maxWaitingForHeaders(),
-      trust: parseTrustList(input.proxyFrom),
+      // checkOptionRules made sure it is there.
+      trust: parseTrustList(input.proxyFrom ?? ''),
     },
   };
 }

@@ -1,11 +1,20 @@
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
 import { once } from 'node:events';
+import { readFileSync } from 'node:fs';
 import net from 'node:net';
 import { test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { queryDaytime } from '../../src/index.ts';
-import { CLI_ENV, collect, ROOT, runCli, spawnCli, startQuietServer } from '../helpers/cli.ts';
+import {
+  CLI_ENV,
+  collect,
+  ROOT,
+  runCli,
+  spawnCli,
+  startCliServer,
+  startQuietServer,
+} from '../helpers/cli.ts';
 import { scrape } from '../helpers/metrics.ts';
 import { missingPeer } from '../helpers/peers.ts';
 import { freePort } from '../helpers/ports.ts';
@@ -80,6 +89,41 @@ test('--host given twice: a listener on each address, one port', async () => {
   assert.ok(udp.line);
   assert.equal(server.logs.find((l) => l.ready)?.listeners, 4);
   assert.equal((await server.stop()).code, 0);
+});
+
+const services = (() => {
+  try {
+    return readFileSync('/etc/services', 'latin1');
+  } catch {
+    return '';
+  }
+})();
+test('ports as service names from /etc/services: --port daytime is 13, --time-port time is 37', {
+  skip:
+    (!/^daytime\s+13\/tcp/m.test(services) && '/etc/services has no daytime entry') ||
+    (process.getuid?.() !== 0 && 'binding ports 13 and 37 needs root'),
+}, async () => {
+  const server = await startCliServer([
+    '--host',
+    '127.0.0.1',
+    '--port',
+    'daytime',
+    '--time-port',
+    'time',
+    '--quiet',
+  ]);
+  try {
+    assert.equal(server.port, 13);
+    const ports = server.logs
+      .filter((l) => typeof l.service === 'string' && l.port)
+      .map((l) => `${l.service}:${l.port}`);
+    assert.deepEqual(ports.sort(), ['daytime:13', 'time:37']);
+    assert.match((await rawQuery(13, '127.0.0.1')).data.toString('latin1'), CTIME_LINE);
+    const get = await runCli(['get', '--time', '127.0.0.1:time']);
+    assert.equal(get.code, 0, get.stderr);
+  } finally {
+    assert.equal((await server.stop()).code, 0);
+  }
 });
 
 test('SIGTERM while the workers are still starting ends the process cleanly', {

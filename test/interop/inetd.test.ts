@@ -74,7 +74,7 @@ test('serve --inetd with an option that chooses sockets: exit 2, one line naming
     assert.match(
       r.stderr,
       new RegExp(
-        `^daytime serve: --inetd serves the one connection inetd hands over: ${flag} does not apply`,
+        `^daytime serve: --inetd and ${flag} cannot be used together: inetd hands over one connection`,
       ),
     );
   }

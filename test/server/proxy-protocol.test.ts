@@ -186,7 +186,7 @@ for (const accept of PROXY_PATHS) {
 test('--proxy-protocol is bad input without --proxy-from, with the handle path, or with its options alone', () => {
   assert.throws(() => createDaytimeServer({ proxyProtocol: true }), {
     code: 'ERR_INVALID_OPTION',
-    message: /proxyProtocol needs --proxy-from/,
+    message: /proxyProtocol needs proxyFrom/,
   });
   assert.throws(() => createDaytimeServer({ proxyProtocol: true, proxyFrom: 'any', accept: 'handle' }), {
     code: 'ERR_INVALID_OPTION',
@@ -194,7 +194,7 @@ test('--proxy-protocol is bad input without --proxy-from, with the handle path, 
   });
   assert.throws(() => createDaytimeServer({ proxyFrom: '10.0.0.0/8' }), {
     code: 'ERR_INVALID_OPTION',
-    message: /proxyFrom applies only with --proxy-protocol/,
+    message: /proxyFrom needs proxyProtocol/,
   });
   assert.throws(() => createDaytimeServer({ proxyProtocol: true, proxyFrom: 'any', proxyTimeout: '0' }), {
     code: 'ERR_INVALID_OPTION',
