@@ -1,4 +1,4 @@
-// npm run faults [-- --seconds N]: the fault matrix. For each fault, `serve --workers 2 --metrics` in a
+// npm run faults [-- --seconds N --accept PATH --only NAME]: the fault matrix. For each fault, `serve --workers 2 --metrics` in a
 // network namespace of its own under steady load from `daytime bench`, two scrapers reading /metrics
 // every 100 ms, the fault injected, and per fault: connections made and failed, the largest scrape
 // time, whether any _total went down, and the time to full strength again. Root (namespaces). Writes
@@ -23,9 +23,19 @@ import {
 } from './lib/fault-run.ts';
 import { describeMachine } from './lib/machine.ts';
 import { makeNetns, type Netns, netnsUnavailable } from './lib/netns.ts';
+import { median } from './lib/proc.ts';
 import type { Scrape } from './lib/scraper.ts';
 
-const { values } = parseArgs({ options: { seconds: { type: 'string', default: '12' } } });
+const { values } = parseArgs({
+  options: {
+    seconds: { type: 'string', default: '12' },
+    // The workers' accept path; results go to faults.json for auto, faults-PATH.json otherwise.
+    accept: { type: 'string', default: 'auto' },
+    // Only the faults whose name contains this.
+    only: { type: 'string', default: '' },
+  },
+});
+const ACCEPT = String(values.accept);
 const SECONDS = Math.min(60, Math.max(8, Number(values.seconds)));
 const FAULT_AT_MS = 2000;
 
@@ -130,6 +140,7 @@ interface Row {
   failed: number;
   failures: Record<string, number>;
   largestScrapeMs: number;
+  medianScrapeMs: number;
   unansweredScrapes: number;
   totalWentDown: string[];
   overlappingEqual: boolean | undefined;
@@ -175,6 +186,7 @@ function summarize(
     failed: outs.reduce((sum, o) => sum + failedOf(o), 0),
     failures,
     largestScrapeMs: Math.max(0, ...all.filter((s) => s.status === 200).map((s) => s.ms)),
+    medianScrapeMs: median(all.filter((s) => s.status === 200).map((s) => s.ms)),
     unansweredScrapes: all.filter((s) => s.status !== 200).length,
     totalWentDown: [...wentDown],
     overlappingEqual:
@@ -200,7 +212,7 @@ async function runFault(fault: Fault, index: number, stop: AbortSignal): Promise
       cpSync(`${ROOT}package.json`, join(dir, 'package.json'));
       symlinkSync(`${ROOT}node_modules`, join(dir, 'node_modules'));
     }
-    served = await startServe(ns, dir);
+    served = await startServe(ns, dir, ACCEPT);
     const context: Context = { ns, served, dir };
     const steady = load(ns, ['-c', '8', '-d', String(SECONDS), '-t', '10']);
     const series = [scrapes(ns, SECONDS + 2), scrapes(ns, SECONDS + 2)];
@@ -229,7 +241,7 @@ async function runFault(fault: Fault, index: number, stop: AbortSignal): Promise
 
 function table(rows: Row[]): string {
   const head =
-    '| fault | made | failed | largest scrape ms | a _total went down | overlapping scrapes equal | full strength after s | largest loop delay ms | note |';
+    '| fault | made | failed | largest scrape ms (median) | a _total went down | overlapping scrapes equal | full strength after s | largest loop delay ms | note |';
   const lines = rows.map((r) =>
     [
       r.fault,
@@ -240,7 +252,7 @@ function table(rows: Row[]): string {
               .map(([k, n]) => `${k} ${n}`)
               .join(', ')})`
           : ''),
-      r.largestScrapeMs + (r.unansweredScrapes ? ` (${r.unansweredScrapes} unanswered)` : ''),
+      `${r.largestScrapeMs} (${r.medianScrapeMs})${r.unansweredScrapes ? `, ${r.unansweredScrapes} unanswered` : ''}`,
       r.totalWentDown.length ? r.totalWentDown.join(', ') : 'no',
       r.overlappingEqual === undefined ? 'n/a' : r.overlappingEqual ? 'yes' : 'no',
       r.fullStrengthAfterS ?? 'n/a',
@@ -260,17 +272,18 @@ const stop = new AbortController();
 process.once('SIGINT', () => stop.abort());
 process.once('SIGTERM', () => stop.abort());
 const machine = describeMachine();
-process.stderr.write(`faults on ${machine.label}\n`);
+process.stderr.write(`faults on ${machine.label}, --accept ${ACCEPT}\n`);
 const rows: Row[] = [];
 for (const [i, fault] of FAULTS.entries()) {
   if (stop.signal.aborted) break;
+  if (!fault.name.includes(String(values.only))) continue;
   process.stderr.write(`- ${fault.name}\n`);
   rows.push(await runFault(fault, i, stop.signal));
 }
 const output = table(rows);
 process.stdout.write(`${output}\n`);
 writeFileSync(
-  `${ROOT}bench/results/faults.json`,
-  `${JSON.stringify({ date: new Date().toISOString(), machine, seconds: SECONDS, rows, table: output }, null, 2)}\n`,
+  `${ROOT}bench/results/faults${ACCEPT === 'auto' ? '' : `-${ACCEPT}`}.json`,
+  `${JSON.stringify({ date: new Date().toISOString(), machine, accept: ACCEPT, seconds: SECONDS, rows, table: output }, null, 2)}\n`,
 );
 if (stop.signal.aborted) process.exitCode = 130;

@@ -22,7 +22,7 @@ export interface Served {
 }
 
 // `daytime serve` from the package in `dir` (the repository, or a copy whose dist/ a fault moves away).
-export async function startServe(ns: Netns, dir: string): Promise<Served> {
+export async function startServe(ns: Netns, dir: string, accept = 'auto'): Promise<Served> {
   const [file = '', ...args] = ns.exec([
     NODE,
     `${dir}dist/cli.js`,
@@ -35,6 +35,8 @@ export async function startServe(ns: Netns, dir: string): Promise<Served> {
     '2',
     '--metrics',
     `127.0.0.1:${METRICS}`,
+    '--accept',
+    accept,
     '--quiet',
     '--log-format',
     'json',
