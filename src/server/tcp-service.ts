@@ -137,9 +137,9 @@ export class TcpService {
     const servedKey = this.#servedKey;
     return {
       reply: () => clock.reply(service),
-      admit: () => {
+      admit: (closing = 0) => {
         stats.connections++;
-        if (maxConnections !== undefined && this.#open >= maxConnections) {
+        if (maxConnections !== undefined && this.#open - closing >= maxConnections) {
           stats.rejected++;
           return false;
         }

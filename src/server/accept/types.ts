@@ -42,8 +42,10 @@ export type AcceptPlan =
 export interface ConnectionHooks {
   // The reply to send (cached for the current second).
   reply(): Buffer;
-  // Counts an accepted connection; false means close it unanswered (--max-connections).
-  admit(): boolean;
+  // Counts an accepted connection; false means close it unanswered (--max-connections). `closing`: the
+  // connections this path holds whose reply and close are already on their way (io_uring's queued
+  // chains), which no more count against the limit than the libc path's synchronous write and close.
+  admit(closing?: number): boolean;
   // True while --max-connections are open: the next admit() would refuse.
   full(): boolean;
   served(): void;

@@ -145,7 +145,7 @@ class UringAcceptor implements Acceptor {
 
   #connection(fd: number, slot: number): void {
     const ring = this.#loop.ring;
-    if (!this.#hooks.admit()) {
+    if (!this.#hooks.admit(this.#replies.inFlight)) {
       ring.reserve(1);
       ring.push(OP_CLOSE, IOSQE_CQE_SKIP_SUCCESS, fd, 0, 0, 0, KIND_REJECT, fd);
       return;
