@@ -11,7 +11,7 @@ import {
 import { formatHostPort, unmapIPv4 } from '../../net/address.ts';
 import { trustsSockaddr } from '../../net/cidr.ts';
 import { headerKind, type ProxyHeader, parseProxyHeader } from '../../protocol/proxy.ts';
-import { deferAccept } from './defer-accept.ts';
+import { DEFER_HOLD_MS, deferAccept } from './defer-accept.ts';
 import { ACCEPT_BATCH, acceptFailure, LibcListener, PAUSE_MS } from './libc-listener.ts';
 import { NativeReply } from './native-reply.ts';
 import { PeerAddress } from './peer-address.ts';
@@ -47,6 +47,8 @@ class ProxyLibcAcceptor implements Acceptor {
   readonly #peer: PeerAddress;
   readonly #header: NativeMemory;
   #listener: LibcListener | undefined;
+  // How long a connection with nothing to read at accept was held by the kernel (TCP_DEFER_ACCEPT).
+  #held = 0;
 
   constructor(proxy: ProxyRequirement, calls: SocketCalls, hooks: ConnectionHooks) {
     this.#proxy = proxy;
@@ -68,7 +70,7 @@ class ProxyLibcAcceptor implements Acceptor {
       this.#free();
       return false;
     }
-    deferAccept(this.#calls, this.#listener.fd, this.#proxy.timeoutMs);
+    if (deferAccept(this.#calls, this.#listener.fd, this.#proxy.timeoutMs)) this.#held = DEFER_HOLD_MS;
     return true;
   }
 
@@ -119,7 +121,7 @@ class ProxyLibcAcceptor implements Acceptor {
     const n = calls.read(fd, this.#header.address, HEADER_ROOM);
     if (n < 0) {
       const errno = calls.errno();
-      if (errno === EAGAIN || errno === EINTR) this.#wait(fd, Buffer.alloc(0));
+      if (errno === EAGAIN || errno === EINTR) this.#wait(fd, Buffer.alloc(0), this.#held);
       else {
         hooks.error(getSystemErrorName(-errno));
         calls.close(fd);
@@ -149,8 +151,8 @@ class ProxyLibcAcceptor implements Acceptor {
     this.#reply.send(fd);
   }
 
-  #wait(fd: number, received: Buffer): void {
-    this.#table.take(new net.Socket({ fd, readable: true, writable: true }), received);
+  #wait(fd: number, received: Buffer, heldMs = 0): void {
+    this.#table.take(new net.Socket({ fd, readable: true, writable: true }), received, heldMs);
   }
 
   #peerText(): string {

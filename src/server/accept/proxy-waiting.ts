@@ -49,15 +49,20 @@ export class HeaderTable {
     return this.#hooks.admit();
   }
 
-  // An admitted connection with `received` of its header so far.
-  take(socket: net.Socket, received: Buffer = Buffer.alloc(0)): void {
+  // An admitted connection with `received` of its header so far, held `heldMs` by the kernel already
+  // (TCP_DEFER_ACCEPT), which counts against its --proxy-timeout.
+  take(socket: net.Socket, received: Buffer = Buffer.alloc(0), heldMs = 0): void {
     const hooks = this.#hooks;
     if (this.#waiting.size >= this.#proxy.maxWaiting) {
       const [oldest] = this.#waiting.keys();
       if (oldest) this.#refuse(oldest, 'evicted');
     }
     const now = Date.now();
-    const entry: Waiting = { accepted: now, deadline: now + this.#proxy.timeoutMs, received };
+    const entry: Waiting = {
+      accepted: now,
+      deadline: now + Math.max(0, this.#proxy.timeoutMs - heldMs),
+      received,
+    };
     this.#waiting.set(socket, entry);
     this.#sweep ??= setInterval(() => this.#expire(), Math.max(10, Math.min(250, this.#proxy.timeoutMs / 4)));
     this.#sweep.unref();
