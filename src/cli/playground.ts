@@ -1,6 +1,7 @@
 import { spawn } from 'node:child_process';
 import type { Command } from 'commander';
-import { hostOption, integerOption } from '../options/validate.ts';
+import { portOption } from '../net/service-port.ts';
+import { hostOption } from '../options/validate.ts';
 import { EXIT_OK, reportError } from './run-command.ts';
 
 interface PlaygroundFlags {
@@ -46,7 +47,7 @@ export function registerPlayground(program: Command): void {
 async function playground(flags: PlaygroundFlags): Promise<number> {
   try {
     const host = hostOption('host', flags.host);
-    const port = integerOption('port', flags.port, { min: 0, max: 65535 });
+    const port = portOption('port', flags.port, { min: 0 });
     const { createPlaygroundApp } = await import('../playground/app.ts');
     const { namespaceUnavailable } = await import('../playground/run-playground.ts');
     const app = await createPlaygroundApp({

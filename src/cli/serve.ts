@@ -27,15 +27,15 @@ interface ServeFlags {
   format: string;
   quiet?: boolean;
   logFormat?: string;
-  udpRate: string;
-  udpGlobalRate: string;
+  udpRate?: string;
+  udpGlobalRate?: string;
   workers: string;
   maxConnections?: string;
   writeTimeout: string;
   drainTimeout: string;
   metrics?: string;
   accept: string;
-  udpIo: string;
+  udpIo?: string;
   proxyProtocol?: boolean;
   proxyTimeout?: string;
   proxyFrom?: string;
@@ -144,10 +144,14 @@ export function registerServe(program: Command): void {
     .option('-f, --format <format>', 'ctime (like Python time.ctime()), iso (RFC 3339) or rfc2822', 'ctime')
     .option(
       '--udp-rate <n>',
-      'UDP replies a second to one source address (burst: twice that)',
+      'UDP replies a second to one source address (burst: twice that), per worker',
       String(DEFAULT_UDP_RATE),
     )
-    .option('--udp-global-rate <n>', 'UDP replies a second in all', String(DEFAULT_UDP_GLOBAL_RATE))
+    .option(
+      '--udp-global-rate <n>',
+      'UDP replies a second in all, per worker',
+      String(DEFAULT_UDP_GLOBAL_RATE),
+    )
     .option('-w, --workers <n>', 'processes sharing the port with SO_REUSEPORT', '1')
     .option(
       '--max-connections <n>',
@@ -194,7 +198,15 @@ export function registerServe(program: Command): void {
         process.exitCode = inetd(flags, command);
         return;
       }
-      process.exitCode = await serve(flags);
+      // UDP's flags mean nothing without --udp: only the ones typed are passed on, so the one rule can
+      // tell a default from a choice (options.ts: UDP_RULES).
+      const typed = (name: string) => command.getOptionValueSource(name) === 'cli';
+      const udpFlags = {
+        udpRate: typed('udpRate') ? flags.udpRate : undefined,
+        udpGlobalRate: typed('udpGlobalRate') ? flags.udpGlobalRate : undefined,
+        udpIo: typed('udpIo') ? flags.udpIo : undefined,
+      };
+      process.exitCode = await serve({ ...flags, ...udpFlags });
     });
 }
 

@@ -1,5 +1,5 @@
 import { InvalidOptionError } from '../errors.ts';
-import { parseTarget, type Target } from '../net/address.ts';
+import { formatHostPort, parseTarget, type Target } from '../net/address.ts';
 import { parseTrustList } from '../net/cidr.ts';
 import { portOption } from '../net/service-port.ts';
 import { checkOptionRules, type OptionRule } from '../options/rules.ts';
@@ -118,13 +118,13 @@ export function normalizeServerOptions(input: DaytimeServerInput = {}): DaytimeS
     hosts: [input.host ?? []].flat().map((host) => hostOption('host', host)),
     port,
     timePort,
-    udp: Boolean(input.udp),
     backlog: integerOption('backlog', input.backlog ?? DEFAULT_BACKLOG, {
       min: 1,
       max: 65535,
       hint: explainBacklogZero,
     }),
     format: choiceOption('format', input.format ?? 'ctime', DAYTIME_FORMATS),
+    udp: checkUdpFlags(input),
     udpRate: integerOption('udpRate', input.udpRate ?? DEFAULT_UDP_RATE, { min: 1, max: 1_000_000 }),
     udpGlobalRate: integerOption('udpGlobalRate', input.udpGlobalRate ?? DEFAULT_UDP_GLOBAL_RATE, {
       min: 1,
@@ -153,6 +153,16 @@ export function normalizeServerOptions(input: DaytimeServerInput = {}): DaytimeS
 // The accept decision, made here once: the path asked for (or auto), and with --proxy-protocol the
 // header's timeout, how many may wait for one, and who may send one. A PROXY option without
 // --proxy-protocol, or --proxy-protocol without --proxy-from, is bad input naming both flags.
+// The UDP knobs apply to UDP sockets: those --udp binds, or those socket activation hands over.
+const UDP_RULES: readonly OptionRule[] = (['udpRate', 'udpGlobalRate', 'udpIo'] as const).map((option) => ({
+  requires: [option, 'udp'] as const,
+  reason: 'it applies to the UDP sockets that only --udp binds',
+}));
+function checkUdpFlags(input: DaytimeServerInput): boolean {
+  if (!input.listenFds) checkOptionRules(input, UDP_RULES);
+  return Boolean(input.udp);
+}
+
 const PROXY_RULES: readonly OptionRule[] = [
   {
     requires: ['proxyProtocol', 'proxyFrom'],
@@ -218,11 +228,28 @@ export function normalizeServeOptions(input: ServeInput = {}): ServeConfig {
       input.workers,
     );
   }
-  return {
-    ...config,
-    workers,
-    metrics: input.metrics === undefined ? undefined : metricsOption(input.metrics),
-  };
+  const metrics = input.metrics === undefined ? undefined : metricsOption(input.metrics);
+  if (metrics && !config.listenFds) checkMetricsPort(metrics, config);
+  return { ...config, workers, metrics };
+}
+
+// The metrics listener on a port the service itself binds on the same address (or on every address)
+// could never bind: bad input, said before anything is bound, as --time-port equal to --port is.
+function checkMetricsPort(metrics: Target, config: DaytimeServerConfig): void {
+  const taken = [config.port, config.timePort].includes(metrics.port) && metrics.port !== 0;
+  const everywhere = (host: string) => host === '0.0.0.0' || host === '::';
+  const sameAddress =
+    config.hosts.length === 0 ||
+    everywhere(metrics.host) ||
+    config.hosts.some((host) => host === metrics.host || everywhere(host));
+  if (taken && sameAddress) {
+    const which = metrics.port === config.port ? '--port' : '--time-port';
+    throw new InvalidOptionError(
+      'metrics',
+      `on a port of its own, not ${which}'s`,
+      formatHostPort(metrics.host, metrics.port),
+    );
+  }
 }
 
 // HOST:PORT, both given: a bare port would otherwise be read as a host (and bound on 0.0.36.248).

@@ -41,7 +41,7 @@ export function logReady(logger: ServerLogger | undefined, ready: Readiness): vo
       ready: true,
       port: ready.port,
       listeners: ready.listeners,
-      acceptPath: paths.join(','),
+      ...(paths.length > 0 ? { acceptPath: paths.join(',') } : {}),
       ...(ready.acceptFallback ? { acceptFallback: ready.acceptFallback } : {}),
       ...(udpPaths.length > 0 ? { udpPath: udpPaths.join(',') } : {}),
       ...(ready.workers === undefined ? {} : { workers: ready.workers, pids: ready.pids }),

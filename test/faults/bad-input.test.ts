@@ -16,8 +16,8 @@ add(['serve'], '--port', numbers.filter((v) => v !== '-1' && v !== '1e3').concat
 add(['serve'], '--time-port', numbers.concat(['65536']));
 add(['serve'], '--backlog', numbers.concat(['0', '65536']));
 add(['serve'], '--format', ['', 'XML', 'ctimé']);
-add(['serve'], '--udp-rate', numbers.concat(['0']));
-add(['serve'], '--udp-global-rate', numbers.concat(['0']));
+add(['serve'], '--udp-rate', numbers.concat(['0']), ['--udp']);
+add(['serve'], '--udp-global-rate', numbers.concat(['0']), ['--udp']);
 add(['serve'], '--workers', numbers.concat(['0', '257']));
 add(['serve'], '--max-connections', numbers.concat(['0']));
 add(['serve'], '--write-timeout', ['', 'x', '-1', '0', '1e9', '٣', '99999999999999999999']);

@@ -88,7 +88,10 @@ test('npx daytime playground prints its address first, as the README says', {
 test('daytime playground: a bad flag is one line and exit 2; --help says what it shows', async () => {
   const bad = await runCli(['playground', '--port', '70000']);
   assert.equal(bad.code, 2);
-  assert.equal(bad.stderr, 'daytime playground: --port must be an integer from 0 to 65535, got "70000"\n');
+  assert.equal(
+    bad.stderr,
+    'daytime playground: --port must be a port number from 0 to 65535 or a service name from /etc/services, got "70000"\n',
+  );
   assert.equal(bad.stdout, '');
   const help = await runCli(['playground', '--help']);
   assert.equal(help.code, 0);
