@@ -147,6 +147,12 @@ export class TcpService {
         return true;
       },
       full: () => maxConnections !== undefined && this.#open >= maxConnections,
+      keep: (closing) => {
+        // The others open, less those on their way out.
+        if (maxConnections === undefined || this.#open - 1 - closing < maxConnections) return true;
+        stats.rejected++;
+        return false;
+      },
       served: () => countServed(stats, servedKey),
       error: (code) => countError(stats, code),
       acceptError: (code) => this.#onAcceptError(code, `accept ${code}`),

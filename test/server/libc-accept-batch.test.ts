@@ -28,6 +28,7 @@ test('a full accept queue is taken at most ACCEPT_BATCH connections per loop tur
       return true;
     },
     full: () => false,
+    keep: () => true,
     served: () => {},
     error: () => {},
     acceptError: () => {},

@@ -19,7 +19,7 @@ async function sendOnRing() {
   const { sys, calls } = support;
   const connection = await fullConnection(calls);
   const { seen, hooks } = recordingHooks();
-  const replies = new UringReplies(calls, { ...hooks, reply: () => reply });
+  const replies = new UringReplies(calls, { ...hooks, keep: () => true, reply: () => reply });
   const loop = RingLoop.open(sys, calls, { entries: 8, budget: 16 }, (lo, fd, result) =>
     replies.completed(lo & 0xff, lo >>> 8, fd, result),
   );

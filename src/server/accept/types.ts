@@ -48,6 +48,9 @@ export interface ConnectionHooks {
   admit(closing?: number): boolean;
   // True while --max-connections are open: the next admit() would refuse.
   full(): boolean;
+  // An admitted connection whose reply was on its way (`closing` others still are) must wait for its
+  // write after all: it stays within --max-connections, or is counted as rejected (false: close it).
+  keep(closing: number): boolean;
   served(): void;
   // A failed write or connection, by code (EPIPE, ECONNRESET...).
   error(code: string): void;

@@ -28,7 +28,7 @@ const REPLY_ROOM = 512;
 const EAGAIN = 11;
 const ECANCELED = 125;
 
-type ReplyHooks = Pick<ConnectionHooks, 'reply' | 'served' | 'error' | 'closed' | 'pending'>;
+type ReplyHooks = Pick<ConnectionHooks, 'reply' | 'served' | 'error' | 'closed' | 'pending' | 'keep'>;
 
 interface Copy {
   memory: NativeMemory;
@@ -88,6 +88,11 @@ export class UringReplies {
       return;
     }
     // The send's own completion: it failed, or was short; the close did not run.
+    if ((result >= 0 || result === -EAGAIN) && !hooks.keep(this.inFlight)) {
+      this.#calls.close(fd);
+      hooks.closed();
+      return;
+    }
     if (result >= 0 || result === -EAGAIN) {
       waitToWrite(this.#calls, hooks, fd, (copy.source as Buffer).subarray(Math.max(0, result), copy.length));
       return;
