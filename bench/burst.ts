@@ -6,12 +6,12 @@
 // just before and just after each burst; each server rests 11 s between its bursts so a window holds
 // one burst only.
 //   node bench/burst.ts [--rounds 6] [--clients 4000] [--accept uring,libc,handle] [--json FILE]
-import { type ChildProcess, execFile, spawn } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
-import { parseArgs, promisify } from 'node:util';
-import { buildPerf, freePort, PERF, waitListening } from './lib/dtload.ts';
+import { parseArgs } from 'node:util';
+import { buildPerf, dtloadAsync, freePort, waitListening } from './lib/dtload.ts';
 import { describeMachine } from './lib/machine.ts';
 import { ENV } from './lib/peers.ts';
 import { cpuSample, median } from './lib/proc.ts';
@@ -49,19 +49,9 @@ async function loopDelayMs(server: Server): Promise<number> {
   return Number(value) * 1000;
 }
 
-// All CLIENTS connections at once from CPU 1; dtload's counters (ok=, all=, errors by kind).
-async function burst(port: number): Promise<Record<string, number>> {
-  const args = ['-c', '1', `${PERF}dtload`, '-h', '127.0.0.1', '-p', String(port), '-q'];
-  const load = ['-c', String(CLIENTS), '-n', String(CLIENTS), '-t', '1', '-T', '10000'];
-  const { stdout } = await promisify(execFile)('taskset', [...args, ...load], { encoding: 'utf8' });
-  return Object.fromEntries(
-    stdout
-      .trim()
-      .split(/\s+/)
-      .map((kv) => kv.split('='))
-      .map(([k, v]) => [k, Number(v)]),
-  );
-}
+// All CLIENTS connections at once, from CPU 1.
+const burst = (port: number) =>
+  dtloadAsync(port, ['-c', String(CLIENTS), '-n', String(CLIENTS), '-t', '1', '-T', '10000'], { cpu: 1 });
 
 buildPerf();
 const servers: Server[] = [];

@@ -27,10 +27,12 @@ export function buildDturing(): string | undefined {
 }
 
 export type DtloadResult = Record<string, number>;
-type DtloadOptions = { netns?: string; host?: string };
+// cpu: pinned to that CPU (taskset), so the load generator does not take the server's.
+type DtloadOptions = { netns?: string; host?: string; cpu?: number };
 
 const dtloadCommand = (port: number, args: string[], options: DtloadOptions) => {
-  const command = [`${PERF}dtload`, '-h', options.host ?? '127.0.0.1', '-p', String(port), '-q', ...args];
+  const dtload = [`${PERF}dtload`, '-h', options.host ?? '127.0.0.1', '-p', String(port), '-q', ...args];
+  const command = options.cpu === undefined ? dtload : ['taskset', '-c', String(options.cpu), ...dtload];
   return options.netns ? ['ip', 'netns', 'exec', options.netns, ...command] : command;
 };
 const parseDtload = (out: string) =>

@@ -13,7 +13,7 @@ import {
 } from '../../kernel/uring.ts';
 import { RingLoop } from '../../kernel/uring-loop.ts';
 import type { UringSyscalls } from '../../kernel/uring-syscalls.ts';
-import { acceptFailure } from './libc-listener.ts';
+import { acceptFailure, PAUSE_MS } from './libc-listener.ts';
 import { PeerAddress } from './peer-address.ts';
 import { type Acceptor, type AcceptPath, type ConnectionHooks, listenerFd } from './types.ts';
 import { KIND_CLOSE, KIND_SEND, UringReplies } from './uring-replies.ts';
@@ -35,8 +35,6 @@ const ENTRIES = 1024;
 export const URING_BUDGET = 64;
 // Single accepts in flight when each connection's address is needed.
 const ADDRESS_SLOTS = 16;
-// After an accept failed for want of a resource (EMFILE, ENFILE...), as the libc path.
-const PAUSE_MS = 100;
 // How long close() waits for the ring to finish what it holds (sends in flight, the cancelled accept).
 const CLOSE_WAIT_MS = 2000;
 const ECANCELED = 125;

@@ -2,7 +2,7 @@ import { setImmediate as nextTurn } from 'node:timers/promises';
 import { getSystemErrorName } from 'node:util';
 import { type DatagramCalls, MMSGHDR, MSG_DONTWAIT } from '../../kernel/mmsg-calls.ts';
 import { EAGAIN, EINTR } from '../../kernel/socket-calls.ts';
-import { LibcListener } from '../accept/libc-listener.ts';
+import { LibcListener, PAUSE_MS } from '../accept/libc-listener.ts';
 import { DatagramBatch } from './datagram-batch.ts';
 import { type DatagramHooks, type UdpPath, type UdpReader, udpSocketFd } from './types.ts';
 
@@ -24,8 +24,6 @@ const CALLS = 4;
 // few hundred a millisecond, 0.7 µs per datagram, and what the buffer cannot hold the kernel drops
 // (UdpRcvbufErrors), at the sender's cost. A datagram that comes alone is answered at once.
 const PACE_MS = 2;
-// After a receive error that would only repeat (ENOMEM...), the path waits this long.
-const PAUSE_MS = 100;
 
 export function mmsgPath(calls: DatagramCalls): UdpPath {
   return {
