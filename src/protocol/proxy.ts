@@ -23,8 +23,6 @@ export interface ProxyHeader {
   // PROXY: a relayed connection, `source` is the client (none for a v2 family other than TCP: answer
   // as a direct connection). LOCAL: the balancer's own (a health check), or v1's UNKNOWN: direct.
   command: 'PROXY' | 'LOCAL';
-  // Set when the addresses were not made into text: whether the header named a TCP client.
-  relayed?: boolean;
   source?: ProxyEndpoint;
   destination?: ProxyEndpoint;
   // Bytes the header took: whatever follows belongs to the client.
@@ -170,8 +168,7 @@ function parseV2(b: Uint8Array, received: number, addresses: boolean): ProxyPars
   // UNSPEC, UDP, UNIX: valid, but not TCP the way this server was reached: "falls back to the UNSPEC
   // mode", the real endpoints.
   const tcp = familyTransport === 0x11 || familyTransport === 0x21;
-  if (!tcp || !addresses)
-    return { status: 'done', header: { version: 2, command: 'PROXY', length, relayed: tcp } };
+  if (!tcp || !addresses) return { status: 'done', header: { version: 2, command: 'PROXY', length } };
   const buffer = Buffer.from(b.buffer, b.byteOffset, length);
   if (familyTransport === 0x11) return done(buffer, length, ipv4(buffer, 16), ipv4(buffer, 20), 24);
   return done(buffer, length, ipv6(buffer, 16), ipv6(buffer, 32), 48);

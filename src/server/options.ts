@@ -1,6 +1,7 @@
 import { InvalidOptionError } from '../errors.ts';
 import { formatHostPort, parseTarget, type Target } from '../net/address.ts';
 import { parseTrustList } from '../net/cidr.ts';
+import { DEFAULT_PORT } from '../net/default-ports.ts';
 import { portOption } from '../net/service-port.ts';
 import { checkOptionRules, type OptionRule } from '../options/rules.ts';
 import {
@@ -15,7 +16,8 @@ import { maxWaitingForHeaders } from './accept/proxy-waiting.ts';
 import { ACCEPT_CHOICES, type AcceptPlan, PROXY_CHOICES } from './accept/types.ts';
 import { UDP_CHOICES, type UdpChoice } from './udp/types.ts';
 
-export const DEFAULT_PORT = 9999;
+// The one definition is net/default-ports.ts; re-exported for the server's other defaults' readers.
+export { DEFAULT_PORT };
 // Node's, nginx's, Redis's and Apache's default: large enough that a burst waits in the kernel, not in SYN retries.
 export const DEFAULT_BACKLOG = 511;
 export const DEFAULT_UDP_RATE = 10;

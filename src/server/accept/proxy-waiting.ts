@@ -30,10 +30,6 @@ export class HeaderTable {
     this.#hooks = hooks;
   }
 
-  get size(): number {
-    return this.#waiting.size;
-  }
-
   // 0: a connection can be taken now (evicting the longest waiting if need be); otherwise the ms until
   // the longest waiting one is past its grace.
   wait(): number {
@@ -44,8 +40,11 @@ export class HeaderTable {
 
   // Admits a new connection: at --max-connections, the longest waiting one makes room first.
   admit(): boolean {
-    const [oldest] = this.#waiting.keys();
-    if (oldest && this.#hooks.full()) this.#refuse(oldest, 'evicted');
+    // Nothing is made per connection unless one must go.
+    if (this.#waiting.size > 0 && this.#hooks.full()) {
+      const oldest = this.#waiting.keys().next().value;
+      if (oldest) this.#refuse(oldest, 'evicted');
+    }
     return this.#hooks.admit();
   }
 
