@@ -82,7 +82,7 @@ try {
       await sleep(300);
       const after = cpuSample(pid);
       server.after.push(await loopDelayMs(server));
-      server.cpu.push((after.userUs + after.sysUs - cpu.userUs - cpu.sysUs) / Math.max(1, result.all ?? 1));
+      server.cpu.push((after.cpuUs - cpu.cpuUs) / Math.max(1, result.all ?? 1));
       server.failed += (result.all ?? 0) - (result.ok ?? 0);
     }
     process.stderr.write(`round ${round}/${ROUNDS}\n`);

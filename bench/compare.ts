@@ -37,8 +37,6 @@ const round2 = (x: number) => Math.round(x * 100) / 100;
 
 interface Samples {
   cpu: number[];
-  user: number[];
-  sys: number[];
   switches: number[];
   rate: number[];
   p99: number[];
@@ -80,8 +78,6 @@ try {
       p.name,
       {
         cpu: [],
-        user: [],
-        sys: [],
         switches: [],
         rate: [],
         p99: [],
@@ -98,16 +94,13 @@ try {
       const r = dtload(peer.port, ['-c', '64', '-d', seconds, '-t', '2'], { netns: peer.netns });
       const after = cpuSample(peer.pid);
       const n = Math.max(1, r.all ?? 1);
-      s.user.push((after.userUs - before.userUs) / n);
-      s.sys.push((after.sysUs - before.sysUs) / n);
-      s.cpu.push((after.userUs + after.sysUs - before.userUs - before.sysUs) / n);
+      s.cpu.push((after.cpuUs - before.cpuUs) / n);
       s.switches.push((after.switches - before.switches) / n);
       s.rate.push(r.rate ?? 0);
       s.p99.push((r.p99_us ?? 0) / 1000);
       s.errors += r.errors ?? 0;
       process.stderr.write(
-        `round ${round}/${rounds} ${peer.name}: ${s.cpu.at(-1)?.toFixed(1)} µs/conn ` +
-          `(user ${s.user.at(-1)?.toFixed(1)}, sys ${s.sys.at(-1)?.toFixed(1)}), ${r.rate} conn/s, ${r.errors} errors\n`,
+        `round ${round}/${rounds} ${peer.name}: ${s.cpu.at(-1)?.toFixed(1)} µs/conn, ${r.rate} conn/s, ${r.errors} errors\n`,
       );
     }
   }
@@ -151,8 +144,6 @@ try {
     return {
       server: peer.name,
       cpuUsPerConn: round2(cpu),
-      userUsPerConn: round2(median(s.user)),
-      sysUsPerConn: round2(median(s.sys)),
       vsDtref: round2(cpu / ref),
       vsDturing: uringRef === undefined ? null : round2(cpu / uringRef),
       syscallsPerConn: syscalls.get(peer.name)?.perConnection ?? null,
@@ -230,11 +221,11 @@ try {
   const lines = [
     `${machine.label}; Node ${result.node}; ${rounds} rounds of ${seconds} s, medians`,
     '',
-    '| server | CPU µs/conn | user | sys | vs dtref | vs dturing | syscalls/conn (strace) | syscalls/conn (perf, at load) | ctx switches/conn | conn/s | p99 ms (-c 64) | p50 / p99 ms (-c 1) | errors | peak RSS MiB |',
-    '|---|---|---|---|---|---|---|---|---|---|---|---|---|---|',
+    '| server | CPU µs/conn | vs dtref | vs dturing | syscalls/conn (strace) | syscalls/conn (perf, at load) | ctx switches/conn | conn/s | p99 ms (-c 64) | p50 / p99 ms (-c 1) | errors | peak RSS MiB |',
+    '|---|---|---|---|---|---|---|---|---|---|---|---|',
     ...servers.map(
       (s) =>
-        `| ${s.server} | ${s.cpuUsPerConn} | ${s.userUsPerConn} | ${s.sysUsPerConn} | ${s.vsDtref}x | ${s.vsDturing ?? 'n/a'}${s.vsDturing === null ? '' : 'x'} | ${s.syscallsPerConn ?? 'n/a'} | ${s.syscallsPerConnUnderLoad ?? 'n/a'} | ${s.switchesPerConn} | ${s.connPerSec} | ${s.p99Ms} | ${s.p50SingleClientMs} / ${s.p99SingleClientMs} | ${s.errors} | ${s.peakRssMiB} |`,
+        `| ${s.server} | ${s.cpuUsPerConn} | ${s.vsDtref}x | ${s.vsDturing ?? 'n/a'}${s.vsDturing === null ? '' : 'x'} | ${s.syscallsPerConn ?? 'n/a'} | ${s.syscallsPerConnUnderLoad ?? 'n/a'} | ${s.switchesPerConn} | ${s.connPerSec} | ${s.p99Ms} | ${s.p50SingleClientMs} / ${s.p99SingleClientMs} | ${s.errors} | ${s.peakRssMiB} |`,
     ),
     '',
     ...clients.map(

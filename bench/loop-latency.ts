@@ -79,9 +79,7 @@ try {
       }
       const result = await load;
       const after = cpuSample(pid);
-      server.cpu.push(
-        (after.userUs + after.sysUs - before.userUs - before.sysUs) / Math.max(1, result.all ?? 1),
-      );
+      server.cpu.push((after.cpuUs - before.cpuUs) / Math.max(1, result.all ?? 1));
     }
     process.stderr.write(`round ${round}/${values.rounds}\n`);
   }

@@ -164,8 +164,7 @@ const nextRun = async (port: number, token: string) =>
 function cpuOf(pids: number[]): number {
   return pids.reduce((sum, pid) => {
     try {
-      const c = cpuSample(pid);
-      return sum + c.userUs + c.sysUs;
+      return sum + cpuSample(pid).cpuUs;
     } catch {
       return sum;
     }

@@ -92,7 +92,7 @@ try {
       const before = cpuSample(run.pid);
       const r = load(run, ['-d', String(values.seconds)]);
       const after = cpuSample(run.pid);
-      run.cpu.push((after.userUs + after.sysUs - before.userUs - before.sysUs) / Math.max(1, r.all ?? 1));
+      run.cpu.push((after.cpuUs - before.cpuUs) / Math.max(1, r.all ?? 1));
       run.errors += r.errors ?? 0;
       process.stderr.write(
         `round ${round} ${run.name}: ${run.cpu.at(-1)?.toFixed(2)} µs/conn, ${r.errors} errors\n`,

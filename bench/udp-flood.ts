@@ -99,7 +99,7 @@ try {
       const wallUs = (performance.now() - started) * 1000;
       const cpu1 = cpuSample(pid);
       const udp1 = udpCounters(pid);
-      const cpuUs = cpu1.userUs + cpu1.sysUs - cpu0.userUs - cpu0.sysUs;
+      const cpuUs = cpu1.cpuUs - cpu0.cpuUs;
       const received = udp1.inDatagrams - udp0.inDatagrams;
       if (received > 0) run.cpuPerDatagram.push(cpuUs / received);
       run.received.push(received / seconds);
