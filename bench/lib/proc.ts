@@ -21,6 +21,9 @@ const readOr = (path: string): string | undefined => {
   }
 };
 
+// How a figure from cpuSample is described beside it.
+export const SCHEDSTAT_CLOCK = 'schedstat summed over its threads';
+
 export function cpuSample(pid: number): CpuSample {
   let ns = 0;
   const tids: number[] = [];
