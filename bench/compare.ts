@@ -18,7 +18,7 @@ import { benchAgainstDtload } from './lib/client-rounds.ts';
 import { type CompareResult, formatCompare } from './lib/compare-report.ts';
 import { buildDturing, buildPerf, dtload } from './lib/dtload.ts';
 import { describeMachine } from './lib/machine.ts';
-import { busyLessLoadGen, machineSample } from './lib/machine-busy.ts';
+import { measure } from './lib/measure.ts';
 import { makeNetns, netnsUnavailable } from './lib/netns.ts';
 import {
   cpuClockOf,
@@ -29,7 +29,7 @@ import {
   startInetd,
   startLocal,
 } from './lib/peers.ts';
-import { lostThreads, median, peakRssMiB } from './lib/proc.ts';
+import { median, peakRssMiB } from './lib/proc.ts';
 import {
   countSyscalls,
   countSyscallsPerf,
@@ -120,16 +120,16 @@ try {
   for (let round = 1; round <= rounds; round++) {
     for (const peer of peers) {
       const s = samples.get(peer.name) as Samples;
-      const before = peerCpu(peer);
-      const machine0 = machineSample();
-      const r = load(peer, ['-c', '64', '-d', seconds, '-t', '2']);
-      const machine1 = machineSample();
-      const after = peerCpu(peer);
+      const m = await measure(
+        () => peerCpu(peer),
+        () => load(peer, ['-c', '64', '-d', seconds, '-t', '2']),
+      );
+      const r = m.value;
       const n = Math.max(1, r.all ?? 1);
-      s.cpu.push((after.cpuUs - before.cpuUs) / n);
-      s.busyLessLoad.push(busyLessLoadGen(machine0, machine1, n));
-      s.threadsLost += lostThreads(before, after);
-      s.switches.push((after.switches - before.switches) / n);
+      s.cpu.push(m.cpuUs / n);
+      s.busyLessLoad.push(m.busyLessLoadUs / n);
+      s.threadsLost += m.threadsLost;
+      s.switches.push(m.switches / n);
       s.rate.push(r.rate ?? 0);
       s.p99.push((r.p99_us ?? 0) / 1000);
       s.errors += r.errors ?? 0;

@@ -1,5 +1,6 @@
 // bench/compare.ts's result and its table (markdown, as bench/README.md quotes it).
 import type { Machine } from './machine.ts';
+import { cpuNotes } from './measure.ts';
 import { SCHEDSTAT_CLOCK } from './proc.ts';
 
 export interface ServerRow {
@@ -90,14 +91,13 @@ export function formatCompare(result: CompareResult): string {
     line(HEAD.map(() => '---')),
     ...result.servers.map((s) => line(row(s))),
     '',
-    `CPU µs/conn: the scheduler's clock, ${SCHEDSTAT_CLOCK}. machine busy − load gen: /proc/stat's busy ` +
-      `time over each round less dtload's and the harness's getrusage, per connection: tick-sampled, only rough.`,
+    ...cpuNotes(
+      'connection',
+      result.servers.map((s) => ({ name: s.server, threadsLost: s.threadsLost })),
+    ),
     ...result.servers
       .filter((s) => s.cpuClock !== SCHEDSTAT_CLOCK)
       .map((s) => `${s.server}: CPU from ${s.cpuClock}`),
-    ...result.servers
-      .filter((s) => s.threadsLost > 0)
-      .map((s) => `${s.server}: ${s.threadsLost} thread(s) exited during a round; their time is missing`),
     ...result.clients.map(
       (c) =>
         `daytime bench --workers 2 --connect ${c.connectPath}: ${c.daytimeBench} conn/s; dtload -t 2: ${c.dtload} conn/s; ratio ${c.ratio}x (medians, against dtref -w 1)`,

@@ -30,10 +30,12 @@ function childrenUs(): number {
   return timeval(0) + timeval(16);
 }
 
+// The busy time of all CPUs since boot, in µs (a multiple of 1/USER_HZ s).
+export const machineBusyUs = () => (parseProcStat(readFileSync('/proc/stat', 'utf8')).busy * 1e6) / USER_HZ;
+
 export function machineSample(): MachineSample {
-  const times = parseProcStat(readFileSync('/proc/stat', 'utf8'));
   const self = process.cpuUsage();
-  return { busyUs: (times.busy * 1e6) / USER_HZ, loadGenUs: childrenUs() + self.user + self.system };
+  return { busyUs: machineBusyUs(), loadGenUs: childrenUs() + self.user + self.system };
 }
 
 // (busy − load generator) over the interval, per unit (connection, datagram).

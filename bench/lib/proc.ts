@@ -47,6 +47,21 @@ export function cpuSample(pid: number): CpuSample {
 export const lostThreads = (before: CpuSample, after: CpuSample) =>
   before.tids.filter((tid) => !after.tids.includes(tid)).length;
 
+// PID and every process below it (by the parent PIDs of /proc/*/stat, read after the last ') ', since
+// a command name may hold spaces and parentheses).
+export function processTree(root: number): number[] {
+  const children = new Map<number, number[]>();
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    const stat = readOr(`/proc/${entry}/stat`);
+    const ppid = Number(stat?.slice(stat.lastIndexOf(') ') + 2).split(' ')[1]);
+    if (ppid) children.set(ppid, [...(children.get(ppid) ?? []), Number(entry)]);
+  }
+  const tree = [root];
+  for (let i = 0; i < tree.length; i++) tree.push(...(children.get(tree[i] ?? 0) ?? []));
+  return tree;
+}
+
 export const peakRssMiB = (pid: number) =>
   Number(/VmHWM:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1]) / 1024;
 export const rssMiB = (pid: number) =>
