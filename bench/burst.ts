@@ -13,8 +13,9 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { buildPerf, dtloadAsync, freePort, waitListening } from './lib/dtload.ts';
 import { describeMachine } from './lib/machine.ts';
+import { cpuNotes, measure } from './lib/measure.ts';
 import { ENV } from './lib/peers.ts';
-import { cpuSample, median } from './lib/proc.ts';
+import { median } from './lib/proc.ts';
 
 const { values } = parseArgs({
   options: {
@@ -39,8 +40,11 @@ interface Server {
   before: number[];
   after: number[];
   cpu: number[];
+  busyLessLoad: number[];
+  threadsLost: number;
   failed: number;
 }
+const tally = () => ({ cpu: [] as number[], busyLessLoad: [] as number[], threadsLost: 0 });
 
 async function loopDelayMs(server: Server): Promise<number> {
   const text = await (await fetch(`http://127.0.0.1:${server.metrics}/metrics`)).text();
@@ -66,7 +70,17 @@ try {
       stdio: ['ignore', 'ignore', 'inherit'],
       env: ENV,
     });
-    servers.push({ accept, port, metrics, child, lastBurst: 0, before: [], after: [], cpu: [], failed: 0 });
+    servers.push({
+      accept,
+      port,
+      metrics,
+      child,
+      lastBurst: 0,
+      before: [],
+      after: [],
+      failed: 0,
+      ...tally(),
+    });
     await waitListening(port);
   }
   // Start-up (module loading, the JIT) stays out of the first window.
@@ -76,13 +90,17 @@ try {
       await sleep(Math.max(0, server.lastBurst + REST_MS - Date.now()), undefined, { signal: stop.signal });
       const pid = server.child.pid ?? 0;
       server.before.push(await loopDelayMs(server));
-      const cpu = cpuSample(pid);
-      const result = await burst(server.port);
-      server.lastBurst = Date.now();
-      await sleep(300);
-      const after = cpuSample(pid);
+      const m = await measure(pid, async () => {
+        const result = await burst(server.port);
+        server.lastBurst = Date.now();
+        await sleep(300);
+        return result;
+      });
       server.after.push(await loopDelayMs(server));
-      server.cpu.push((after.userUs + after.sysUs - cpu.userUs - cpu.sysUs) / Math.max(1, result.all ?? 1));
+      const result = m.value;
+      server.cpu.push(m.cpuUs / Math.max(1, result.all ?? 1));
+      server.busyLessLoad.push(m.busyLessLoadUs / Math.max(1, result.all ?? 1));
+      server.threadsLost += m.threadsLost;
       server.failed += (result.all ?? 0) - (result.ok ?? 0);
     }
     process.stderr.write(`round ${round}/${ROUNDS}\n`);
@@ -92,20 +110,25 @@ try {
     idleLoopDelayMaxMs: round1(median(s.before)),
     burstLoopDelayMaxMs: { median: round1(median(s.after)), max: round1(Math.max(...s.after)) },
     cpuUsPerConn: round1(median(s.cpu)),
+    machineBusyLessLoadGenUsPerConn: round1(median(s.busyLessLoad)),
+    threadsLost: s.threadsLost,
     failed: s.failed,
     bursts: s.after.length,
   }));
   const result = { date: new Date().toISOString(), machine: describeMachine(), clients: CLIENTS, rows };
   if (values.json) writeFileSync(values.json, `${JSON.stringify(result, null, 2)}\n`);
   process.stdout.write(
-    `${result.machine.label}\n\n| accept path | loop delay max ms, idle | during ${CLIENTS} at once: median / max | CPU µs/conn | failed |\n|---|---|---|---|---|\n` +
+    `${result.machine.label}\n\n| accept path | loop delay max ms, idle | during ${CLIENTS} at once: median / max | CPU µs/conn | machine busy − load gen, µs/conn | failed |\n|---|---|---|---|---|---|\n` +
       rows
         .map(
           (r) =>
-            `| ${r.accept} | ${r.idleLoopDelayMaxMs} | ${r.burstLoopDelayMaxMs.median} / ${r.burstLoopDelayMaxMs.max} | ${r.cpuUsPerConn} | ${r.failed} |`,
+            `| ${r.accept} | ${r.idleLoopDelayMaxMs} | ${r.burstLoopDelayMaxMs.median} / ${r.burstLoopDelayMaxMs.max} | ${r.cpuUsPerConn} | ${r.machineBusyLessLoadGenUsPerConn} | ${r.failed} |`,
         )
         .join('\n') +
-      '\n',
+      `\n\n${cpuNotes(
+        'connection',
+        rows.map((r) => ({ name: r.accept, ...r })),
+      ).join('\n')}\n`,
   );
 } finally {
   for (const server of servers) server.child.kill('SIGTERM');

@@ -1,20 +1,35 @@
 // Compares daytime serve (on its uring, libc and handle accept paths) with the C reference servers
 // (dtref -w 1 on epoll, dturing on io_uring where liburing-dev is installed), openbsd-inetd's internal
-// daytime (as root, in a network namespace), a naive Node server and the classic Python server, in
-// alternating rounds under the C load generator (dtload); then one client at a time (p99 latency),
-// system calls per connection (strace, perf), and daytime bench --workers 2 (libc and uring connect
-// paths) against dtload -t 2 on dtref. Every result records the machine (bench/lib/machine.ts). See
+// daytime (as root), a naive Node server and the classic Python server, in alternating rounds under
+// the C load generator (dtload -c 64 -t 2); as root all of them inside a private network namespace
+// made here and removed again, otherwise on the machine's loopback. CPU per connection is the
+// scheduler's clock (bench/lib/proc.ts; inetd's cgroup), and beside it the machine's busy time less
+// the load generator's (bench/lib/machine-busy.ts). Then one client at a time (p99 latency), system
+// calls per connection (strace, perf), and daytime bench --workers 2 (libc and uring connect paths)
+// against dtload -t 2 on dtref. Every result records the machine (bench/lib/machine.ts). See
 // bench/README.md for what each figure means.
-//   node bench/compare.ts [--rounds 8] [--seconds 5] [--json FILE]
+//   node bench/compare.ts [--rounds 6] [--seconds 4] [--json FILE]
 import { execFileSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { uringSupport } from '../src/kernel/uring-support.ts';
+import { benchAgainstDtload } from './lib/client-rounds.ts';
+import { type CompareResult, formatCompare } from './lib/compare-report.ts';
 import { buildDturing, buildPerf, dtload } from './lib/dtload.ts';
 import { describeMachine } from './lib/machine.ts';
-import { ENV, inetdUnavailable, LOCAL_PEERS, type Peer, startInetd, startLocal } from './lib/peers.ts';
-import { cpuSample, median, peakRssMiB } from './lib/proc.ts';
+import { measure } from './lib/measure.ts';
+import { makeNetns, netnsUnavailable } from './lib/netns.ts';
+import {
+  cpuClockOf,
+  inetdUnavailable,
+  LOCAL_PEERS,
+  type Peer,
+  peerCpu,
+  startInetd,
+  startLocal,
+} from './lib/peers.ts';
+import { median, peakRssMiB } from './lib/proc.ts';
 import {
   countSyscalls,
   countSyscallsPerf,
@@ -25,8 +40,8 @@ import {
 
 const { values } = parseArgs({
   options: {
-    rounds: { type: 'string', default: '8' },
-    seconds: { type: 'string', default: '5' },
+    rounds: { type: 'string', default: '6' },
+    seconds: { type: 'string', default: '4' },
     json: { type: 'string' },
   },
 });
@@ -34,44 +49,54 @@ const rounds = Number(values.rounds);
 const seconds = String(Number(values.seconds));
 const BIN = fileURLToPath(new URL('../dist/cli.js', import.meta.url));
 const round2 = (x: number) => Math.round(x * 100) / 100;
+const round3 = (x: number) => Math.round(x * 1000) / 1000;
 
 interface Samples {
   cpu: number[];
-  user: number[];
-  sys: number[];
+  // Machine-wide busy time less the load generator's, per connection (the rough cross-check).
+  busyLessLoad: number[];
   switches: number[];
   rate: number[];
   p99: number[];
   p50Single: number[];
   p99Single: number[];
   errors: number;
+  threadsLost: number;
 }
 
 buildPerf();
 const noDturing = buildDturing();
 const uring = await uringSupport();
 const noUring = uring.ok ? undefined : uring.reason;
+const noNetns = netnsUnavailable();
 const peers: Peer[] = [];
 const cleanups: (() => void)[] = [];
 const cleanup = () => {
   for (const peer of peers) peer.child.kill('SIGTERM');
-  for (const stop of cleanups.splice(0)) stop();
+  for (const stop of cleanups.splice(0).reverse()) stop();
 };
 process.once('SIGINT', () => {
   cleanup();
   process.exit(130);
 });
 const skipped: Record<string, string> = {};
+const loadavg = () => readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ');
+const loadBefore = loadavg();
 try {
+  const netns = noNetns ? undefined : makeNetns('cmp');
+  if (netns) cleanups.push(netns.remove);
+  const network = netns
+    ? `a private network namespace made for the run (${netns.name})`
+    : `the machine's loopback (no namespace: ${noNetns})`;
   for (const spec of LOCAL_PEERS) {
     const why = spec.name === 'dturing' ? noDturing : spec.name.includes('uring') ? noUring : undefined;
     if (why) skipped[spec.name] = why;
-    else peers.push(await startLocal(spec));
+    else peers.push(await startLocal(spec, netns));
   }
   const noInetd = inetdUnavailable();
   if (noInetd) skipped['openbsd-inetd (internal)'] = noInetd;
   else {
-    const inetd = await startInetd();
+    const inetd = await startInetd(netns);
     cleanups.push(inetd.stop);
     peers.splice(1, 0, inetd.peer);
   }
@@ -80,34 +105,37 @@ try {
       p.name,
       {
         cpu: [],
-        user: [],
-        sys: [],
+        busyLessLoad: [],
         switches: [],
         rate: [],
         p99: [],
         p50Single: [],
         p99Single: [],
         errors: 0,
+        threadsLost: 0,
       },
     ]),
   );
+  const load = (peer: Peer, args: string[]) => dtload(peer.port, args, { netns: peer.netns });
   for (let round = 1; round <= rounds; round++) {
     for (const peer of peers) {
       const s = samples.get(peer.name) as Samples;
-      const before = cpuSample(peer.pid);
-      const r = dtload(peer.port, ['-c', '64', '-d', seconds, '-t', '2'], { netns: peer.netns });
-      const after = cpuSample(peer.pid);
+      const m = await measure(
+        () => peerCpu(peer),
+        () => load(peer, ['-c', '64', '-d', seconds, '-t', '2']),
+      );
+      const r = m.value;
       const n = Math.max(1, r.all ?? 1);
-      s.user.push((after.userUs - before.userUs) / n);
-      s.sys.push((after.sysUs - before.sysUs) / n);
-      s.cpu.push((after.userUs + after.sysUs - before.userUs - before.sysUs) / n);
-      s.switches.push((after.switches - before.switches) / n);
+      s.cpu.push(m.cpuUs / n);
+      s.busyLessLoad.push(m.busyLessLoadUs / n);
+      s.threadsLost += m.threadsLost;
+      s.switches.push(m.switches / n);
       s.rate.push(r.rate ?? 0);
       s.p99.push((r.p99_us ?? 0) / 1000);
       s.errors += r.errors ?? 0;
       process.stderr.write(
         `round ${round}/${rounds} ${peer.name}: ${s.cpu.at(-1)?.toFixed(1)} µs/conn ` +
-          `(user ${s.user.at(-1)?.toFixed(1)}, sys ${s.sys.at(-1)?.toFixed(1)}), ${r.rate} conn/s, ${r.errors} errors\n`,
+          `(machine busy − load gen ${s.busyLessLoad.at(-1)?.toFixed(1)}), ${r.rate} conn/s, ${r.errors} errors\n`,
       );
     }
   }
@@ -116,7 +144,7 @@ try {
   for (let round = 1; round <= rounds; round++) {
     for (const peer of peers) {
       const s = samples.get(peer.name) as Samples;
-      const single = dtload(peer.port, ['-c', '1', '-d', seconds, '-t', '1'], { netns: peer.netns });
+      const single = load(peer, ['-c', '1', '-d', seconds, '-t', '1']);
       s.p50Single.push((single.p50_us ?? 0) / 1000);
       s.p99Single.push((single.p99_us ?? 0) / 1000);
       s.errors += single.errors ?? 0;
@@ -126,9 +154,7 @@ try {
   const syscalls = new Map<string, SyscallCount>();
   if (hasStrace()) {
     for (const peer of peers) {
-      const count = await countSyscalls(peer.pid, () =>
-        dtload(peer.port, ['-c', '64', '-n', '20000', '-t', '2'], { netns: peer.netns }),
-      );
+      const count = await countSyscalls(peer.pid, () => load(peer, ['-c', '64', '-n', '20000', '-t', '2']));
       syscalls.set(peer.name, count);
       process.stderr.write(`strace ${peer.name}: ${count.perConnection} system calls per connection\n`);
     }
@@ -137,7 +163,7 @@ try {
   if (hasPerfTracepoints()) {
     for (const peer of peers) {
       const perConnection = await countSyscallsPerf(peer.pid, () =>
-        dtload(peer.port, ['-c', '64', '-d', seconds, '-t', '2'], { netns: peer.netns }),
+        load(peer, ['-c', '64', '-d', seconds, '-t', '2']),
       );
       syscallsUnderLoad.set(peer.name, perConnection);
       process.stderr.write(`perf ${peer.name}: ${perConnection} system calls per connection\n`);
@@ -151,75 +177,44 @@ try {
     return {
       server: peer.name,
       cpuUsPerConn: round2(cpu),
-      userUsPerConn: round2(median(s.user)),
-      sysUsPerConn: round2(median(s.sys)),
+      cpuClock: cpuClockOf(peer),
+      machineBusyLessLoadGenUsPerConn: round2(median(s.busyLessLoad)),
       vsDtref: round2(cpu / ref),
       vsDturing: uringRef === undefined ? null : round2(cpu / uringRef),
       syscallsPerConn: syscalls.get(peer.name)?.perConnection ?? null,
       syscallsPerConnUnderLoad: syscallsUnderLoad.get(peer.name) ?? null,
       syscalls: syscalls.get(peer.name)?.bySyscall ?? null,
-      switchesPerConn: Math.round(median(s.switches) * 1000) / 1000,
+      switchesPerConn: round3(median(s.switches)),
       connPerSec: Math.round(median(s.rate)),
-      p99Ms: Math.round(median(s.p99) * 1000) / 1000,
-      p50SingleClientMs: Math.round(median(s.p50Single) * 1000) / 1000,
-      p99SingleClientMs: Math.round(median(s.p99Single) * 1000) / 1000,
+      p99Ms: round3(median(s.p99)),
+      p50SingleClientMs: round3(median(s.p50Single)),
+      p99SingleClientMs: round3(median(s.p99Single)),
       p99SingleClientRounds: s.p99Single,
       errors: s.errors,
       peakRssMiB: Math.round(peakRssMiB(peer.pid) * 10) / 10,
+      threadsLost: s.threadsLost,
       cpuRounds: s.cpu.map(round2),
+      machineBusyLessLoadGenRounds: s.busyLessLoad.map(round2),
     };
   });
-
-  // The client side: daytime bench --workers 2 (on each connect path that runs here) against
-  // dtload -t 2, all on dtref, in alternating rounds.
   const dtref = peers.find((p) => p.name === 'dtref -w 1') as Peer;
-  const connects = noUring ? ['libc'] : ['libc', 'uring'];
-  const benchRates = new Map<string, number[]>(connects.map((c) => [c, []]));
-  const loadRates: number[] = [];
-  for (let round = 1; round <= Math.max(2, Math.ceil(rounds / 2)); round++) {
-    for (const connect of connects) {
-      const out = execFileSync(
-        BIN,
-        [
-          'bench',
-          `127.0.0.1:${dtref.port}`,
-          '--workers',
-          '2',
-          '-c',
-          '64',
-          '-d',
-          seconds,
-          '--connect',
-          connect,
-          '--json',
-        ],
-        { encoding: 'utf8', env: ENV },
-      );
-      benchRates.get(connect)?.push(JSON.parse(out).connPerSec);
-    }
-    loadRates.push(dtload(dtref.port, ['-c', '64', '-d', seconds, '-t', '2']).rate ?? 0);
-    process.stderr.write(
-      `bench round ${round}: ${connects.map((c) => `daytime bench --connect ${c} ${benchRates.get(c)?.at(-1)} conn/s`).join(', ')}, dtload ${loadRates.at(-1)} conn/s\n`,
-    );
-  }
-  const clients = connects.map((connectPath) => {
-    const rates = benchRates.get(connectPath) ?? [];
-    return {
-      connectPath,
-      daytimeBench: Math.round(median(rates)),
-      dtload: Math.round(median(loadRates)),
-      ratio: round2(median(rates) / median(loadRates)),
-      ratioRounds: rates.map((b, i) => round2(b / (loadRates[i] ?? 1))),
-    };
+  const clients = benchAgainstDtload({
+    port: dtref.port,
+    netns,
+    connects: noUring ? ['libc'] : ['libc', 'uring'],
+    rounds: Math.max(2, Math.ceil(rounds / 2)),
+    seconds,
   });
   const machine = describeMachine();
-  const result = {
+  const result: CompareResult = {
     date: new Date().toISOString(),
     machine,
     kernel: machine.kernel,
     node: execFileSync(process.execPath, ['--version'], { encoding: 'utf8' }).trim(),
     // The Node flags daytime serve and daytime bench ran with.
-    shebang: readFileSync(BIN, 'utf8').split('\n')[0],
+    shebang: readFileSync(BIN, 'utf8').split('\n')[0] ?? '',
+    network,
+    loadavg: { before: loadBefore, after: loadavg() },
     rounds,
     seconds: Number(seconds),
     servers,
@@ -227,23 +222,7 @@ try {
     skipped,
   };
   if (values.json) writeFileSync(values.json, `${JSON.stringify(result, null, 2)}\n`);
-  const lines = [
-    `${machine.label}; Node ${result.node}; ${rounds} rounds of ${seconds} s, medians`,
-    '',
-    '| server | CPU µs/conn | user | sys | vs dtref | vs dturing | syscalls/conn (strace) | syscalls/conn (perf, at load) | ctx switches/conn | conn/s | p99 ms (-c 64) | p50 / p99 ms (-c 1) | errors | peak RSS MiB |',
-    '|---|---|---|---|---|---|---|---|---|---|---|---|---|---|',
-    ...servers.map(
-      (s) =>
-        `| ${s.server} | ${s.cpuUsPerConn} | ${s.userUsPerConn} | ${s.sysUsPerConn} | ${s.vsDtref}x | ${s.vsDturing ?? 'n/a'}${s.vsDturing === null ? '' : 'x'} | ${s.syscallsPerConn ?? 'n/a'} | ${s.syscallsPerConnUnderLoad ?? 'n/a'} | ${s.switchesPerConn} | ${s.connPerSec} | ${s.p99Ms} | ${s.p50SingleClientMs} / ${s.p99SingleClientMs} | ${s.errors} | ${s.peakRssMiB} |`,
-    ),
-    '',
-    ...clients.map(
-      (c) =>
-        `daytime bench --workers 2 --connect ${c.connectPath}: ${c.daytimeBench} conn/s; dtload -t 2: ${c.dtload} conn/s; ratio ${c.ratio}x (medians, against dtref -w 1)`,
-    ),
-    ...Object.entries(skipped).map(([what, why]) => `skipped ${what}: ${why}`),
-  ];
-  process.stdout.write(`${lines.join('\n')}\n`);
+  process.stdout.write(formatCompare(result));
 } finally {
   cleanup();
 }

@@ -6,7 +6,8 @@
 //      the frame that shows it; the same figure for a plain Node client of the event stream, side by
 //      side, so the page's own share shows;
 //   3. with 500 clients in flight: the page's frames a second and the app's CPU (the CLI's process and
-//      the run's own, in its namespace).
+//      the run's own, in its namespace; the scheduler's clock), and beside it the machine's busy time
+//      less this harness's and Chromium's (a rough cross-check: bench/lib/machine-busy.ts).
 //   node bench/playground.ts [--rounds 5] [--json FILE]     (npm run build first; Linux, Chromium)
 import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
@@ -19,8 +20,9 @@ import { parseArgs } from 'node:util';
 import type { Page } from 'playwright-core';
 import { launchChromium } from '../test/helpers/chromium.ts';
 import { describeMachine } from './lib/machine.ts';
+import { machineBusyUs } from './lib/machine-busy.ts';
 import { ENV } from './lib/peers.ts';
-import { cpuSample, median } from './lib/proc.ts';
+import { cpuSample, median, processTree } from './lib/proc.ts';
 
 const { values } = parseArgs({
   options: { rounds: { type: 'string', default: '5' }, json: { type: 'string' } },
@@ -161,11 +163,19 @@ async function waitStatus(
 const nextRun = async (port: number, token: string) =>
   ((await waitStatus(port, token, () => true)).run as number) + 1;
 
+// The page's side of the cross-check: this harness and every process it started that is not the app
+// (Chromium's). Processes that exit meanwhile take their time with them: rough.
+function driverCpuUs(appPids: number[]): number {
+  const app = new Set(appPids.flatMap((pid) => processTree(pid)));
+  const others = processTree(process.pid).filter((pid) => pid !== process.pid && !app.has(pid));
+  const self = process.cpuUsage();
+  return self.user + self.system + cpuOf(others);
+}
+
 function cpuOf(pids: number[]): number {
   return pids.reduce((sum, pid) => {
     try {
-      const c = cpuSample(pid);
-      return sum + c.userUs + c.sysUs;
+      return sum + cpuSample(pid).cpuUs;
     } catch {
       return sum;
     }
@@ -176,7 +186,7 @@ interface Round {
   round: number;
   accepts: { ackMs: number; effectMs: number; changes: number };
   steps: { pageMs: number; pageP95Ms: number; nodeStreamMs: number; count: number };
-  busy: { fps: number; longestFrameMs: number; appCpuCores: number };
+  busy: { fps: number; longestFrameMs: number; appCpuCores: number; machineBusyLessDriverCores: number };
 }
 
 const app = await startApp();
@@ -235,11 +245,13 @@ try {
     );
     const pids = [app.child.pid as number, ...(running.namespace ? [running.namespace.pid] : [])];
     const cpu0 = cpuOf(pids);
+    const [busy0, driver0] = [machineBusyUs(), driverCpuUs(pids)];
     const t0 = performance.now();
     const f0 = (await busy.evaluate('__bench.frames.length')) as number;
     await sleep(5000);
     const f1 = (await busy.evaluate('__bench.frames.length')) as number;
     const wall = performance.now() - t0;
+    const [busy1, driver1] = [machineBusyUs(), driverCpuUs(pids)];
     const cpu1 = cpuOf(pids);
     const frames = (await busy.evaluate('__bench.frames')) as number[];
     const window = frames.slice(f0, f1);
@@ -259,6 +271,7 @@ try {
         fps: ((f1 - f0) / wall) * 1000,
         longestFrameMs: Math.max(0, ...gaps),
         appCpuCores: (cpu1 - cpu0) / 1000 / wall,
+        machineBusyLessDriverCores: (busy1 - busy0 - (driver1 - driver0)) / 1000 / wall,
       },
     };
     result.rounds.push(row);
@@ -279,6 +292,7 @@ const summary = {
   fps500: pick((r) => r.busy.fps),
   longestFrameMs: pick((r) => r.busy.longestFrameMs),
   appCpuCores500: pick((r) => r.busy.appCpuCores),
+  machineBusyLessDriverCores500: pick((r) => r.busy.machineBusyLessDriverCores),
 };
 process.stdout.write(`${JSON.stringify({ ...result.machine, ...summary }, null, 2)}\n`);
 if (values.json) writeFileSync(values.json, `${JSON.stringify({ ...result, summary }, null, 2)}\n`);

@@ -1,7 +1,8 @@
 // What --proxy-protocol costs the server per connection: `serve` plain fed by plain dtload, against
 // `serve --proxy-protocol --proxy-from 127.0.0.1` fed by `dtload -x v2` and `-x v1` (dtload sends the
 // header at once after connecting, as HAProxy's send-proxy does), in alternating rounds; CPU per
-// connection of each server, and system calls per connection under load (perf's raw_syscalls).
+// connection of each server (the scheduler's clock) with the machine-wide cross-check beside it, and
+// system calls per connection under load (perf's raw_syscalls).
 // Where io_uring runs, plain `serve --accept uring` too: the default path, to which there is no PROXY
 // counterpart yet.
 //   node bench/proxy.ts [--rounds 8] [--seconds 4] [--accept libc|socket] [--also uring|''] [--json FILE]
@@ -12,8 +13,9 @@ import { parseArgs } from 'node:util';
 import { uringSupport } from '../src/kernel/uring-support.ts';
 import { buildPerf, dtload, freePort, waitListening } from './lib/dtload.ts';
 import { describeMachine } from './lib/machine.ts';
+import { cpuNotes, measure } from './lib/measure.ts';
 import { ENV } from './lib/peers.ts';
-import { cpuSample, median } from './lib/proc.ts';
+import { median } from './lib/proc.ts';
 import { countSyscallsPerf, hasPerfTracepoints } from './lib/strace.ts';
 
 const { values } = parseArgs({
@@ -49,9 +51,13 @@ interface Run {
   // dtload's PROXY option, if any.
   header: string[];
   cpu: number[];
+  // Machine busy time less the load generator's, per connection (rough).
+  busyLessLoad: number[];
+  threadsLost: number;
   errors: number;
   syscalls?: number;
 }
+const tally = () => ({ cpu: [] as number[], busyLessLoad: [] as number[], threadsLost: 0, errors: 0 });
 
 try {
   const plain = await serve(['--accept', String(values.accept)]);
@@ -60,20 +66,18 @@ try {
     ['-x', 'v2'],
   );
   const runs: Run[] = [
-    { name: `serve --accept ${values.accept}, plain dtload`, ...plain, header: [], cpu: [], errors: 0 },
+    { name: `serve --accept ${values.accept}, plain dtload`, ...plain, header: [], ...tally() },
     {
       name: `serve --proxy-protocol (${values.accept}), dtload -x v2`,
       ...proxied,
       header: ['-x', 'v2'],
-      cpu: [],
-      errors: 0,
+      ...tally(),
     },
     {
       name: `serve --proxy-protocol (${values.accept}), dtload -x v1`,
       ...proxied,
       header: ['-x', 'v1'],
-      cpu: [],
-      errors: 0,
+      ...tally(),
     },
   ];
   const uring = await uringSupport();
@@ -83,19 +87,21 @@ try {
       continue;
     }
     const server = await serve(['--accept', path]);
-    runs.push({ name: `serve --accept ${path}, plain dtload`, ...server, header: [], cpu: [], errors: 0 });
+    runs.push({ name: `serve --accept ${path}, plain dtload`, ...server, header: [], ...tally() });
   }
   const load = (run: Run, extra: string[]) =>
     dtload(run.port, ['-c', '64', '-t', '2', ...run.header, ...extra]);
   for (let round = 1; round <= Number(values.rounds); round++) {
     for (const run of runs) {
-      const before = cpuSample(run.pid);
-      const r = load(run, ['-d', String(values.seconds)]);
-      const after = cpuSample(run.pid);
-      run.cpu.push((after.userUs + after.sysUs - before.userUs - before.sysUs) / Math.max(1, r.all ?? 1));
-      run.errors += r.errors ?? 0;
+      const m = await measure(run.pid, () => load(run, ['-d', String(values.seconds)]));
+      const n = Math.max(1, m.value.all ?? 1);
+      run.cpu.push(m.cpuUs / n);
+      run.busyLessLoad.push(m.busyLessLoadUs / n);
+      run.threadsLost += m.threadsLost;
+      run.errors += m.value.errors ?? 0;
       process.stderr.write(
-        `round ${round} ${run.name}: ${run.cpu.at(-1)?.toFixed(2)} µs/conn, ${r.errors} errors\n`,
+        `round ${round} ${run.name}: ${run.cpu.at(-1)?.toFixed(2)} µs/conn ` +
+          `(machine busy − load gen ${run.busyLessLoad.at(-1)?.toFixed(2)}), ${m.value.errors} errors\n`,
       );
     }
   }
@@ -110,20 +116,27 @@ try {
     servers: runs.map((r) => ({
       server: r.name,
       cpuUsPerConn: Math.round(median(r.cpu) * 100) / 100,
+      machineBusyLessLoadGenUsPerConn: Math.round(median(r.busyLessLoad) * 100) / 100,
       vsPlain: Math.round((median(r.cpu) / base) * 100) / 100,
       syscallsPerConnUnderLoad: r.syscalls ?? null,
       errors: r.errors,
+      threadsLost: r.threadsLost,
       rounds: r.cpu.map((x) => Math.round(x * 100) / 100),
     })),
   };
   if (values.json) writeFileSync(values.json, `${JSON.stringify(result, null, 2)}\n`);
   process.stdout.write(
-    `| server | CPU µs/conn (median) | vs plain | syscalls/conn (perf, at load) | errors |\n|---|---:|---:|---:|---:|\n`,
+    `| server | CPU µs/conn (median) | machine busy − load gen, µs/conn | vs plain | syscalls/conn (perf, at load) | errors |\n|---|---:|---:|---:|---:|---:|\n`,
   );
   for (const s of result.servers)
     process.stdout.write(
-      `| ${s.server} | ${s.cpuUsPerConn} | ${s.vsPlain}x | ${s.syscallsPerConnUnderLoad ?? 'n/a'} | ${s.errors} |\n`,
+      `| ${s.server} | ${s.cpuUsPerConn} | ${s.machineBusyLessLoadGenUsPerConn} | ${s.vsPlain}x | ${s.syscallsPerConnUnderLoad ?? 'n/a'} | ${s.errors} |\n`,
     );
+  const notes = cpuNotes(
+    'connection',
+    result.servers.map((r) => ({ name: r.server, ...r })),
+  );
+  process.stdout.write(`${notes.join('\n')}\n`);
   process.stdout.write(`${result.machine.label}\n`);
 } finally {
   for (const child of children) child.kill('SIGTERM');

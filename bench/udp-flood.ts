@@ -20,9 +20,10 @@ import {
   startServer,
   udpCounters,
 } from './lib/flood.ts';
+import { cpuNotes, measure } from './lib/measure.ts';
 import { makeNetns, type Netns, netnsUnavailable } from './lib/netns.ts';
 import { ENV } from './lib/peers.ts';
-import { cpuSample, median } from './lib/proc.ts';
+import { median } from './lib/proc.ts';
 
 const { values } = parseArgs({
   options: {
@@ -62,6 +63,9 @@ interface Run {
   netns: Netns;
   server?: NetnsServer;
   cpuPerDatagram: number[];
+  // Machine busy time less dtflood's and the harness's, per datagram read (rough).
+  busyLessLoad: number[];
+  threadsLost: number;
   received: number[];
   cpuShare: number[];
   kernelDrops: number[];
@@ -77,6 +81,8 @@ const runs: Run[] = [
   ...r,
   netns: made(makeNetns(`flood${i}-`)),
   cpuPerDatagram: [],
+  busyLessLoad: [],
+  threadsLost: 0,
   received: [],
   cpuShare: [],
   kernelDrops: [],
@@ -91,17 +97,21 @@ try {
     for (const run of runs) {
       const pid = run.server?.pid ?? 0;
       // The flood alone: what each datagram costs the server.
-      const cpu0 = cpuSample(pid);
       const udp0 = udpCounters(pid);
       const started = performance.now();
-      const flood = await dtflood(run.netns, PORT, seconds);
-      await sleep(300); // the server empties its receive buffer
+      const m = await measure(pid, async () => {
+        const sent = await dtflood(run.netns, PORT, seconds);
+        await sleep(300); // the server empties its receive buffer
+        return sent;
+      });
       const wallUs = (performance.now() - started) * 1000;
-      const cpu1 = cpuSample(pid);
       const udp1 = udpCounters(pid);
-      const cpuUs = cpu1.userUs + cpu1.sysUs - cpu0.userUs - cpu0.sysUs;
+      const flood = m.value;
+      const cpuUs = m.cpuUs;
       const received = udp1.inDatagrams - udp0.inDatagrams;
       if (received > 0) run.cpuPerDatagram.push(cpuUs / received);
+      if (received > 0) run.busyLessLoad.push(m.busyLessLoadUs / received);
+      run.threadsLost += m.threadsLost;
       run.received.push(received / seconds);
       run.cpuShare.push(cpuUs / wallUs);
       run.kernelDrops.push((udp1.rcvbufErrors - udp0.rcvbufErrors) / seconds);
@@ -180,6 +190,8 @@ try {
   const servers = runs.map((run) => ({
     server: run.name,
     cpuUsPerDatagram: run.cpuPerDatagram.length ? round2(median(run.cpuPerDatagram)) : null,
+    machineBusyLessLoadGenUsPerDatagram: run.busyLessLoad.length ? round2(median(run.busyLessLoad)) : null,
+    threadsLost: run.threadsLost,
     datagramsReadPerSec: Math.round(median(run.received)),
     serverCpuShare: round2(median(run.cpuShare)),
     kernelDropsPerSec: Math.round(median(run.kernelDrops)),
@@ -220,14 +232,18 @@ try {
       `Linux ${result.kernel}; meltdown: ${result.cpu.mitigations.meltdown ?? '?'}; Node ${result.node}; ` +
       `${rounds} rounds of ${seconds} s, medians`,
     '',
-    '| server | CPU µs/datagram | datagrams read/s | server CPU | kernel drops/s | TCP conn/s (-c 8) | TCP p99 ms |',
-    '|---|---|---|---|---|---|---|',
+    '| server | CPU µs/datagram | machine busy − load gen, µs/datagram | datagrams read/s | server CPU | kernel drops/s | TCP conn/s (-c 8) | TCP p99 ms |',
+    '|---|---|---|---|---|---|---|---|',
     ...servers.map(
       (s) =>
-        `| ${s.server} | ${s.cpuUsPerDatagram ?? '-'} | ${s.datagramsReadPerSec} | ${Math.round(s.serverCpuShare * 100)} % | ` +
+        `| ${s.server} | ${s.cpuUsPerDatagram ?? '-'} | ${s.machineBusyLessLoadGenUsPerDatagram ?? '-'} | ${s.datagramsReadPerSec} | ${Math.round(s.serverCpuShare * 100)} % | ` +
         `${s.kernelDropsPerSec} | ${s.tcpConnPerSec} | ${s.tcpP99Ms} |`,
     ),
     '',
+    ...cpuNotes(
+      'datagram read',
+      servers.map((s) => ({ name: s.server, ...s })),
+    ),
     `TCP under the flood vs without --udp: mmsg ${result.tcpVsNoUdp.mmsg.connPerSec}x conn/s, ${result.tcpVsNoUdp.mmsg.p99}x p99; ` +
       `dgram ${result.tcpVsNoUdp.dgram.connPerSec}x, ${result.tcpVsNoUdp.dgram.p99}x`,
     ...result.watch.map(

@@ -1,11 +1,15 @@
-// The servers the harness measures side by side, each started on its own port (or, for openbsd-inetd,
-// on port 13 inside a network namespace of its own, created here and removed again).
-import { type ChildProcess, execFileSync, spawn, spawnSync } from 'node:child_process';
+// The servers the harness measures side by side, each started on its own port, on loopback or (as
+// root) inside a network namespace the harness made; openbsd-inetd on port 13 inside one, and in a
+// cgroup of its own (both made here and removed again).
+import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { type CpuCgroup, cpuCgroupUnavailable, makeCpuCgroup } from './cgroup.ts';
 import { freePort, PERF, waitListening } from './dtload.ts';
+import { makeNetns, type Netns } from './netns.ts';
+import { type CpuSample, cpuSample, SCHEDSTAT_CLOCK } from './proc.ts';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const BIN = `${ROOT}dist/cli.js`;
@@ -18,9 +22,23 @@ export interface Peer {
   port: number;
   netns?: string;
   child: ChildProcess;
-  // The process whose CPU is the server's (inetd's own PID; it serves daytime without forking).
+  // The server's process (`ip netns exec` and the bin's `env -S` exec in place, so the child's PID).
   pid: number;
+  // Where its CPU is read: a cgroup of its own (every process it forks counted), else its threads.
+  cgroup?: CpuCgroup;
 }
+
+// The peer's CPU on the scheduler's clock: its cgroup's usage where it has one, else its threads'
+// schedstat summed.
+export function peerCpu(peer: Peer): CpuSample {
+  const threads = cpuSample(peer.pid);
+  return peer.cgroup ? { ...threads, cpuUs: peer.cgroup.usageUs(), tids: [] } : threads;
+}
+
+export const cpuClockOf = (peer: Peer) =>
+  peer.cgroup
+    ? `its own cgroup's ${peer.cgroup.kind === 'cpuacct' ? 'cpuacct.usage' : 'cpu.stat usage_usec'}, children included`
+    : SCHEDSTAT_CLOCK;
 
 interface PeerSpec {
   name: string;
@@ -64,16 +82,16 @@ export const LOCAL_PEERS: PeerSpec[] = [
   },
 ];
 
-export async function startLocal(spec: PeerSpec): Promise<Peer> {
+export async function startLocal(spec: PeerSpec, netns?: Netns): Promise<Peer> {
   const port = await freePort();
   const [cmd, args] = spec.command(port);
-  const child = spawn(cmd, args, { stdio: ['ignore', 'ignore', 'inherit'], env: ENV });
-  await waitListening(port);
-  return { name: spec.name, port, child, pid: child.pid ?? 0 };
+  const [file = '', ...argv] = netns ? netns.exec([cmd, ...args]) : [cmd, ...args];
+  const child = spawn(file, argv, { stdio: ['ignore', 'ignore', 'inherit'], env: ENV });
+  await waitListening(port, netns?.name);
+  return { name: spec.name, port, netns: netns?.name, child, pid: child.pid ?? 0 };
 }
 
 const INETD = '/usr/sbin/inetd';
-const NETNS = `dtbench-${process.pid}`;
 
 // Why openbsd-inetd cannot run here, or undefined when it can.
 export function inetdUnavailable(): string | undefined {
@@ -85,30 +103,40 @@ export function inetdUnavailable(): string | undefined {
   return undefined;
 }
 
-// openbsd-inetd with only its internal daytime, in a private network namespace (port 13 there is
-// nobody else's). -R and nowait.N lift its default limit of 256 connections a minute; -q its queue to 511.
-export async function startInetd(): Promise<{ peer: Peer; stop(): void }> {
+// openbsd-inetd with only its internal daytime, in the namespace given or a private one of its own
+// (port 13 there is nobody else's). -R and nowait.N lift its default limit of 256 connections a
+// minute; -q its queue to 511. It goes into a cgroup of its own before it can fork, so a service that
+// forks per connection would be counted whole (its internal daytime measured the same either way).
+export async function startInetd(shared?: Netns): Promise<{ peer: Peer; stop(): void }> {
   const dir = mkdtempSync(join(tmpdir(), 'dtbench-inetd-'));
   const conf = join(dir, 'inetd.conf');
   writeFileSync(conf, 'daytime stream tcp nowait.100000000 root internal\n');
-  execFileSync('ip', ['netns', 'add', NETNS]);
+  let netns: Netns | undefined;
   let child: ChildProcess | undefined;
+  let cgroup: CpuCgroup | undefined;
   const stop = () => {
     child?.kill('SIGTERM');
-    spawnSync('ip', ['netns', 'del', NETNS]);
+    const left = cgroup?.remove();
+    if (left) process.stderr.write(`${left}\n`);
+    if (!shared) netns?.remove();
     rmSync(dir, { recursive: true, force: true });
   };
   try {
-    execFileSync('ip', ['-n', NETNS, 'link', 'set', 'lo', 'up']);
-    child = spawn('ip', ['netns', 'exec', NETNS, INETD, '-i', '-q', '511', '-R', '100000000', conf], {
-      stdio: ['ignore', 'ignore', 'inherit'],
-    });
-    await waitListening(13, NETNS);
-    // `ip netns exec` execs inetd in place, so the child's PID is inetd's.
-    return {
-      peer: { name: 'openbsd-inetd (internal)', port: 13, netns: NETNS, child, pid: child.pid ?? 0 },
-      stop,
+    netns = shared ?? makeNetns('inetd');
+    cgroup = cpuCgroupUnavailable() ? undefined : makeCpuCgroup('inetd');
+    const [file = '', ...argv] = netns.exec([INETD, '-i', '-q', '511', '-R', '100000000', conf]);
+    child = spawn(file, argv, { stdio: ['ignore', 'ignore', 'inherit'] });
+    // Before any connection, so before anything it forks.
+    if (cgroup && child.pid) cgroup.add(child.pid);
+    await waitListening(13, netns.name);
+    const peer = {
+      name: 'openbsd-inetd (internal)',
+      port: 13,
+      netns: netns.name,
+      child,
+      pid: child.pid ?? 0,
     };
+    return { peer: { ...peer, cgroup }, stop };
   } catch (error) {
     stop();
     throw error;
