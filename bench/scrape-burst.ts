@@ -25,7 +25,7 @@ import {
 import { MetricsScraper, type ScrapeTimes } from './lib/http-scrape.ts';
 import { describeMachine } from './lib/machine.ts';
 import { ENV } from './lib/peers.ts';
-import { median } from './lib/proc.ts';
+import { formatTable, type Kind, type Row, summarize } from './lib/scrape-summary.ts';
 
 const { values } = parseArgs({
   options: {
@@ -53,20 +53,11 @@ const builds = (values.build ?? [`this=${fileURLToPath(new URL('../dist/cli.js',
   },
 );
 const paths = String(values.accept).split(',');
-const KINDS = ['idle', 'first', 'second', 'control'] as const;
-type Kind = (typeof KINDS)[number];
 
 interface Serve {
   port: number;
   metrics: number;
   child: ChildProcess;
-}
-interface Row {
-  build: string;
-  accept: string;
-  // Per round: each scrape's time, and dtload's connections that failed.
-  rounds: Record<Kind, ScrapeTimes>[];
-  failedConnections: number;
 }
 
 const somaxconn = readSomaxconn();
@@ -156,11 +147,16 @@ try {
       const row = rows[(round + i) % rows.length] as Row;
       const bin = builds.find((b) => b.name === row.build)?.bin ?? '';
       const { scrapes, failed } = await measure(bin, row.accept);
+      // A burst cut short by SIGINT is not a measurement.
+      if (stop.signal.aborted) break;
       row.rounds.push(scrapes);
       row.failedConnections += failed;
     }
     process.stderr.write(`round ${round + 1}/${ROUNDS}\n`);
   }
+} catch (error) {
+  if (!stop.signal.aborted) throw error;
+  process.stderr.write('interrupted: the rounds measured so far follow\n');
 } finally {
   for (const child of started) {
     child.kill('SIGCONT');
@@ -169,19 +165,6 @@ try {
   scraper.close();
 }
 
-const round1 = (x: number) => Math.round(x * 10) / 10;
-// Per kind: the median scrape and the slowest, each a median over rounds, and the worst of all rounds.
-const summary = (row: Row, kind: Kind) => {
-  const medians = row.rounds.map((r) => median(r[kind].ms));
-  const slowest = row.rounds.map((r) => Math.max(0, ...r[kind].ms));
-  return {
-    median: round1(median(medians)),
-    slowest: round1(median(slowest)),
-    worst: round1(Math.max(0, ...slowest)),
-    scrapes: row.rounds.reduce((n, r) => n + r[kind].ms.length, 0),
-    failed: row.rounds.reduce((n, r) => n + r[kind].failed, 0),
-  };
-};
 const result = {
   date: new Date().toISOString(),
   machine: describeMachine(),
@@ -189,32 +172,12 @@ const result = {
   intervalMs: INTERVAL_MS,
   keepAlive: KEEP_ALIVE,
   rounds: ROUNDS,
-  rows: rows.map((row) => ({
-    build: row.build,
-    accept: row.accept,
-    ...Object.fromEntries(KINDS.map((kind) => [kind, summary(row, kind)])),
-    failedConnections: row.failedConnections,
-    slowestPerRound: Object.fromEntries(
-      KINDS.map((kind) => [kind, row.rounds.map((r) => round1(Math.max(0, ...r[kind].ms)))]),
-    ),
-  })),
+  builds,
+  rows: summarize(rows),
 };
 if (values.json) writeFileSync(values.json, `${JSON.stringify(result, null, 2)}\n`);
-const cell = (s: ReturnType<typeof summary>) => `${s.median} / ${s.slowest} / ${s.worst}`;
 process.stdout.write(
   `${result.machine.label}\n${CLIENTS} connections per burst, a scrape every ${INTERVAL_MS} ms, keep-alive ` +
-    `${KEEP_ALIVE ? 'on' : 'off'}, ${ROUNDS} rounds; ms: median scrape / slowest (median of rounds) / slowest of all\n\n` +
-    '| build | accept | idle | 1st burst | 2nd burst | control (burst to B) | failed scrapes / conns |\n' +
-    '|---|---|---|---|---|---|---|\n' +
-    rows
-      .map((row) => {
-        const s = Object.fromEntries(KINDS.map((kind) => [kind, summary(row, kind)])) as Record<
-          Kind,
-          ReturnType<typeof summary>
-        >;
-        const failed = KINDS.reduce((n, kind) => n + s[kind].failed, 0);
-        return `| ${row.build} | ${row.accept} | ${cell(s.idle)} | ${cell(s.first)} | ${cell(s.second)} | ${cell(s.control)} | ${failed} / ${row.failedConnections} |`;
-      })
-      .join('\n') +
-    '\n',
+    `${KEEP_ALIVE ? 'on' : 'off'}, ${ROUNDS} rounds; ms: median scrape / slowest (median of rounds) / ` +
+    `slowest of all\n\n${formatTable(result.rows)}\n`,
 );
