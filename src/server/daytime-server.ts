@@ -1,5 +1,5 @@
 import type net from 'node:net';
-import { readDescriptorUse } from '../kernel/descriptors.ts';
+import { checkDescriptors } from '../kernel/descriptors.ts';
 import { readProcNet, socketInode } from '../kernel/proc-net.ts';
 import type { ListenerInfo } from './listener-info.ts';
 import { logListening } from './listener-log.ts';
@@ -205,9 +205,10 @@ export class DaytimeServer {
   // closes it unanswered), so the server is never told. Once a second it looks at its own descriptor
   // table instead and says so while it is full: at most one line a second.
   #watchDescriptors(): void {
-    if (!this.#logger || readDescriptorUse() === undefined) return;
+    if (!this.#logger || checkDescriptors() === undefined) return;
     this.#descriptorCheck = setInterval(() => {
-      const use = readDescriptorUse();
+      // Not a listing of /proc/self/fd while there is room: milliseconds with thousands open.
+      const use = checkDescriptors();
       if (use?.exhausted) {
         const detail = use.open === undefined ? 'EMFILE' : `${use.open} open, limit ${use.limit}`;
         this.#logger?.error(
