@@ -1,4 +1,5 @@
-import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { closeSync, openSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import type { SocketCalls } from './socket-calls.ts';
 
 export interface DescriptorUse {
   // No descriptor can be allocated now: the lowest free number is at the limit, or reading /proc
@@ -63,4 +64,30 @@ export function checkDescriptors(): DescriptorUse | undefined {
     return exhaustedByError(error);
   }
   return readDescriptorUse();
+}
+
+// Grows this process's descriptor table now, so that numbers below `size` (at most the soft
+// RLIMIT_NOFILE) need no growth later. The kernel grows the table by doubling as higher numbers are
+// taken, and in a process with more than one thread (Node always has several) each doubling waits for
+// an RCU grace period (expand_files: synchronize_rcu), 5 to 25 ms each on this machine type, with the
+// thread that took the descriptor stopped: the event loop. A first burst of 2,000 connections taken at
+// once (the uring path's multishot accept, in one io_uring_enter) paid six of them, 55-60 ms, in the
+// middle of serving (bench/README.md, "Scrapes during a burst"). Grown here, the table costs one, once:
+// it never shrinks. False where it could not be grown (no libc calls, no /proc, no descriptor left).
+export function reserveDescriptors(calls: Pick<SocketCalls, 'dup' | 'close'>, size: number): boolean {
+  let fd = -1;
+  try {
+    const highest = Math.min(size, readLimit('self')) - 1;
+    fd = openSync('/dev/null', 'r');
+    if (highest <= fd) return true;
+    // F_DUPFD_CLOEXEC takes the lowest free number from `highest` on: nothing open is touched.
+    const copy = calls.dup(fd, highest);
+    if (copy < 0) return false;
+    calls.close(copy);
+    return true;
+  } catch {
+    return false;
+  } finally {
+    if (fd >= 0) closeSync(fd);
+  }
 }
