@@ -5,6 +5,7 @@ import net from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
+import { readProcNet } from '../../src/kernel/proc-net.ts';
 
 // ../shared/perf beside the checkout (or beside the folder of worktrees holding it), or DAYTIME_PERF_DIR.
 export const PERF =
@@ -27,8 +28,9 @@ export function buildDturing(): string | undefined {
 }
 
 export type DtloadResult = Record<string, number>;
-// cpu: pinned to that CPU (taskset), so the load generator does not take the server's.
-type DtloadOptions = { netns?: string; host?: string; cpu?: number };
+// cpu: pinned to that CPU (taskset), so the load generator does not take the server's. signal: killed
+// (SIGTERM) when it aborts, for a harness that stops on SIGINT or a deadline.
+type DtloadOptions = { netns?: string; host?: string; cpu?: number; signal?: AbortSignal };
 
 const dtloadCommand = (port: number, args: string[], options: DtloadOptions) => {
   const dtload = [`${PERF}dtload`, '-h', options.host ?? '127.0.0.1', '-p', String(port), '-q', ...args];
@@ -53,7 +55,11 @@ export function dtload(port: number, args: string[], options: DtloadOptions = {}
 // The same without blocking this process (it has other work meanwhile).
 export async function dtloadAsync(port: number, args: string[], options: DtloadOptions = {}) {
   const [file = '', ...rest] = dtloadCommand(port, args, options);
-  const { stdout } = await promisify(execFile)(file, rest, { encoding: 'utf8', maxBuffer: 1 << 20 });
+  const { stdout } = await promisify(execFile)(file, rest, {
+    encoding: 'utf8',
+    maxBuffer: 1 << 20,
+    signal: options.signal,
+  });
   return parseDtload(stdout);
 }
 
@@ -63,6 +69,18 @@ export async function freePort(): Promise<number> {
   const { port } = probe.address() as net.AddressInfo;
   await new Promise((r) => probe.close(r));
   return port;
+}
+
+// Until at least `count` connections wait in the accept queue of the TCP listener on `port` (127.0.0.1),
+// as /proc/net/tcp has it: a stopped server's queue filling up. False when `ms` pass first.
+export async function waitQueued(port: number, count: number, ms: number): Promise<boolean> {
+  const deadline = Date.now() + ms;
+  while (Date.now() < deadline) {
+    const queued = readProcNet('tcp')?.find((row) => row.port === port && row.state === '0A')?.rxQueue ?? 0;
+    if (queued >= count) return true;
+    await sleep(20);
+  }
+  return false;
 }
 
 // Until a connection to the port succeeds (a dtload of one connection, so it works inside a namespace).

@@ -26,8 +26,8 @@ export interface SocketCalls {
   read(fd: number, buffer: number, length: number): number;
   write(fd: number, buffer: number, length: number): number;
   close(fd: number): number;
-  // A new descriptor for the same socket, close-on-exec.
-  dup(fd: number): number;
+  // A new descriptor for the same socket, close-on-exec: the lowest free number from `lowest` (3) on.
+  dup(fd: number, lowest?: number): number;
   // setsockopt(2) with an int value; 0 on success.
   setIntOption(fd: number, level: number, name: number, value: number): number;
   epollCreate(): number;
@@ -83,7 +83,7 @@ async function bind(): Promise<SocketCalls> {
     read: lib.func('intptr_t read(int fd, intptr_t buf, size_t count)'),
     write: lib.func('intptr_t write(int fd, intptr_t buf, size_t count)'),
     close: lib.func('int close(int fd)'),
-    dup: (fd) => fcntl(fd, F_DUPFD_CLOEXEC, 'int', 3),
+    dup: (fd, lowest = 3) => fcntl(fd, F_DUPFD_CLOEXEC, 'int', lowest),
     setIntOption: (fd, level, name, value) => setsockopt(fd, level, name, [value], 4),
     epollCreate: () => epollCreate1(EPOLL_CLOEXEC),
     epollCtl: lib.func('int epoll_ctl(int epfd, int op, int fd, intptr_t event)'),

@@ -1,6 +1,7 @@
 import type net from 'node:net';
-import { readDescriptorUse } from '../kernel/descriptors.ts';
+import { checkDescriptors, countOpenDescriptors, reserveDescriptors } from '../kernel/descriptors.ts';
 import { readProcNet, socketInode } from '../kernel/proc-net.ts';
+import { loadSocketCalls } from '../kernel/socket-calls.ts';
 import type { ListenerInfo } from './listener-info.ts';
 import { logListening } from './listener-log.ts';
 import type { ServerLogger } from './logger.ts';
@@ -143,6 +144,7 @@ export class DaytimeServer {
       await this.close(0);
       throw error;
     }
+    await this.#reserveDescriptors();
     this.#watchDescriptors();
     if (this.config.accept.path === 'proxy' && this.#udp.length > 0) {
       this.#lifecycleLogger?.warn(
@@ -201,13 +203,25 @@ export class DaytimeServer {
     return copyStats(this.#stats);
   }
 
+  // Room in the descriptor table, before any burst, for every connection the TCP accept queues can hold:
+  // the uring path takes a whole queue in one io_uring_enter, and growing the table on the way stops
+  // the event loop for a grace period per doubling (kernel/descriptors.ts).
+  async #reserveDescriptors(): Promise<void> {
+    const queued = this.#listeners.reduce((n, l) => n + (l.backlog?.acceptQueueCapacity ?? 0), 0);
+    const open = countOpenDescriptors();
+    if (queued === 0 || open === undefined) return;
+    const calls = await loadSocketCalls().catch(() => undefined);
+    if (calls) reserveDescriptors(calls, open + queued);
+  }
+
   // libuv handles EMFILE on accept by itself (it frees a reserved descriptor, accepts the connection and
   // closes it unanswered), so the server is never told. Once a second it looks at its own descriptor
   // table instead and says so while it is full: at most one line a second.
   #watchDescriptors(): void {
-    if (!this.#logger || readDescriptorUse() === undefined) return;
+    if (!this.#logger || checkDescriptors() === undefined) return;
     this.#descriptorCheck = setInterval(() => {
-      const use = readDescriptorUse();
+      // Not a listing of /proc/self/fd while there is room: milliseconds with thousands open.
+      const use = checkDescriptors();
       if (use?.exhausted) {
         const detail = use.open === undefined ? 'EMFILE' : `${use.open} open, limit ${use.limit}`;
         this.#logger?.error(

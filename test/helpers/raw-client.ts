@@ -21,6 +21,26 @@ export function rawQuery(port: number, host = '127.0.0.1', timeoutMs = 60_000): 
   });
 }
 
+// `count` clients that connect at once and wait for their line (a queue to fill on a stopped server);
+// served() says how many got data so far.
+export function waitingClients(port: number, count: number, host = '127.0.0.1') {
+  let served = 0;
+  const sockets = Array.from({ length: count }, () =>
+    net
+      .connect(port, host)
+      .on('data', () => {
+        served++;
+      })
+      .on('error', () => {}),
+  );
+  return {
+    served: () => served,
+    destroy: () => {
+      for (const s of sockets) s.destroy();
+    },
+  };
+}
+
 // Connects and resets at once (RST instead of FIN), as a crashing or hostile client would.
 export function resetClient(port: number, host = '127.0.0.1'): Promise<void> {
   return new Promise((resolve) => {

@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
-import net from 'node:net';
 import { test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { readListenQueues } from '../../src/index.ts';
 import { startQuietServer } from '../helpers/cli.ts';
+import { waitingClients } from '../helpers/raw-client.ts';
 import { HAS_STRACE, straceCalls } from '../helpers/strace.ts';
 
 const skip =
@@ -12,29 +12,10 @@ const skip =
     : // Under CI (.ci/run installs strace) a missing strace fails instead.
       !HAS_STRACE && process.env.CI !== 'true' && 'strace is not installed (apt-get install strace)';
 
-// Clients that connect and wait for their line; resolves with how many got one.
-function clients(port: number, count: number) {
-  let served = 0;
-  const sockets = Array.from({ length: count }, () =>
-    net
-      .connect(port, '127.0.0.1')
-      .on('data', () => {
-        served++;
-      })
-      .on('error', () => {}),
-  );
-  return {
-    served: () => served,
-    destroy: () => {
-      for (const s of sockets) s.destroy();
-    },
-  };
-}
-
 test('the drain asks the kernel about its own socket only: no /proc/net scan', { skip }, async () => {
   const server = await startQuietServer(['--accept', 'libc']);
   process.kill(server.pid, 'SIGSTOP');
-  const queued = clients(server.port, 20);
+  const queued = waitingClients(server.port, 20);
   try {
     for (let i = 0; i < 200 && ((await readListenQueues(server.port))?.[0]?.queued ?? 0) < 20; i++)
       await sleep(25);
