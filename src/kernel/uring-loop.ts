@@ -14,6 +14,13 @@ import type { UringSyscalls } from './uring-syscalls.ts';
 // epoll on the ring's own descriptor does not do: with DEFER_TASKRUN it reports only completions already
 // posted, and nothing is posted outside io_uring_enter (measured on Linux 6.18). The eventfd's count is
 // reset by a read the round's first io_uring_enter carries.
+//
+// The eventfd is not always prompt: for work queued from the network's softirq (an accept whose
+// connection arrived) the kernel may signal it through an RCU callback, one grace period later, and
+// with CONFIG_RCU_LAZY a grace period took about 16 ms on this project's machine (Linux 6.18): a lone
+// client waited 16 ms for every connection (250 a second). So an owner also names the descriptors its
+// requests wait on (wakeOn: the listener), and their readiness, which epoll reports at once, starts a
+// round too; the eventfd remains for completions no descriptor announces.
 
 // What a ring's owner is told.
 export interface RingOwner {
@@ -71,6 +78,7 @@ export class RingLoop {
   readonly #budget: number;
   readonly #quiet: boolean;
   #poll: PollHandle | undefined;
+  readonly #watched: PollHandle[] = [];
   #retry: NodeJS.Timeout | undefined;
   #readByCall = false;
   #expected = 0;
@@ -176,6 +184,12 @@ export class RingLoop {
     return entered === -ETIME ? 0 : entered;
   }
 
+  // Runs a round whenever `fd` is readable (level-triggered: while a listener has connections queued that
+  // no accept in flight took yet, each turn of Node's loop runs one more round).
+  wakeOn(fd: number): void {
+    if (!this.#closed) this.#watched.push(this.#calls.poll(fd, { readable: true }, this.run));
+  }
+
   // The owner queued `count` requests whose completions come at once (a send and its close): a wait for
   // the next event counts them in.
   expect(count: number): void {
@@ -240,6 +254,7 @@ export class RingLoop {
     clearTimeout(this.#retry);
     this.#poll?.close();
     this.#poll = undefined;
+    for (const watched of this.#watched.splice(0)) watched.close();
     this.ring.close();
     this.#calls.close(this.#eventfd);
     this.#counter.free();

@@ -81,6 +81,49 @@ test('--accept uring: a bounded number of single accepts in flight, quiet or log
   assert.deepEqual(logged.sort(), ports.map((p) => `127.0.0.1:${p}`).sort());
 });
 
+// The descriptors of `pid` that are sockets listening on `port`, and those its epoll instances watch.
+function listenerAndWatched(pid: number, port: number) {
+  const hexPort = port.toString(16).toUpperCase().padStart(4, '0');
+  const inodes = new Set<string>();
+  for (const file of ['tcp', 'tcp6']) {
+    for (const line of readFileSync(`/proc/${pid}/net/${file}`, 'utf8').split('\n').slice(1)) {
+      const f = line.trim().split(/\s+/);
+      if (f[1]?.endsWith(`:${hexPort}`) && f[3] === '0A' && f[9]) inodes.add(f[9]);
+    }
+  }
+  const listeners: number[] = [];
+  const watched = new Set<number>();
+  for (const fd of readdirSync(`/proc/${pid}/fd`)) {
+    let target = '';
+    try {
+      target = readlinkSync(`/proc/${pid}/fd/${fd}`);
+    } catch {
+      continue;
+    }
+    if (inodes.has(/^socket:\[(\d+)\]$/.exec(target)?.[1] ?? '')) listeners.push(Number(fd));
+    if (target.includes('eventpoll')) {
+      const info = readFileSync(`/proc/${pid}/fdinfo/${fd}`, 'utf8');
+      for (const m of info.matchAll(/^tfd:\s+(\d+)/gm)) watched.add(Number(m[1]));
+    }
+  }
+  return { listeners, watched };
+}
+
+// The ring's eventfd can be signalled one RCU grace period late (about 16 ms here) for an accept whose
+// connection came in from the network: the listener's own readiness must start the round.
+test("--accept uring: the listener itself wakes the loop, not only the ring's eventfd", async (t) => {
+  if (URING_UNAVAILABLE) return t.skip(URING_UNAVAILABLE);
+  if (!HAS_PROC) return t.skip('needs /proc');
+  const server = await startQuietServer(['--accept', 'uring']);
+  try {
+    const { listeners, watched } = listenerAndWatched(server.pid, server.port);
+    assert.equal(listeners.length, 1, "one listening descriptor: the path took Node's");
+    assert.ok(watched.has(listeners[0] ?? -1), `epoll watches the listener (${[...watched].join(', ')})`);
+  } finally {
+    await server.stop();
+  }
+});
+
 test('--accept uring: clients that reset before their reply: each send fails, is counted by code, and its descriptor is closed', async (t) => {
   if (URING_UNAVAILABLE) return t.skip(URING_UNAVAILABLE);
   if (!HAS_PROC) return t.skip('descriptor counts need /proc');

@@ -100,6 +100,7 @@ class UringAcceptor implements Acceptor {
       return cannotTake('uring', ringRefusal(sys, loop.errno, RING_ENTRIES), errnoName(loop.errno));
     }
     acceptor = new UringAcceptor(sys, calls, fd, hooks, loop);
+    loop.wakeOn(fd);
     server.close();
     acceptor.#arm(true);
     return acceptor;
