@@ -22,7 +22,12 @@ export interface Served {
 }
 
 // `daytime serve` from the package in `dir` (the repository, or a copy whose dist/ a fault moves away).
-export async function startServe(ns: Netns, dir: string, accept = 'auto'): Promise<Served> {
+export async function startServe(
+  ns: Netns,
+  dir: string,
+  accept = 'auto',
+  extra: string[] = [],
+): Promise<Served> {
   const [file = '', ...args] = ns.exec([
     NODE,
     `${dir}dist/cli.js`,
@@ -40,6 +45,7 @@ export async function startServe(ns: Netns, dir: string, accept = 'auto'): Promi
     '--quiet',
     '--log-format',
     'json',
+    ...extra,
   ]);
   // Process groups of their own: a Ctrl-C reaches the matrix only, which ends the run in order. Its
   // stderr is kept, not shown: a worker that cannot start on purpose prints Node's stack there.

@@ -1,22 +1,40 @@
 import type { NativeMemory, PollHandle, SocketCalls } from './socket-calls.ts';
-import { ENTER_GETEVENTS, IOSQE_CQE_SKIP_SUCCESS, OP_READ, Ring } from './uring.ts';
+import { ENTER_GETEVENTS, Ring } from './uring.ts';
+import { IOSQE_CQE_SKIP_SUCCESS, prepRead } from './uring-requests.ts';
+import { takeRing } from './uring-spare.ts';
 import type { UringSyscalls } from './uring-syscalls.ts';
 
 // A ring driven from Node's own event loop. The kernel signals an eventfd registered with the ring when
 // the ring has work for this thread; libuv watches that eventfd (a uv_poll, registered once), and each
-// readiness runs one round: enter the kernel to post what is ready, reap, let the handler queue more,
+// readiness runs one round: enter the kernel to post what is ready, reap, let the owner queue more,
 // enter again to submit it and post what is ready then, until nothing is queued. Under load a round
 // goes on, each io_uring_enter submitting one batch and collecting the next. No thread of ours and no
 // call into native code per request.
 //
 // epoll on the ring's own descriptor does not do: with DEFER_TASKRUN it reports only completions already
-// posted, and nothing is posted outside io_uring_enter (measured on Linux 6.18). While a round runs the
-// eventfd's signals are off (the round takes the work itself); at its end they are on again, and work
-// that came in between is seen in the SQ ring's flags (TASKRUN_FLAG): no round is started for nothing,
-// and none is missed (see #quiet). The eventfd's count is reset by a read the round's first io_uring_enter carries.
+// posted, and nothing is posted outside io_uring_enter (measured on Linux 6.18). The eventfd's count is
+// reset by a read the round's first io_uring_enter carries.
+//
+// The eventfd is not always prompt: for work queued from the network's softirq (an accept whose
+// connection arrived) the kernel may signal it through an RCU callback, one grace period later, and
+// with CONFIG_RCU_LAZY a grace period took about 16 ms on this project's machine (Linux 6.18): a lone
+// client waited 16 ms for every connection (250 a second). So an owner also names the descriptors its
+// requests wait on (wakeOn: the listener), and their readiness, which epoll reports at once, starts a
+// round too; the eventfd remains for completions no descriptor announces.
 
-// A completion: the request's 64-bit user_data as two halves, its result (-errno on failure) and flags.
-export type CompletionHandler = (dataLo: number, dataHi: number, result: number, flags: number) => void;
+// What a ring's owner is told.
+export interface RingOwner {
+  // A completion: the request's 64-bit user_data as two halves, its result (-errno on failure), flags.
+  completed(tag: number, tagHi: number, result: number, flags: number): void;
+  // The kernel dropped `count` completions (no memory to hold them while the ring was full): the owner
+  // cannot know which requests ended, so it re-arms what it keeps armed and says so.
+  dropped(count: number): void;
+}
+
+// Submission slots of a ring (twice as many completion slots): a round handles at most its budget of
+// completions, each of which queues at most three requests (a send, a close, the next accept), and a
+// full ring is submitted before more is queued. Small rings lock little memory (RLIMIT_MEMLOCK).
+export const RING_ENTRIES = 256;
 
 export interface RingLoopOptions {
   entries: number;
@@ -26,11 +44,12 @@ export interface RingLoopOptions {
 }
 
 const RETRY_MS = 10;
-// The user_data of the loop's own requests (its eventfd reads); owners' kinds are small numbers.
+// The user_data of the loop's own requests (its eventfd reads); owners' tags are small numbers.
 const OWN = 0xffff_ffff;
 const RWF_NOWAIT = 0x8;
 const EAGAIN = 11;
 const ETIME = 62;
+const EBADR = 53;
 // A round that has handled this many completions (two connections' worth) is under load: it waits up
 // to LINGER_MS in the kernel for the next one instead of ending (it wakes at the first, so no reply
 // waits for it). A lone client's round ends at once. 0.2 ms against 0.05 and 1 ms: the fewest system
@@ -38,85 +57,102 @@ const ETIME = 62;
 const LINGER_AFTER = 4;
 const LINGER_MS = 0.2;
 
+// Whether a round may turn the eventfd's signals off while it runs (it takes the ring's work itself),
+// relying on the SQ ring's TASKRUN flag to see work that came meanwhile. That is a store-then-load on
+// each side: the round turns signals on and then reads the flag; the kernel sets the flag with atomic_or
+// and then reads whether signals are off. Neither may see the other's old value, which needs a full
+// barrier on both sides. JavaScript's Atomics are sequentially consistent; the kernel's atomic_or is a
+// full barrier only where it is a locked instruction (x86-64). On arm64 it is relaxed, and the kernel
+// could queue the work, read the signals as off and send none while the round has already ended: a
+// connection waiting for the next unrelated event. So: x86-64 with DEFER_TASKRUN only (without it,
+// completions are posted by other threads and signals stay on); elsewhere a round more now and then.
+const FULL_BARRIER_ATOMIC_OR = new Set(['x64']);
+export const quietRounds = (arch: string, deferred: boolean) => deferred && FULL_BARRIER_ATOMIC_OR.has(arch);
+
 export class RingLoop {
   readonly ring: Ring;
   readonly #calls: SocketCalls;
   readonly #eventfd: number;
   readonly #counter: NativeMemory;
-  readonly #handler: CompletionHandler;
+  readonly #owner: RingOwner;
   readonly #budget: number;
+  readonly #quiet: boolean;
   #poll: PollHandle | undefined;
+  readonly #watched: PollHandle[] = [];
   #retry: NodeJS.Timeout | undefined;
   #readByCall = false;
   #expected = 0;
+  #dropped = 0;
   #closed = false;
-  // Whether rounds turn the eventfd's signals off. Work that comes meanwhile must then show in the SQ
-  // ring's flags before the kernel looks whether signals are off, and the kernel orders the two only
-  // where its atomic_or is a full barrier (x86-64). Elsewhere, and without DEFER_TASKRUN (completions
-  // posted by other threads), the signals stay on: a round more now and then, none missed.
-  readonly #quiet: boolean;
 
-  // Undefined where the ring or its eventfd cannot be had (the support check said yes: a descriptor
-  // limit, memory).
+  // The ring, or the errno that refused it (memory locked past RLIMIT_MEMLOCK: ENOMEM; descriptors).
   static open(
     sys: UringSyscalls,
     calls: SocketCalls,
     options: RingLoopOptions,
-    handler: CompletionHandler,
-  ): RingLoop | undefined {
-    const ring = Ring.create(sys, options.entries);
-    if (!(ring instanceof Ring)) return undefined;
+    owner: RingOwner,
+  ): RingLoop | { errno: number } {
+    const ring = takeRing(sys, options.entries);
+    if (!(ring instanceof Ring)) return ring;
     const eventfd = sys.eventfd();
-    if (eventfd < 0 || ring.registerEventfd(eventfd) < 0) {
+    const registered = eventfd < 0 ? -sys.errno() : ring.registerEventfd(eventfd);
+    if (registered < 0) {
       if (eventfd >= 0) calls.close(eventfd);
-      ring.close(calls.close);
-      return undefined;
+      ring.close();
+      return { errno: -registered };
     }
-    return new RingLoop(calls, ring, eventfd, handler, options.budget);
+    return new RingLoop(calls, ring, eventfd, owner, options.budget);
   }
 
-  private constructor(
-    calls: SocketCalls,
-    ring: Ring,
-    eventfd: number,
-    handler: CompletionHandler,
-    budget: number,
-  ) {
+  private constructor(calls: SocketCalls, ring: Ring, eventfd: number, owner: RingOwner, budget: number) {
     this.#calls = calls;
     this.ring = ring;
     this.#eventfd = eventfd;
     this.#counter = calls.alloc(8);
-    this.#handler = handler;
+    this.#owner = owner;
     this.#budget = budget;
-    this.#quiet = process.arch === 'x64' && ring.deferred;
+    this.#quiet = quietRounds(process.arch, ring.deferred);
+    this.#dropped = ring.dropped();
     // The handle must stay reachable: koffi closes a poll handle that is garbage-collected.
     this.#poll = calls.poll(eventfd, { readable: true }, this.run);
   }
 
   // One round; also called directly by an owner that has queued requests and needs them in the kernel
-  // now. Returns the completions handled.
+  // now. Returns the completions handled. An owner's exception ends the round with the completions
+  // handled so far handed back to the kernel (none is handled twice) and the signals on; the round
+  // after it comes on the next turn of Node's loop.
   readonly run = (): number => {
     if (this.#closed) return 0;
+    let handled = 0;
+    let ended = false;
+    if (this.#quiet) this.ring.eventfdSignals = false;
+    try {
+      handled = this.#round();
+      ended = true;
+    } finally {
+      if (this.#quiet && !this.#closed) this.ring.eventfdSignals = true;
+      if (!ended) this.#later();
+    }
+    return handled;
+  };
+
+  #round(): number {
     const ring = this.ring;
-    // While the round runs, its own io_uring_enter calls take the ring's work: no signals meanwhile.
-    if (this.#quiet) ring.eventfdSignals = false;
     this.#resetSignal();
     let budget = this.#budget;
-    let entered = ring.enter(ENTER_GETEVENTS);
+    let entered = this.#checked(ring.enter(ENTER_GETEVENTS));
     while (entered >= 0) {
       const ready = Math.min(ring.ready(), budget);
       this.#reap(ready);
       budget -= ready;
       if (budget === 0) break;
-      const busy = this.#budget - budget >= LINGER_AFTER;
-      if (busy) {
+      if (this.#budget - budget >= LINGER_AFTER) {
         // Under load the next connection is microseconds away: one io_uring_enter submits what was
         // queued, collects its completions and waits, briefly, for the next, where returning to libuv
         // and being woken through the eventfd would take three system calls.
-        entered = ring.enter(ENTER_GETEVENTS, this.#expected + 1, LINGER_MS);
-        if (entered === -ETIME) entered = 0;
+        entered = this.#checked(ring.enter(ENTER_GETEVENTS, this.#expected + 1, LINGER_MS));
       } else if (ring.queued > 0) {
-        entered = ring.enter(ENTER_GETEVENTS);
+        entered = this.#checked(ring.enter(ENTER_GETEVENTS));
       }
       this.#expected = 0;
       if (ring.queued === 0 && ring.ready() === 0) {
@@ -124,17 +160,35 @@ export class RingLoop {
         if (this.#quiet) ring.eventfdSignals = true;
         if (!ring.taskWork() && ring.ready() === 0) return this.#budget - budget;
         if (this.#quiet) ring.eventfdSignals = false;
-        entered = ring.enter(ENTER_GETEVENTS);
+        entered = this.#checked(ring.enter(ENTER_GETEVENTS));
       }
     }
-    if (ring.queued > 0 && entered >= 0) entered = ring.enter(0);
-    if (this.#quiet) ring.eventfdSignals = true;
+    if (ring.queued > 0 && entered >= 0) entered = this.#checked(ring.enter(0));
     // Past the budget, come back on the next turn of Node's loop, after its timers and other sockets; a
     // refused submission (EBUSY, EAGAIN: completions the kernel could not post yet), a little later.
     if (entered < 0 || ring.queued > 0) this.#later();
     else this.#signal();
     return this.#budget - budget;
-  };
+  }
+
+  // What io_uring_enter answered, once the owner has heard of any completion the kernel dropped: EBADR
+  // (reported once, by the enter that waited) or the CQ ring's overflow counter having moved.
+  #checked(entered: number): number {
+    const dropped = this.ring.dropped();
+    if (dropped !== this.#dropped || entered === -EBADR) {
+      const count = Math.max(1, (dropped - this.#dropped) >>> 0);
+      this.#dropped = dropped;
+      this.#owner.dropped(count);
+      if (entered === -EBADR) return 0;
+    }
+    return entered === -ETIME ? 0 : entered;
+  }
+
+  // Runs a round whenever `fd` is readable (level-triggered: while a listener has connections queued that
+  // no accept in flight took yet, each turn of Node's loop runs one more round).
+  wakeOn(fd: number): void {
+    if (!this.#closed) this.#watched.push(this.#calls.poll(fd, { readable: true }, this.run));
+  }
 
   // The owner queued `count` requests whose completions come at once (a send and its close): a wait for
   // the next event counts them in.
@@ -144,38 +198,39 @@ export class RingLoop {
 
   #reap(count: number): void {
     const ring = this.ring;
-    const handler = this.#handler;
-    for (let i = 0; i < count; i++) {
-      const lo = ring.dataLo(i);
-      if (lo === OWN) {
-        const result = ring.result(i);
-        // A kernel whose eventfd cannot be read without waiting: read it with a system call instead.
-        if (result < 0 && result !== -EAGAIN) this.#readByCall = true;
-      } else {
-        handler(lo, ring.dataHi(i), ring.result(i), ring.cqeFlags(i));
+    const owner = this.#owner;
+    let i = 0;
+    try {
+      for (; i < count; i++) {
+        const tag = ring.dataLo(i);
+        if (tag === OWN) {
+          const result = ring.result(i);
+          // A kernel whose eventfd cannot be read without waiting: read it with a system call instead.
+          if (result < 0 && result !== -EAGAIN) this.#readByCall = true;
+        } else {
+          owner.completed(tag, ring.dataHi(i), ring.result(i), ring.cqeFlags(i));
+        }
       }
+    } finally {
+      // Handled (the one that threw included) are handed back: never handled twice.
+      ring.advance(Math.min(count, i + 1));
     }
-    ring.advance(count);
   }
 
   // Resets the eventfd whose signal started the round: a read that never waits, carried by the round's
   // first io_uring_enter, so the round costs no system call of its own for it.
   #resetSignal(): void {
-    if (this.#readByCall) {
-      this.#calls.read(this.#eventfd, this.#counter.address, 8);
-      return;
-    }
-    this.ring.reserve(1);
-    this.ring.push(
-      OP_READ,
-      IOSQE_CQE_SKIP_SUCCESS,
-      this.#eventfd,
-      this.#counter.address,
-      8,
-      RWF_NOWAIT,
-      OWN,
-      0,
-    );
+    const queued =
+      !this.#readByCall &&
+      prepRead(this.ring, {
+        fd: this.#eventfd,
+        buffer: this.#counter.address,
+        length: 8,
+        flags: RWF_NOWAIT,
+        tag: OWN,
+        link: IOSQE_CQE_SKIP_SUCCESS,
+      });
+    if (!queued) this.#calls.read(this.#eventfd, this.#counter.address, 8);
   }
 
   #signal(): void {
@@ -183,8 +238,7 @@ export class RingLoop {
     this.#calls.write(this.#eventfd, this.#counter.address, 8);
   }
 
-  // The kernel refused the submission (EBUSY, EAGAIN: completions it could not post yet, memory): look
-  // again shortly rather than spin.
+  // Comes back shortly rather than spin: past a refused submission, or an owner's exception.
   #later(): void {
     if (this.#retry || this.#closed) return;
     this.#retry = setTimeout(() => {
@@ -200,7 +254,8 @@ export class RingLoop {
     clearTimeout(this.#retry);
     this.#poll?.close();
     this.#poll = undefined;
-    this.ring.close(this.#calls.close);
+    for (const watched of this.#watched.splice(0)) watched.close();
+    this.ring.close();
     this.#calls.close(this.#eventfd);
     this.#counter.free();
   }

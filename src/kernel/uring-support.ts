@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
 import { getSystemErrorName } from 'node:util';
 import {
   loadSocketCalls,
@@ -7,14 +7,11 @@ import {
   SOCK_STREAM,
   type SocketCalls,
 } from './socket-calls.ts';
+import { ENTER_GETEVENTS, FEAT_CQE_SKIP, FEAT_EXT_ARG, FEAT_NODROP, Ring } from './uring.ts';
+import { RING_ENTRIES } from './uring-loop.ts';
 import {
-  ACCEPT_MULTISHOT,
   CANCEL_ALL,
   CANCEL_FD,
-  ENTER_GETEVENTS,
-  FEAT_CQE_SKIP,
-  FEAT_EXT_ARG,
-  FEAT_NODROP,
   OP_ACCEPT,
   OP_ASYNC_CANCEL,
   OP_CLOSE,
@@ -22,20 +19,25 @@ import {
   OP_RECV,
   OP_SEND,
   OP_SOCKET,
-  Ring,
-} from './uring.ts';
+  prepAccept,
+  prepCancel,
+} from './uring-requests.ts';
+import { keepSpareRing } from './uring-spare.ts';
 import { loadUringSyscalls, type UringSyscalls } from './uring-syscalls.ts';
 
 // Whether io_uring can carry this project's accept and connect paths here, decided once per process by
 // setting a ring up and using it: io_uring is refused in many places (kernel.io_uring_disabled, the
-// default seccomp profiles of container runtimes, gVisor, kernels before multishot accept), and each
-// says so differently. `code` is short (a metric label), `reason` a sentence for people.
+// default seccomp profiles of container runtimes, gVisor, old kernels, an RLIMIT_MEMLOCK too small for
+// the rings), and each says so differently. `code` is short (a metric label), `reason` a sentence for
+// people. The ring tried is as large as the paths' own (RING_ENTRIES), so a limit on locked memory that
+// refuses theirs refuses it too; a ring refused later (another listener's) says why where it happens.
 
 export type UringSupport =
   | { ok: true; sys: UringSyscalls; calls: SocketCalls }
   | { ok: false; code: string; reason: string };
 
 const ENOSYS = 38;
+const ENOMEM = 12;
 const ECANCELED = 125;
 const AF_UNIX = 1;
 
@@ -59,20 +61,21 @@ async function check(): Promise<UringSupport> {
       reason: `io_uring needs Linux and libc through koffi (${message})`,
     };
   }
-  const ring = Ring.create(sys, 8);
-  if (!(ring instanceof Ring)) return { ok: false, ...refusal(ring.errno) };
-  try {
-    const missing = exercise(sys, calls, ring);
-    return missing ? { ok: false, ...missing } : { ok: true, sys, calls };
-  } finally {
-    ring.close(calls.close);
+  const ring = Ring.create(sys, RING_ENTRIES);
+  if (!(ring instanceof Ring)) return { ok: false, ...refusal(sys, ring.errno) };
+  const missing = exercise(sys, calls, ring);
+  if (missing) {
+    ring.close();
+    return { ok: false, ...missing };
   }
+  keepSpareRing(sys, ring);
+  return { ok: true, sys, calls };
 }
 
 const tooOld = (what: string) => ({ code: 'too-old', reason: `this kernel's io_uring lacks ${what}` });
 
-// What the paths use, tried for real: the features and operations, an eventfd for readiness, and a
-// multishot accept (Linux 5.19) armed on a throwaway AF_UNIX listener and cancelled by descriptor.
+// What the paths use, tried for real: the features and operations, an eventfd for readiness, and an
+// accept armed on a throwaway AF_UNIX listener and cancelled by descriptor (Linux 5.19).
 function exercise(sys: UringSyscalls, calls: SocketCalls, ring: Ring) {
   const needed = FEAT_NODROP | FEAT_CQE_SKIP | FEAT_EXT_ARG;
   if ((ring.features & needed) !== needed)
@@ -92,8 +95,8 @@ function exercise(sys: UringSyscalls, calls: SocketCalls, ring: Ring) {
         reason: `cannot make a listener to try io_uring on (errno ${calls.errno()})`,
       };
     }
-    ring.push(OP_ACCEPT, 0, listener, 0, 0, SOCK_CLOEXEC, 1, 0, 0, ACCEPT_MULTISHOT);
-    ring.push(OP_ASYNC_CANCEL, 0, listener, 0, 0, CANCEL_FD | CANCEL_ALL, 2, 0);
+    prepAccept(ring, { fd: listener, flags: SOCK_CLOEXEC, tag: 1 });
+    prepCancel(ring, { fd: listener, flags: CANCEL_FD | CANCEL_ALL, tag: 2 });
     const entered = ring.enter(ENTER_GETEVENTS, 2, 1000);
     if (entered < 0) return { code: 'refused', reason: `io_uring_enter failed with ${errnoName(-entered)}` };
     let accept = 0;
@@ -104,10 +107,11 @@ function exercise(sys: UringSyscalls, calls: SocketCalls, ring: Ring) {
     }
     ring.advance(ring.ready());
     if (accept !== -ECANCELED || cancel < 1) {
-      return tooOld(`multishot accept cancelled by descriptor (5.19): ${errnoName(-accept)}, ${cancel}`);
+      return tooOld(`an accept cancelled by descriptor (5.19): ${errnoName(-accept)}, ${cancel}`);
     }
     return undefined;
   } finally {
+    if (eventfd >= 0) ring.unregisterEventfd();
     if (listener >= 0) calls.close(listener);
     if (eventfd >= 0) calls.close(eventfd);
     address.free();
@@ -115,7 +119,7 @@ function exercise(sys: UringSyscalls, calls: SocketCalls, ring: Ring) {
 }
 
 // Why io_uring_setup refused, in the words of the place that refused it.
-function refusal(errno: number): { code: string; reason: string } {
+function refusal(sys: UringSyscalls, errno: number): { code: string; reason: string } {
   if (errno === 1 || errno === 13) {
     const disabled = readSysctl('kernel/io_uring_disabled');
     if (disabled === '2')
@@ -139,10 +143,58 @@ function refusal(errno: number): { code: string; reason: string } {
         'io_uring_setup is not implemented here (ENOSYS: a kernel without io_uring, gVisor, or a seccomp filter)',
     };
   }
-  return { code: errnoName(errno), reason: `io_uring_setup failed with ${errnoName(errno)}` };
+  return { code: errnoName(errno), reason: ringRefusal(sys, errno, RING_ENTRIES) };
 }
 
-function errnoName(errno: number): string {
+// Why a ring of `entries` could not be set up. ENOMEM is most often RLIMIT_MEMLOCK: the kernel charges a
+// ring's memory to it for users without CAP_IPC_LOCK (again since Linux 6.14), 64 KiB was long the
+// default, and Node's own libuv keeps rings of its own (256 entries each, for its epoll calls) under the
+// same limit.
+export function ringRefusal(sys: UringSyscalls, errno: number, entries: number): string {
+  const what = `io_uring_setup of a ring of ${entries} entries failed with ${errnoName(errno)}`;
+  if (errno !== ENOMEM) return what;
+  const limit = sys.memlockLimit();
+  const limitText = Number.isFinite(limit) ? kib(limit) : 'unlimited';
+  const held = ringsHeld();
+  const others =
+    held.count > 0 ? `, the ${held.count} ring(s) this process holds lock about ${kib(held.bytes)}` : '';
+  return (
+    `${what}: RLIMIT_MEMLOCK is ${limitText}${others}, and one more needs about ${kib(ringBytes(entries, entries * 2))} ` +
+    '(raise it: ulimit -l, LimitMEMLOCK= in a systemd unit, or run with CAP_IPC_LOCK)'
+  );
+}
+
+const kib = (bytes: number) => `${Math.ceil(bytes / 1024)} KiB`;
+
+// The memory a ring locks, in whole pages: the rings (head, tail and flags in a few cache lines, then the
+// SQ array and the completion entries) and the submission entries (64 bytes each).
+const ringBytes = (sq: number, cq: number) => {
+  const pages = (bytes: number) => Math.ceil(bytes / 4096) * 4096;
+  return pages(192 + cq * 16 + sq * 4) + pages(sq * 64);
+};
+
+// The io_uring instances this process holds (its own and libuv's), from the kernel's fdinfo.
+function ringsHeld(): { count: number; bytes: number } {
+  const held = { count: 0, bytes: 0 };
+  let fds: string[] = [];
+  try {
+    fds = readdirSync('/proc/self/fd');
+  } catch {
+    return held;
+  }
+  for (const fd of fds) {
+    try {
+      if (!readlinkSync(`/proc/self/fd/${fd}`).includes('io_uring')) continue;
+      const info = readFileSync(`/proc/self/fdinfo/${fd}`, 'utf8');
+      const mask = (name: string) => Number(new RegExp(`^${name}:\\s*(0x[0-9a-f]+)`, 'm').exec(info)?.[1]);
+      held.count++;
+      held.bytes += ringBytes(mask('SqMask') + 1, mask('CqMask') + 1);
+    } catch {}
+  }
+  return held;
+}
+
+export function errnoName(errno: number): string {
   try {
     return getSystemErrorName(-errno);
   } catch {

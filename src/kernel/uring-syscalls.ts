@@ -13,6 +13,8 @@ const SYS_IO_URING_REGISTER = 427;
 const PROT_READ_WRITE = 0x3;
 const MAP_SHARED_POPULATE = 0x01 | 0x8000;
 const RLIMIT_NOFILE = 7;
+const RLIMIT_MEMLOCK = 8;
+const RLIM_INFINITY = 0xffff_ffff_ffff_ffffn;
 const EFD_NONBLOCK_CLOEXEC = 0o4000 | 0o2000000;
 const MAP_FAILED = 0xffff_ffff_ffff_ffffn; // (void *)-1
 
@@ -38,6 +40,10 @@ export interface UringSyscalls {
   listen(fd: number, backlog: number): number;
   // The soft RLIMIT_NOFILE now.
   fileLimit(): number;
+  // The soft RLIMIT_MEMLOCK now, in bytes (Infinity: unlimited).
+  memlockLimit(): number;
+  // close(2): the ring's own descriptor, when its setup fails half way or the ring is done.
+  close(fd: number): number;
   errno(): number;
   koffi: typeof koffiModule;
 }
@@ -73,8 +79,9 @@ async function bind(): Promise<UringSyscalls> {
   const rlimitView = new BigUint64Array(koffi.view(rlimit, 16));
   return {
     setup: (entries, params) => setup(SYS_IO_URING_SETUP, entries, params),
+    // The counts are u32 in the kernel: never more than a ring holds, passed as such.
     enter: (fd, toSubmit, minComplete, flags, arg, size) =>
-      enter(SYS_IO_URING_ENTER, fd, toSubmit, minComplete, flags, arg, size),
+      enter(SYS_IO_URING_ENTER, fd, toSubmit >>> 0, minComplete >>> 0, flags, arg, size),
     register: (fd, opcode, arg, count) => register(SYS_IO_URING_REGISTER, fd, opcode, arg, count),
     map(fd, length, offset) {
       const pointer = mmap(0, length, PROT_READ_WRITE, MAP_SHARED_POPULATE, fd, offset);
@@ -94,8 +101,13 @@ async function bind(): Promise<UringSyscalls> {
     eventfd: () => eventfd(0, EFD_NONBLOCK_CLOEXEC),
     bind: lib.func('int bind(int fd, intptr_t addr, uint32_t length)'),
     listen: lib.func('int listen(int fd, int backlog)'),
+    close: lib.func('int close(int fd)'),
     fileLimit: () =>
       getrlimit(RLIMIT_NOFILE, Number(koffi.address(rlimit))) === 0 ? Number(rlimitView[0]) : Number.NaN,
+    memlockLimit() {
+      if (getrlimit(RLIMIT_MEMLOCK, Number(koffi.address(rlimit))) !== 0) return Number.NaN;
+      return rlimitView[0] === RLIM_INFINITY ? Number.POSITIVE_INFINITY : Number(rlimitView[0]);
+    },
     errno: () => koffi.errno(),
     koffi,
   };

@@ -1,68 +1,39 @@
+import { SETUP_DEFER_TASKRUN, setUpRing } from './uring-setup.ts';
 import type { Mapping, UringSyscalls } from './uring-syscalls.ts';
 
 // One io_uring instance, its rings mapped once and read and written from JavaScript as memory: queuing
 // a request and reaping a completion are stores and loads, not calls into native code. Only
 // io_uring_enter, once per batch, enters the kernel. Layouts from the kernel's uapi <linux/io_uring.h>.
+// Requests are queued through the named builders of uring-requests.ts.
 //
 // With IORING_SETUP_DEFER_TASKRUN (Linux 6.1) the kernel posts completions only inside
 // io_uring_enter(GETEVENTS) on the thread that set the ring up, so the completion ring has no other
 // writer while JavaScript reads it. Without it (older kernels) completions may be posted from the
 // kernel's own threads: the ring indexes are read and written with Atomics either way.
 
-export const OP_ACCEPT = 13;
-export const OP_ASYNC_CANCEL = 14;
-export const OP_CONNECT = 16;
-export const OP_CLOSE = 19;
-export const OP_SEND = 26;
-export const OP_READ = 22;
-export const OP_RECV = 27;
-export const OP_SOCKET = 45;
-
-export const IOSQE_FIXED_FILE = 1 << 0;
-export const IOSQE_IO_LINK = 1 << 2;
-export const IOSQE_CQE_SKIP_SUCCESS = 1 << 6;
-export const ACCEPT_MULTISHOT = 1 << 0;
-export const CANCEL_ALL = 1 << 0;
-export const CANCEL_FD = 1 << 1;
-export const CANCEL_FD_FIXED = 1 << 3;
-export const CQE_F_MORE = 1 << 1;
+export { SETUP_DEFER_TASKRUN, SETUP_SINGLE_ISSUER } from './uring-setup.ts';
 export const ENTER_GETEVENTS = 1 << 0;
 const ENTER_EXT_ARG = 1 << 3;
-
-export const SETUP_SINGLE_ISSUER = 1 << 12;
-export const SETUP_DEFER_TASKRUN = 1 << 13;
-const SETUP_TASKRUN_FLAG = 1 << 9;
-const SETUP_CQSIZE = 1 << 3;
 export const FEAT_NODROP = 1 << 1;
 export const FEAT_EXT_ARG = 1 << 8;
 export const FEAT_CQE_SKIP = 1 << 11;
-const FEAT_SINGLE_MMAP = 1 << 0;
 const REGISTER_EVENTFD = 4;
+const UNREGISTER_EVENTFD = 5;
 const REGISTER_PROBE = 8;
 const REGISTER_FILES2 = 13;
 const RSRC_REGISTER_SPARSE = 1 << 0;
-
-// The setups tried in turn: the first the kernel accepts is used; a kernel that does not know a flag
-// answers EINVAL. DEFER_TASKRUN (6.1) runs the ring's work only inside io_uring_enter on this thread.
-// Without it, the kernel wakes the thread to run that work (COOP_TASKRUN is not tried: it leaves a
-// thread asleep in epoll_wait unwoken, and the connections waiting).
-// TASKRUN_FLAG: the kernel marks the SQ ring's flags while it holds work for this thread (taskWork()).
-const SETUPS = [SETUP_SINGLE_ISSUER | SETUP_DEFER_TASKRUN | SETUP_TASKRUN_FLAG, 0];
 const SQ_TASKRUN = 1 << 2;
 const CQ_EVENTFD_DISABLED = 1 << 0;
-const EINVAL = 22;
 const EINTR = 4;
-const PARAMS_SIZE = 120;
 const SQE_WORDS = 16; // 64 bytes
 const CQE_WORDS = 4; // 16 bytes
 const TWO_32 = 2 ** 32;
 
-// Native memory for the setup parameters, later for the arguments of enter and register.
-interface Scratch {
-  address: number;
-  view: DataView;
-  free(): void;
-}
+// The kernel's ring indexes are u32 counters that wrap at 2^32 (after about 1.3 days of one worker at
+// full load); JavaScript's numbers do not. Every index kept here is reduced to u32, and every count
+// between two indexes is their difference modulo 2^32.
+export const nextIndex = (index: number, by = 1) => (index + by) >>> 0;
+export const indexDistance = (ahead: number, behind: number) => (ahead - behind) >>> 0;
 
 export class Ring {
   readonly fd: number;
@@ -83,9 +54,10 @@ export class Ring {
   readonly #cqHeadAt: number;
   readonly #cqTailAt: number;
   readonly #cqFlagsAt: number;
+  readonly #cqOverflowAt: number;
   readonly #cqMask: number;
   readonly #cqes: number; // word index of the first completion entry
-  readonly #scratch: Scratch;
+  readonly #scratch: { address: number; view: DataView; free(): void };
   #sqTail: number;
   #cqHead: number;
   // The timeout the scratch memory holds an io_uring_getevents_arg for (the register calls reuse it).
@@ -93,130 +65,83 @@ export class Ring {
   #closed = false;
 
   // A ring of `entries` submission slots and `cqEntries` completion slots (at least twice as many, so a
-  // connection's completions and an accept's fit), or the errno io_uring_setup answered.
+  // connection's completions and an accept's fit), or the errno that refused it.
   static create(sys: UringSyscalls, entries: number, cqEntries = entries * 2): Ring | { errno: number } {
-    const koffi = sys.koffi;
-    const pointer = koffi.alloc('uint8_t', PARAMS_SIZE + 64);
-    const view = new DataView(koffi.view(pointer, PARAMS_SIZE + 64));
-    const scratch = { address: Number(koffi.address(pointer)), view, free: () => koffi.free(pointer) };
-    let errno = 0;
-    for (const flags of SETUPS) {
-      for (let i = 0; i < PARAMS_SIZE; i += 4) view.setUint32(i, 0, true);
-      view.setUint32(4, cqEntries, true);
-      view.setUint32(8, flags | SETUP_CQSIZE, true);
-      const fd = sys.setup(entries, scratch.address);
-      if (fd >= 0) {
-        const ring = Ring.#map(sys, fd, flags, scratch);
-        if (ring) return ring;
-        errno = sys.errno();
-        break;
-      }
-      errno = sys.errno();
-      if (errno !== EINVAL) break;
-    }
-    scratch.free();
-    return { errno };
+    const memory = setUpRing(sys, entries, cqEntries);
+    return 'errno' in memory ? memory : new Ring(sys, memory);
   }
 
-  static #map(sys: UringSyscalls, fd: number, flags: number, scratch: Scratch): Ring | undefined {
-    const p = scratch.view;
-    const u = (offset: number) => p.getUint32(offset, true);
-    const sqEntries = u(0);
-    const cqEntries = u(4);
-    const features = u(20);
-    const sqSize = u(40 + 24) + sqEntries * 4;
-    const cqSize = u(80 + 20) + cqEntries * CQE_WORDS * 4;
-    const single = (features & FEAT_SINGLE_MMAP) !== 0;
-    const maps: Mapping[] = [];
-    const sqRing = sys.map(fd, single ? Math.max(sqSize, cqSize) : sqSize, 0);
-    if (sqRing) maps.push(sqRing);
-    const cqRing = single ? sqRing : sys.map(fd, cqSize, 0x8000000);
-    if (cqRing && !single) maps.push(cqRing);
-    const sqes = sys.map(fd, sqEntries * SQE_WORDS * 4, 0x10000000);
-    if (sqes) maps.push(sqes);
-    if (!sqRing || !cqRing || !sqes) {
-      for (const m of maps) m.unmap();
-      return undefined;
-    }
-    return new Ring(sys, fd, flags, features, sqEntries, maps, [sqRing, cqRing, sqes], p, scratch);
-  }
-
-  private constructor(
-    sys: UringSyscalls,
-    fd: number,
-    flags: number,
-    features: number,
-    entries: number,
-    maps: Mapping[],
-    [sqRing, cqRing, sqes]: Mapping[],
-    p: DataView,
-    scratch: Scratch,
-  ) {
+  private constructor(sys: UringSyscalls, memory: Exclude<ReturnType<typeof setUpRing>, { errno: number }>) {
+    const p = memory.params;
     const u = (offset: number) => p.getUint32(offset, true) / 4;
     this.#sys = sys;
-    this.fd = fd;
-    this.setupFlags = flags;
-    this.features = features;
-    this.entries = entries;
-    this.#maps = maps;
-    this.#scratch = scratch;
-    this.#sq = new Uint32Array((sqRing as Mapping).buffer);
+    this.fd = memory.fd;
+    this.setupFlags = memory.flags;
+    this.features = p.getUint32(20, true);
+    this.entries = p.getUint32(0, true);
+    this.#maps = memory.maps;
+    this.#scratch = memory.scratch;
+    this.#sq = new Uint32Array(memory.sqRing.buffer);
     this.#sqHead = u(40);
     this.#sqTailAt = u(44);
     this.#sqFlagsAt = u(56);
     this.#sqMask = this.#sq[u(48)] ?? 0;
     const array = u(64);
     // Ring slot i holds the entry at index i, always: fill the indirection array once.
-    for (let i = 0; i < entries; i++) this.#sq[array + i] = i;
+    for (let i = 0; i < this.entries; i++) this.#sq[array + i] = i;
     this.#sqTail = Atomics.load(this.#sq, this.#sqTailAt);
-    this.#sqes = new Uint32Array((sqes as Mapping).buffer);
-    this.#sqesI32 = new Int32Array((sqes as Mapping).buffer);
-    this.#cq = new Uint32Array((cqRing as Mapping).buffer);
-    this.#cqI32 = new Int32Array((cqRing as Mapping).buffer);
+    this.#sqes = new Uint32Array(memory.sqes.buffer);
+    this.#sqesI32 = new Int32Array(memory.sqes.buffer);
+    this.#cq = new Uint32Array(memory.cqRing.buffer);
+    this.#cqI32 = new Int32Array(memory.cqRing.buffer);
     this.#cqHeadAt = u(80);
     this.#cqTailAt = u(84);
+    this.#cqOverflowAt = u(96);
     this.#cqFlagsAt = u(104);
     this.#cqMask = this.#cq[u(88)] ?? 0;
     this.#cqes = u(100);
     this.#cqHead = Atomics.load(this.#cq, this.#cqHeadAt);
   }
 
-  // Submission slots free now.
-  room(): number {
-    return this.entries - (this.#sqTail - Atomics.load(this.#sq, this.#sqHead));
-  }
-
   // Entries queued and not yet submitted.
   get queued(): number {
-    return this.#sqTail - Atomics.load(this.#sq, this.#sqHead);
+    return indexDistance(this.#sqTail, Atomics.load(this.#sq, this.#sqHead));
+  }
+
+  // Submission slots free now.
+  room(): number {
+    return this.entries - this.queued;
   }
 
   // Makes room for `count` entries (a linked chain must go to the kernel in one submission), submitting
-  // what is queued if needed; false when the kernel took none of it (the caller retries later).
+  // what is queued if needed; false when there is still no room (the kernel took none: EBUSY, EAGAIN),
+  // and then nothing may be queued: a builder would refuse it.
   reserve(count: number): boolean {
     if (this.room() >= count) return true;
     this.enter(0);
     return this.room() >= count;
   }
 
-  // Queues one request. `addr` and `off` are 64-bit (addresses, lengths); `data` is the 64-bit user_data
-  // as two 32-bit halves, which the completion carries back.
-  push(
+  // Writes one request into the next free slot: the builders of uring-requests.ts name the fields.
+  // `addr` and `off` are 64-bit (addresses, lengths); `tag`/`tagHi` the 64-bit user_data the completion
+  // carries back. False, and nothing written, when every slot holds a request not yet submitted.
+  prep(
     opcode: number,
-    flags: number,
+    sqeFlags: number,
     fd: number,
     addr: number,
     len: number,
     opFlags: number,
-    dataLo: number,
-    dataHi: number,
-    off = 0,
-    ioprio = 0,
-    fileIndex = 0,
-  ): void {
+    tag: number,
+    tagHi: number,
+    off: number,
+    ioprio: number,
+    fileIndex: number,
+  ): boolean {
+    if (this.queued >= this.entries) return false;
     const w = (this.#sqTail & this.#sqMask) * SQE_WORDS;
     const s = this.#sqes;
-    s[w] = opcode | (flags << 8) | (ioprio << 16);
+    s[w] = opcode | (sqeFlags << 8) | (ioprio << 16);
     this.#sqesI32[w + 1] = fd;
     s[w + 2] = off >>> 0;
     s[w + 3] = Math.floor(off / TWO_32);
@@ -224,19 +149,21 @@ export class Ring {
     s[w + 5] = Math.floor(addr / TWO_32);
     s[w + 6] = len;
     s[w + 7] = opFlags;
-    s[w + 8] = dataLo;
-    s[w + 9] = dataHi;
+    s[w + 8] = tag;
+    s[w + 9] = tagHi;
     s[w + 10] = 0;
     s[w + 11] = fileIndex;
     s[w + 12] = 0;
     s[w + 13] = 0;
     s[w + 14] = 0;
     s[w + 15] = 0;
-    this.#sqTail++;
+    this.#sqTail = nextIndex(this.#sqTail);
+    return true;
   }
 
   // Submits everything queued; with ENTER_GETEVENTS also posts the completions that are ready (and with
-  // `minComplete`, waits for that many, up to `timeoutMs` when given). The number submitted, or -errno.
+  // `minComplete`, waits for that many, up to `timeoutMs` when given). The number submitted, or -errno
+  // (-EBADR: the kernel had to drop completions, see dropped()).
   enter(flags: number, minComplete = 0, timeoutMs?: number): number {
     Atomics.store(this.#sq, this.#sqTailAt, this.#sqTail);
     const toSubmit = this.queued;
@@ -269,7 +196,7 @@ export class Ring {
 
   // Completions posted and not yet reaped; entry i (0 = oldest) is read with the accessors below.
   ready(): number {
-    return (Atomics.load(this.#cq, this.#cqTailAt) - this.#cqHead) >>> 0;
+    return indexDistance(Atomics.load(this.#cq, this.#cqTailAt), this.#cqHead);
   }
 
   #at(i: number): number {
@@ -294,8 +221,15 @@ export class Ring {
 
   // Hands `count` reaped entries back to the kernel.
   advance(count: number): void {
-    this.#cqHead = (this.#cqHead + count) >>> 0;
+    this.#cqHead = nextIndex(this.#cqHead, count);
     Atomics.store(this.#cq, this.#cqHeadAt, this.#cqHead);
+  }
+
+  // Completions the kernel dropped since the ring was set up (the CQ ring's overflow counter): the ring
+  // was full and the kernel could not allocate room for them elsewhere. Their requests are over, and
+  // nothing will say so.
+  dropped(): number {
+    return Atomics.load(this.#cq, this.#cqOverflowAt);
   }
 
   // DEFER_TASKRUN (with TASKRUN_FLAG): completions are posted only inside io_uring_enter on this thread.
@@ -341,8 +275,14 @@ export class Ring {
     return result < 0 ? -this.#sys.errno() : 0;
   }
 
-  // A table of `count` direct descriptors (IORING_OP_SOCKET can create sockets straight into a slot,
-  // and later requests name the slot with IOSQE_FIXED_FILE): no descriptor table entry per socket.
+  // Stops signalling the registered eventfd (the caller then closes it). 0, or -errno.
+  unregisterEventfd(): number {
+    return this.#sys.register(this.fd, UNREGISTER_EVENTFD, 0, 0) < 0 ? -this.#sys.errno() : 0;
+  }
+
+  // A table of `count` direct descriptors (IORING_OP_SOCKET and IORING_OP_ACCEPT can put sockets straight
+  // into a slot, and later requests name the slot with IOSQE_FIXED_FILE): no descriptor table entry per
+  // socket.
   registerSparseFiles(count: number): number {
     this.#timeoutMs = undefined;
     const v = this.#scratch.view;
@@ -357,11 +297,11 @@ export class Ring {
   }
 
   // Unmaps the rings and closes the descriptor; the kernel cancels whatever is still in flight.
-  close(close: (fd: number) => void): void {
+  close(): void {
     if (this.#closed) return;
     this.#closed = true;
     for (const m of this.#maps) m.unmap();
     this.#scratch.free();
-    close(this.fd);
+    this.#sys.close(this.fd);
   }
 }

@@ -45,7 +45,8 @@ export async function runWorker(
   const push = setInterval(() => void send(counters(0)), PUSH_MS);
   push.unref();
   const { acceptPaths, udpPaths } = server.stats();
-  await send({ type: 'ready', acceptPaths, udpPaths });
+  const acceptFallback = server.listeners().find((l) => l.acceptFallback)?.acceptFallback;
+  await send({ type: 'ready', acceptPaths, udpPaths, acceptFallback });
   const orphaned = once(process, 'disconnect').then(() => {
     if (!runtime.signal.aborted)
       runtime.logger?.info(

@@ -51,7 +51,8 @@ export async function runServe(options: RunServeOptions): Promise<void> {
       port: listeners[0]?.port,
       listeners: listeners.length,
       acceptPaths: server.stats().acceptPaths,
-      acceptFallback: await autoFallback(config.accept),
+      acceptFallback:
+        listeners.find((l) => l.acceptFallback)?.acceptFallback ?? (await autoFallback(config.accept)),
       udpPaths: server.stats().udpPaths,
       metrics: metrics?.url,
       proxyFrom: proxyFrom(config),
@@ -126,7 +127,7 @@ async function runPrimary(options: RunServeOptions, config: ServeConfig): Promis
       port,
       listeners: sockets.listeners.length + (config.udp ? sockets.listeners.length : 0),
       acceptPaths: pool.acceptPaths(),
-      acceptFallback: await autoFallback(config.accept),
+      acceptFallback: pool.acceptFallback() ?? (await autoFallback(config.accept)),
       udpPaths: pool.udpPaths(),
       workers: config.workers,
       pids: pool.pids(),

@@ -155,7 +155,7 @@ export class TcpService {
       },
       served: () => countServed(stats, servedKey),
       error: (code) => countError(stats, code),
-      acceptError: (code) => this.#onAcceptError(code, `accept ${code}`),
+      acceptError: (code, message) => this.#onAcceptError(code, message ?? `accept ${code}`),
       peer: this.#options.logConnections
         ? (address, port, via) => this.#logPeer(address, port, via)
         : undefined,

@@ -1,6 +1,7 @@
 import { type ChildProcess, fork } from 'node:child_process';
 import { once } from 'node:events';
 import { DaytimeError } from '../errors.ts';
+import type { AcceptFallback } from './accept/types.ts';
 import type { ServerLogger } from './logger.ts';
 import type { DaytimeServerConfig } from './options.ts';
 import type { ServerStats } from './stats.ts';
@@ -16,7 +17,12 @@ export interface WorkerAssignment {
 }
 export type ToWorker = { type: 'stats'; request: number };
 export type FromWorker =
-  | { type: 'ready'; acceptPaths: Record<string, number>; udpPaths?: Record<string, number> }
+  | {
+      type: 'ready';
+      acceptPaths: Record<string, number>;
+      udpPaths?: Record<string, number>;
+      acceptFallback?: AcceptFallback;
+    }
   // request 0: sent by the worker on its own (once a second, and its last counters before it exits).
   | { type: 'stats'; request: number; stats: ServerStats; loopDelayMs?: number }
   | { type: 'failed'; message: string };
@@ -75,6 +81,7 @@ export class WorkerPool {
   #starting: { resolve: () => void; reject: (error: Error) => void } | undefined;
   #paths: Record<string, number> = {};
   #udpPaths: Record<string, number> = {};
+  #fallback: AcceptFallback | undefined;
 
   constructor(options: WorkerPoolOptions) {
     this.#options = options;
@@ -118,6 +125,11 @@ export class WorkerPool {
   // The accept path the workers' listeners run on, as the last worker to start said.
   acceptPaths(): Record<string, number> {
     return this.#paths;
+  }
+
+  // Why the workers' listeners are not on the fastest path, likewise (undefined: they are).
+  acceptFallback(): AcceptFallback | undefined {
+    return this.#fallback;
   }
 
   // The UDP path of the workers' sockets, likewise.
@@ -214,17 +226,18 @@ export class WorkerPool {
         slot.last = message.stats;
         slot.loopDelayMs = message.loopDelayMs;
       } else if (message.type === 'failed') slot.failure = message.message;
-      else if (message.type === 'ready') this.#ready(slot, message.acceptPaths, message.udpPaths);
+      else if (message.type === 'ready') this.#ready(slot, message);
     });
     child.on('exit', (code, signal) => this.#exited(slot, child, code, signal));
   }
 
-  #ready(slot: Slot, acceptPaths: Record<string, number>, udpPaths: Record<string, number> = {}): void {
+  #ready(slot: Slot, ready: Extract<FromWorker, { type: 'ready' }>): void {
     slot.ready = true;
     slot.everReady = true;
     slot.failures = 0;
-    this.#paths = acceptPaths;
-    this.#udpPaths = udpPaths;
+    this.#paths = ready.acceptPaths;
+    this.#udpPaths = ready.udpPaths ?? {};
+    this.#fallback = ready.acceptFallback;
     this.#options.logger?.info(
       { worker: slot.id, workerPid: slot.child?.pid },
       `worker ${slot.id} ready (pid ${slot.child?.pid})`,

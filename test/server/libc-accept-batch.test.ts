@@ -5,6 +5,7 @@ import { AF_INET, loadSocketCalls, SOCK_NONBLOCK, SOCK_STREAM } from '../../src/
 import { ACCEPT_BATCH } from '../../src/server/accept/libc-listener.ts';
 import { libcPath } from '../../src/server/accept/libc-path.ts';
 import type { ConnectionHooks } from '../../src/server/accept/types.ts';
+import { isAcceptor } from '../../src/server/accept/types.ts';
 import { waitFor } from '../helpers/proc.ts';
 
 const calls = await loadSocketCalls().catch(() => undefined);
@@ -38,7 +39,7 @@ test('a full accept queue is taken at most ACCEPT_BATCH connections per loop tur
     refused: () => {},
   };
   const acceptor = libcPath(calls).take(server, hooks);
-  assert.ok(acceptor);
+  assert.ok(isAcceptor(acceptor), 'the libc path takes the listener');
   // Raw connects through libc: the kernel completes each handshake at once on loopback, and nothing
   // here runs in the event loop, so all 2,000 wait in the queue before the loop looks.
   const address = calls.alloc(16);

@@ -20,10 +20,16 @@ async function sendOnRing() {
   const connection = await fullConnection(calls);
   const { seen, hooks } = recordingHooks();
   const replies = new UringReplies(calls, { ...hooks, keep: () => true, reply: () => reply });
-  const loop = RingLoop.open(sys, calls, { entries: 8, budget: 16 }, (lo, fd, result) =>
-    replies.completed(lo & 0xff, lo >>> 8, fd, result),
+  const loop = RingLoop.open(
+    sys,
+    calls,
+    { entries: 8, budget: 16 },
+    {
+      completed: (tag, fd, result) => replies.completed(tag & 0xff, tag >>> 8, fd, result),
+      dropped: () => assert.fail('no completion is dropped'),
+    },
   );
-  assert.ok(loop, 'a ring');
+  assert.ok(loop instanceof RingLoop, 'a ring');
   replies.send(loop, connection.fd);
   loop.run();
   await waitFor(

@@ -10,7 +10,15 @@ import { libcPath } from './libc-path.ts';
 import { proxyLibcPath } from './proxy-libc-path.ts';
 import { proxySocketPath } from './proxy-socket-path.ts';
 import { socketPath } from './socket-path.ts';
-import type { Acceptor, AcceptPath, AcceptPlan, ConnectionHooks, ProxyRequirement } from './types.ts';
+import {
+  type AcceptFallback,
+  type Acceptor,
+  type AcceptPath,
+  type AcceptPlan,
+  type ConnectionHooks,
+  isAcceptor,
+  type ProxyRequirement,
+} from './types.ts';
 import { loadUringPath, withUringFallback } from './uring-choice.ts';
 
 interface Candidate {
@@ -64,13 +72,22 @@ export async function udpPaths(choice: UdpChoice): Promise<UdpPath[]> {
   return choice === 'mmsg' ? (mmsg ? [mmsg] : []) : [...(mmsg ? [mmsg] : []), dgramPath];
 }
 
-// Hands a listening server to the first path that can take it.
+// Hands a listening server to the first path that can take it. A faster path that could not (io_uring's
+// ring refused at run time: RLIMIT_MEMLOCK, descriptors) is named, with why, by the one that did, as a
+// path that did not load at all is (uring-choice.ts).
 export function takeListener(server: net.Server, hooks: ConnectionHooks, paths: AcceptPath[]): Acceptor {
+  const refused: AcceptFallback[] = [];
   for (const path of paths) {
-    const acceptor = path.take(server, hooks);
-    if (acceptor) return acceptor;
+    const taken = path.take(server, hooks);
+    if (!isAcceptor(taken)) {
+      refused.push(taken);
+      continue;
+    }
+    const fallback = taken.fallback ?? refused[0];
+    return fallback ? Object.assign(taken, { fallback }) : taken;
   }
-  throw unavailable(paths.map((p) => p.name).join(', '), 'this Node does not expose what it needs');
+  const why = refused.map((r) => `${r.path}: ${r.reason}`).join('; ');
+  throw unavailable(paths.map((p) => p.name).join(', '), why || 'no path was offered');
 }
 
 const unavailable = (name: string, why: string, what = 'accept path') =>

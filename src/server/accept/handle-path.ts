@@ -1,6 +1,6 @@
 import { getSystemErrorName } from 'node:util';
 import { nodeBinding } from '../../net/node-binding.ts';
-import { type AcceptPath, type ConnectionHooks, closeServer, listenerFd } from './types.ts';
+import { type AcceptPath, type ConnectionHooks, cannotTake, closeServer, listenerFd } from './types.ts';
 
 // Node's own per-connection path builds a net.Socket (a full Duplex stream) for every accepted
 // connection; for a reply of 26 bytes that object is about a fifth of the server's CPU per connection
@@ -44,7 +44,11 @@ export const handlePath: AcceptPath = {
   take(server, hooks) {
     const listener = (server as unknown as { _handle?: { onconnection?: OnConnection } })._handle;
     const stream = streamWrap();
-    if (!listener || typeof listener.onconnection !== 'function' || !stream) return undefined;
+    if (!listener || typeof listener.onconnection !== 'function' || !stream)
+      return cannotTake(
+        'handle',
+        "this Node does not expose the listening handle's onconnection or WriteWrap",
+      );
     listener.onconnection = onConnection(hooks, stream);
     return { path: 'handle', fd: listenerFd(server), close: () => closeServer(server) };
   },

@@ -3,7 +3,7 @@ import { SOCK_CLOEXEC, SOCK_NONBLOCK, type SocketCalls } from '../../kernel/sock
 import { ACCEPT_BATCH, acceptFailure, LibcListener, PAUSE_MS } from './libc-listener.ts';
 import { NativeReply } from './native-reply.ts';
 import { PeerAddress } from './peer-address.ts';
-import type { Acceptor, AcceptPath, ConnectionHooks } from './types.ts';
+import { type Acceptor, type AcceptPath, type ConnectionHooks, cannotTake } from './types.ts';
 
 // Per connection, only what the C reference server (dtref) does: accept4, write, close. libuv signals
 // that the listener is readable (libc-listener.ts), and one call into JavaScript then accepts (under
@@ -23,7 +23,7 @@ export function libcPath(calls: SocketCalls): AcceptPath {
     name: 'libc',
     take(server, hooks) {
       const acceptor = new LibcAcceptor(calls, hooks);
-      return acceptor.listen(server) ? acceptor : undefined;
+      return acceptor.listen(server) ? acceptor : cannotTake('libc', 'cannot take the listening socket');
     },
   };
 }

@@ -3,6 +3,8 @@ import { EAGAIN, EINTR, type NativeMemory, type SocketCalls } from '../../kernel
 import { waitToWrite } from './libc-pending-write.ts';
 import type { ConnectionHooks } from './types.ts';
 
+type ReplyHooks = Pick<ConnectionHooks, 'reply' | 'served' | 'error' | 'closed' | 'pending'>;
+
 const REPLY_ROOM = 512;
 
 // The reply of the paths that call write(2) themselves: copied into native memory once a second (the
@@ -10,12 +12,12 @@ const REPLY_ROOM = 512;
 // when the kernel does not take it whole.
 export class NativeReply {
   readonly #calls: SocketCalls;
-  readonly #hooks: ConnectionHooks;
+  readonly #hooks: ReplyHooks;
   readonly #memory: NativeMemory;
   #source: Buffer | undefined;
   #length = 0;
 
-  constructor(calls: SocketCalls, hooks: ConnectionHooks) {
+  constructor(calls: SocketCalls, hooks: ReplyHooks) {
     this.#calls = calls;
     this.#hooks = hooks;
     this.#memory = calls.alloc(REPLY_ROOM);

@@ -16,7 +16,13 @@ import { ACCEPT_BATCH, acceptFailure, LibcListener, PAUSE_MS } from './libc-list
 import { NativeReply } from './native-reply.ts';
 import { PeerAddress } from './peer-address.ts';
 import { HeaderTable, refusalOf } from './proxy-waiting.ts';
-import type { Acceptor, AcceptPath, ConnectionHooks, ProxyRequirement } from './types.ts';
+import {
+  type Acceptor,
+  type AcceptPath,
+  type ConnectionHooks,
+  cannotTake,
+  type ProxyRequirement,
+} from './types.ts';
 
 const FLAGS = SOCK_NONBLOCK | SOCK_CLOEXEC;
 // A v2 header with the usual TLVs, or any v1 line, in one read; a longer one is finished on a socket.
@@ -32,7 +38,9 @@ export function proxyLibcPath(proxy: ProxyRequirement, calls: SocketCalls): Acce
     name: 'proxy-libc',
     take(server, hooks) {
       const acceptor = new ProxyLibcAcceptor(proxy, calls, hooks);
-      return acceptor.listen(server) ? acceptor : undefined;
+      return acceptor.listen(server)
+        ? acceptor
+        : cannotTake('proxy-libc', 'cannot take the listening socket');
     },
   };
 }

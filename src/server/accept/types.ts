@@ -54,8 +54,9 @@ export interface ConnectionHooks {
   served(): void;
   // A failed write or connection, by code (EPIPE, ECONNRESET...).
   error(code: string): void;
-  // A failed accept() (EMFILE, ENFILE...): the listener stays open.
-  acceptError(code: string): void;
+  // A failed accept() (EMFILE, ENFILE...): the listener stays open. `message` where the code alone does
+  // not say what happened.
+  acceptError(code: string, message?: string): void;
   // Present only when the per-connection log line is on; `via` is the balancer that relayed it.
   peer?: (address: string, port: number, via?: { address: string; port: number }) => void;
   // A write that did not complete at once. The service may time it out by calling `close`; the
@@ -92,9 +93,18 @@ export interface AcceptFallback {
 
 export interface AcceptPath {
   readonly name: AcceptPathName;
-  // Takes over a listening net.Server; undefined (nothing changed) where this path cannot.
-  take(server: net.Server, hooks: ConnectionHooks): Acceptor | undefined;
+  // Takes over a listening net.Server, or says why this path cannot here (nothing changed).
+  take(server: net.Server, hooks: ConnectionHooks): Acceptor | AcceptFallback;
 }
+
+export const isAcceptor = (taken: Acceptor | AcceptFallback): taken is Acceptor => !('reason' in taken);
+
+// What a path that cannot take a listener answers.
+export const cannotTake = (path: AcceptPathName, reason: string, code = 'unavailable'): AcceptFallback => ({
+  path,
+  code,
+  reason,
+});
 
 // The listening descriptor libuv holds for a net.Server (not a public API).
 export function listenerFd(server: net.Server): number | undefined {

@@ -1,5 +1,5 @@
 import { uringSupport } from '../../kernel/uring-support.ts';
-import type { AcceptFallback, AcceptPath, AcceptPlan } from './types.ts';
+import { type AcceptFallback, type AcceptPath, type AcceptPlan, isAcceptor } from './types.ts';
 import { uringPath } from './uring-path.ts';
 
 // io_uring, where it works, is the first path `auto` tries. The check runs once per process
@@ -30,8 +30,8 @@ export function withUringFallback(loaded: unknown[]): AcceptPath[] {
   return paths.map((path) => ({
     name: path.name,
     take(server, hooks) {
-      const acceptor = path.take(server, hooks);
-      return acceptor && Object.assign(acceptor, { fallback });
+      const taken = path.take(server, hooks);
+      return isAcceptor(taken) ? Object.assign(taken, { fallback }) : taken;
     },
   }));
 }

@@ -1,47 +1,55 @@
 import type net from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { SOCK_CLOEXEC, SOCK_NONBLOCK, type SocketCalls } from '../../kernel/socket-calls.ts';
+import { RING_ENTRIES, RingLoop } from '../../kernel/uring-loop.ts';
 import {
-  ACCEPT_MULTISHOT,
   CANCEL_ALL,
   CANCEL_FD,
-  CQE_F_MORE,
   IOSQE_CQE_SKIP_SUCCESS,
-  OP_ACCEPT,
-  OP_ASYNC_CANCEL,
-  OP_CLOSE,
-} from '../../kernel/uring.ts';
-import { RingLoop } from '../../kernel/uring-loop.ts';
+  prepAccept,
+  prepCancel,
+  prepClose,
+} from '../../kernel/uring-requests.ts';
+import { errnoName, ringRefusal } from '../../kernel/uring-support.ts';
 import type { UringSyscalls } from '../../kernel/uring-syscalls.ts';
 import { acceptFailure, PAUSE_MS } from './libc-listener.ts';
 import { PeerAddress } from './peer-address.ts';
-import { type Acceptor, type AcceptPath, type ConnectionHooks, listenerFd } from './types.ts';
+import { type Acceptor, type AcceptPath, type ConnectionHooks, cannotTake, listenerFd } from './types.ts';
 import { KIND_CLOSE, KIND_SEND, UringReplies } from './uring-replies.ts';
 
-// The connections of a listener taken through io_uring: the kernel accepts them (one multishot accept,
-// or, when each connection's address is logged, single accepts with an address buffer each), and each
-// gets its reply as a send linked to a close (uring-replies.ts). JavaScript queues requests and reaps
+// The connections of a listener taken through io_uring: the kernel accepts them, ACCEPTS single accepts
+// in flight at once, each connection gets its reply as a send linked to a close (uring-replies.ts), and
+// each accept is armed again when its completion is reaped. JavaScript queues requests and reaps
 // completions in the ring's mapped memory; the kernel is entered once per batch each way
 // (kernel/uring-loop.ts), where the libc path makes three system calls per connection.
+//
+// Why single accepts and not one multishot accept: a multishot accept takes every connection queued
+// (up to the completion ring's 2,048 entries) into descriptors of this process before JavaScript has
+// answered any; a worker killed then loses them all (884 of 2,000 queued clients in one run here). With
+// ACCEPTS in flight, at most that many are accepted and not yet answered at any moment; the rest stay
+// in the kernel's queue, where the next worker takes them.
 // Node binds and listens; the path takes a duplicate of the listening descriptor, as libc-listener.ts.
 
+// A request's tag (user_data low half): its kind in the low byte; an accept's slot above it, and the
+// generation of the accepts (bumped when the kernel dropped completions and every accept is armed anew).
 const KIND_ACCEPT = 1;
 const KIND_REJECT = 4;
 const KIND_CANCEL = 5;
 const ACCEPT_FLAGS = SOCK_NONBLOCK | SOCK_CLOEXEC;
-const ENTRIES = 1024;
 // Completions handled per readiness; then Node's loop runs its timers, signals and other sockets (a
 // metrics scrape) before the next batch. See bench/README.md for how it was chosen.
 export const URING_BUDGET = 64;
-// Single accepts in flight when each connection's address is needed.
-const ADDRESS_SLOTS = 16;
-// How long close() waits for the ring to finish what it holds (sends in flight, the cancelled accept).
+// Single accepts in flight: what a killed worker can lose at most, and what one io_uring_enter can take.
+export const ACCEPTS = 16;
+// How long close() waits for the ring to finish what it holds (sends in flight, the cancelled accepts).
 const CLOSE_WAIT_MS = 2000;
 const ECANCELED = 125;
 // An accept request takes the descriptor limit of when it was queued (the kernel reads RLIMIT_NOFILE
-// once, when it prepares the request), so a limit changed at run time (prlimit) reaches a multishot
-// accept only when it is queued again: the path looks once a second and queues it again.
+// once, when it prepares the request), so a limit changed at run time (prlimit) reaches the accepts
+// only when they are queued again: the path looks once a second and queues them again.
 const LIMIT_CHECK_MS = 1000;
+
+const acceptTag = (slot: number, generation: number) => KIND_ACCEPT | (slot << 8) | (generation << 24);
 
 export function uringPath(sys: UringSyscalls, calls: SocketCalls): AcceptPath {
   return {
@@ -57,11 +65,12 @@ class UringAcceptor implements Acceptor {
   readonly #hooks: ConnectionHooks;
   readonly #loop: RingLoop;
   readonly #replies: UringReplies;
-  // With the log line: one address buffer per single accept (slot i + 1 in the request's tag; 0 is the
-  // multishot accept).
+  // With the log line: an address buffer per slot and generation parity (an accept of the generation
+  // before may complete after its slot is armed again).
   readonly #peers: PeerAddress[] | undefined;
   // Slots with no accept in flight.
-  readonly #idle: number[];
+  #idle: number[];
+  #generation = 0;
   #resume: NodeJS.Timeout | undefined;
   readonly #limitCheck: NodeJS.Timeout;
   #fileLimit: number;
@@ -71,21 +80,27 @@ class UringAcceptor implements Acceptor {
   static take(sys: UringSyscalls, calls: SocketCalls, server: net.Server, hooks: ConnectionHooks) {
     const nodeFd = listenerFd(server);
     const fd = nodeFd === undefined ? -1 : calls.dup(nodeFd);
-    if (fd < 0) return undefined;
+    if (fd < 0) return cannotTake('uring', `cannot take the listening socket (${errnoName(calls.errno())})`);
     let acceptor: UringAcceptor | undefined;
     const loop = RingLoop.open(
       sys,
       calls,
-      { entries: ENTRIES, budget: URING_BUDGET },
-      (lo, hi, result, flags) => {
-        if (acceptor) acceptor.#completed(lo, hi, result, flags);
+      { entries: RING_ENTRIES, budget: URING_BUDGET },
+      {
+        completed: (tag, hi, result) => {
+          if (acceptor) acceptor.#completed(tag, hi, result);
+        },
+        dropped: (count) => {
+          if (acceptor) acceptor.#dropped(count);
+        },
       },
     );
-    if (!loop) {
+    if (!(loop instanceof RingLoop)) {
       calls.close(fd);
-      return undefined;
+      return cannotTake('uring', ringRefusal(sys, loop.errno, RING_ENTRIES), errnoName(loop.errno));
     }
     acceptor = new UringAcceptor(sys, calls, fd, hooks, loop);
+    loop.wakeOn(fd);
     server.close();
     acceptor.#arm(true);
     return acceptor;
@@ -111,82 +126,107 @@ class UringAcceptor implements Acceptor {
     this.#hooks = hooks;
     this.#loop = loop;
     this.#replies = new UringReplies(calls, hooks);
-    this.#peers = hooks.peer
-      ? Array.from({ length: ADDRESS_SLOTS }, () => new PeerAddress(calls))
-      : undefined;
-    this.#idle = this.#peers ? this.#peers.map((_, i) => i + 1) : [0];
+    this.#peers = hooks.peer ? Array.from({ length: ACCEPTS * 2 }, () => new PeerAddress(calls)) : undefined;
+    this.#idle = this.#allSlots();
   }
 
-  #completed(dataLo: number, fd: number, result: number, flags: number): void {
-    const kind = dataLo & 0xff;
-    if (kind === KIND_SEND || kind === KIND_CLOSE) this.#replies.completed(kind, dataLo >>> 8, fd, result);
-    else if (kind === KIND_ACCEPT) this.#accepted(dataLo >>> 8, result, flags);
+  #allSlots = () => Array.from({ length: ACCEPTS }, (_, slot) => slot);
+
+  #peer(slot: number, generation: number): PeerAddress | undefined {
+    return this.#peers?.[slot + (generation & 1) * ACCEPTS];
+  }
+
+  #completed(tag: number, fd: number, result: number): void {
+    const kind = tag & 0xff;
+    if (kind === KIND_SEND || kind === KIND_CLOSE) this.#replies.completed(kind, tag >>> 8, fd, result);
+    else if (kind === KIND_ACCEPT) this.#accepted((tag >>> 8) & 0xffff, tag >>> 24, result);
     // KIND_REJECT (a failed close of a refused connection) and KIND_CANCEL: nothing to do.
   }
 
-  #accepted(slot: number, result: number, flags: number): void {
-    const ended = slot !== 0 || (flags & CQE_F_MORE) === 0;
-    if (ended) this.#idle.push(slot);
+  #accepted(slot: number, generation: number, result: number): void {
+    const current = generation === this.#generation;
+    // An accept of the generation before was written off when its generation ended.
+    if (current) this.#idle.push(slot);
     if (result >= 0) {
-      this.#connection(result, slot);
+      this.#connection(result, this.#peer(slot, generation));
     } else if (result !== -ECANCELED) {
       const failure = acceptFailure(-result);
       if (typeof failure === 'object' && 'failed' in failure) {
-        this.#hooks.acceptError(failure.failed);
+        // The accepts armed with it fail together (EMFILE...): one failure, one pause, as on the libc path.
+        if (!this.#resume) this.#hooks.acceptError(failure.failed);
         this.#pause();
       } else if (typeof failure === 'object') {
         this.#hooks.error(failure.skipped);
       }
     }
-    if (ended && !this.#resume) this.#arm(false);
+    if (current && !this.#resume) this.#arm(false);
   }
 
-  #connection(fd: number, slot: number): void {
-    const ring = this.#loop.ring;
+  #connection(fd: number, peer: PeerAddress | undefined): void {
     if (!this.#hooks.admit(this.#replies.inFlight)) {
-      ring.reserve(1);
-      ring.push(OP_CLOSE, IOSQE_CQE_SKIP_SUCCESS, fd, 0, 0, 0, KIND_REJECT, fd);
+      // Refused (--max-connections): closed unanswered, through the ring or at once.
+      const queued = prepClose(this.#loop.ring, {
+        fd,
+        tag: KIND_REJECT,
+        tagHi: fd,
+        link: IOSQE_CQE_SKIP_SUCCESS,
+      });
+      if (!queued) this.#calls.close(fd);
       return;
     }
-    const peer = slot === 0 ? undefined : this.#peers?.[slot - 1];
     if (peer) this.#hooks.peer?.(...peer.read());
     this.#replies.send(this.#loop, fd);
   }
 
-  // Queues an accept for every idle slot: submitted now, or by the round that is running.
-  #arm(submit: boolean): void {
+  // Queues an accept for every idle slot (or `most` of them): submitted now, or by the round that is
+  // running. A slot the ring has no room for stays idle and is armed by the next completion or a little
+  // later.
+  #arm(submit: boolean, most = ACCEPTS): void {
     if (this.#closing) return;
     const ring = this.#loop.ring;
-    for (let slot = this.#idle.pop(); slot !== undefined; slot = this.#idle.pop()) {
-      ring.reserve(1);
-      const peer = slot === 0 ? undefined : this.#peers?.[slot - 1];
-      if (peer) {
-        peer.prepare();
-        ring.push(
-          OP_ACCEPT,
-          0,
-          this.fd,
-          peer.address,
-          0,
-          ACCEPT_FLAGS,
-          KIND_ACCEPT | (slot << 8),
-          0,
-          peer.lengthAddress,
-        );
-      } else {
-        ring.push(OP_ACCEPT, 0, this.fd, 0, 0, ACCEPT_FLAGS, KIND_ACCEPT, 0, 0, ACCEPT_MULTISHOT);
+    const generation = this.#generation;
+    for (let armed = 0; armed < most && this.#idle.length > 0; armed++) {
+      const slot = this.#idle.pop() as number;
+      const peer = this.#peer(slot, generation);
+      peer?.prepare();
+      const queued = prepAccept(ring, {
+        fd: this.fd,
+        flags: ACCEPT_FLAGS,
+        address: peer?.address,
+        lengthAddress: peer?.lengthAddress,
+        tag: acceptTag(slot, generation),
+      });
+      if (!queued) {
+        this.#idle.push(slot);
+        this.#pause(1);
+        break;
       }
     }
     if (submit) ring.enter(0);
   }
 
-  // No descriptor (or memory) for another connection: the clients wait in the kernel's queue.
-  #pause(): void {
+  // The kernel dropped completions (its memory ran out while the completion ring was full): whether they
+  // were accepts that ended is unknown. Cancel every accept, arm them all anew as the next generation,
+  // and say so: the counts of connections whose completion was lost are off by as many.
+  #dropped(count: number): void {
+    this.#generation = (this.#generation + 1) & 0xff;
+    this.#idle = this.#allSlots();
+    this.#cancelAccepts(true);
+    this.#hooks.acceptError(
+      'EBADR',
+      `io_uring dropped ${count} completion(s) (no memory to hold them): accepts armed again; the counts may be off by ${count}`,
+    );
+    this.#arm(false);
+  }
+
+  // No descriptor (or memory) for another connection: the clients wait in the kernel's queue, and after
+  // the pause one accept tries again; the rest follow once it has taken a connection.
+  #pause(ms = PAUSE_MS): void {
     if (this.#resume || this.#closing) return;
     this.#resume = setTimeout(() => {
       this.#resume = undefined;
-      this.#arm(true);
-    }, PAUSE_MS);
+      this.#arm(true, ms === PAUSE_MS ? 1 : ACCEPTS);
+    }, ms);
   }
 
   // The service has drained the kernel's queue (accepting through the ring) and stops taking
@@ -198,11 +238,10 @@ class UringAcceptor implements Acceptor {
     clearTimeout(this.#resume);
     this.#resume = undefined;
     clearInterval(this.#limitCheck);
-    const armed = this.#peers ? ADDRESS_SLOTS : 1;
     this.#cancelAccepts();
     this.#loop.run();
     const deadline = Date.now() + CLOSE_WAIT_MS;
-    while (this.#idle.length < armed && Date.now() < deadline) await sleep(1);
+    while (this.#idle.length < ACCEPTS && Date.now() < deadline) await sleep(1);
     this.#sweep();
     this.#loop.run();
     while (this.#replies.inFlight > 0 && Date.now() < deadline) await sleep(1);
@@ -210,12 +249,16 @@ class UringAcceptor implements Acceptor {
   }
 
   // Cancels every accept in flight on the listener; their completions (ECANCELED) arm them again unless
-  // the path is closing.
-  #cancelAccepts(): void {
+  // the path is closing. Where the ring has no room, the next round queues it.
+  #cancelAccepts(always = false): void {
+    if (!always && this.#idle.length === ACCEPTS) return;
     const ring = this.#loop.ring;
-    if (this.#idle.length === (this.#peers ? ADDRESS_SLOTS : 1)) return;
-    ring.reserve(1);
-    ring.push(OP_ASYNC_CANCEL, 0, this.fd, 0, 0, CANCEL_FD | CANCEL_ALL, KIND_CANCEL, 0);
+    if (
+      !ring.reserve(1) ||
+      !prepCancel(ring, { fd: this.fd, flags: CANCEL_FD | CANCEL_ALL, tag: KIND_CANCEL })
+    ) {
+      setTimeout(() => this.#cancelAccepts(always), PAUSE_MS).unref();
+    }
   }
 
   // Connections the kernel queued after the accepts were cancelled, taken with accept4 as the libc path
@@ -231,7 +274,7 @@ class UringAcceptor implements Acceptor {
         if (failure === 'retry' || (typeof failure === 'object' && 'skipped' in failure)) continue;
         return;
       }
-      this.#connection(fd, peer ? 1 : 0);
+      this.#connection(fd, peer);
     }
   }
 

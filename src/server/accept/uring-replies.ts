@@ -1,8 +1,9 @@
 import { getSystemErrorName } from 'node:util';
 import type { NativeMemory, SocketCalls } from '../../kernel/socket-calls.ts';
-import { IOSQE_CQE_SKIP_SUCCESS, IOSQE_IO_LINK, OP_CLOSE, OP_SEND } from '../../kernel/uring.ts';
 import type { RingLoop } from '../../kernel/uring-loop.ts';
+import { IOSQE_CQE_SKIP_SUCCESS, IOSQE_IO_LINK, prepClose, prepSend } from '../../kernel/uring-requests.ts';
 import { waitToWrite } from './libc-pending-write.ts';
+import { NativeReply } from './native-reply.ts';
 import type { ConnectionHooks } from './types.ts';
 
 // Each connection's reply on the ring: a send linked to a close. The send posts no completion when it
@@ -14,7 +15,9 @@ import type { ConnectionHooks } from './types.ts';
 // (libc-pending-write.ts, under the service's write timeout).
 //
 // The reply of each second is copied once into native memory the sends point at. A copy stays until no
-// send in flight uses it.
+// send in flight uses it. Where the ring has no room for the pair (the kernel took none of what was
+// queued: EBUSY, EAGAIN), the connection is answered at once with write(2) and close(2), as the libc path
+// answers every connection: nothing is queued over a request not yet submitted.
 
 export const KIND_SEND = 2;
 export const KIND_CLOSE = 3;
@@ -43,6 +46,7 @@ export class UringReplies {
   readonly #hooks: ReplyHooks;
   readonly #copies: Copy[] = [];
   #current = -1;
+  #byCall: NativeReply | undefined;
   // Chains (send and close) queued whose completion has not come.
   inFlight = 0;
 
@@ -54,25 +58,30 @@ export class UringReplies {
   // Queues the reply and the close for an accepted, admitted connection: one completion to come.
   send(loop: RingLoop, fd: number): void {
     const ring = loop.ring;
-    loop.expect(1);
+    if (!ring.reserve(2)) {
+      this.#byCall ??= new NativeReply(this.#calls, this.#hooks);
+      this.#byCall.send(fd);
+      return;
+    }
     const reply = this.#hooks.reply();
     let copy = this.#copies[this.#current];
     if (copy?.source !== reply) copy = this.#use(reply);
+    const tag = this.#current << 8;
+    const link = IOSQE_IO_LINK | IOSQE_CQE_SKIP_SUCCESS;
+    const buffer = copy.memory.address;
+    prepSend(ring, {
+      fd,
+      buffer,
+      length: copy.length,
+      flags: SEND_FLAGS,
+      tag: KIND_SEND | tag,
+      tagHi: fd,
+      link,
+    });
+    prepClose(ring, { fd, tag: KIND_CLOSE | tag, tagHi: fd });
     copy.users++;
     this.inFlight++;
-    const tag = this.#current << 8;
-    ring.reserve(2);
-    ring.push(
-      OP_SEND,
-      IOSQE_IO_LINK | IOSQE_CQE_SKIP_SUCCESS,
-      fd,
-      copy.memory.address,
-      copy.length,
-      SEND_FLAGS,
-      KIND_SEND | tag,
-      fd,
-    );
-    ring.push(OP_CLOSE, 0, fd, 0, 0, 0, KIND_CLOSE | tag, fd);
+    loop.expect(1);
   }
 
   // A completion of KIND_SEND or KIND_CLOSE.
@@ -119,6 +128,7 @@ export class UringReplies {
   }
 
   free(): void {
+    this.#byCall?.free();
     for (const copy of this.#copies) copy.memory.free();
     this.#copies.length = 0;
   }
