@@ -1,5 +1,9 @@
 import type { Command } from 'commander';
-import { type BenchInput, DEFAULT_BENCH_CONNECTIONS, DEFAULT_BENCH_DURATION_MS } from '../bench/options.ts';
+import {
+  type BenchInput,
+  DEFAULT_BENCH_CONNECTIONS,
+  DEFAULT_BENCH_DURATION_MS,
+} from '../load-generator/options.ts';
 import { parseTarget } from '../net/address.ts';
 import { DEFAULT_PORT, DEFAULT_TIME_PORT } from '../net/default-ports.ts';
 import { EXIT_INTERRUPTED, onStopSignals } from './interrupt.ts';
@@ -81,8 +85,8 @@ async function bench(target: string | undefined, flags: BenchFlags): Promise<num
     const { host, port } = parseTarget(target, defaults);
     const options = { ...input, host, port, service: time ? 'time' : 'daytime' };
     // Loaded here, not at start-up: `daytime serve` should not carry the load generator in memory.
-    const { runBench } = await import('../bench/run-bench.ts');
-    const { formatBenchResult, formatProgress } = await import('../bench/format.ts');
+    const { runBench } = await import('../load-generator/run-bench.ts');
+    const { formatBenchResult, formatProgress } = await import('../load-generator/format.ts');
     const stop = new AbortController();
     onStopSignals(() => stop.abort());
     const tty = process.stderr.isTTY && !json;

@@ -2,7 +2,9 @@ import type { Command } from 'commander';
 import { pino } from 'pino';
 import { signalWhenParentExits } from '../kernel/parent-death.ts';
 import { choiceOption } from '../options/validate.ts';
-import { serveInetd } from '../server/inetd.ts';
+import { serveInetd } from '../process/inetd.ts';
+import { runServe } from '../process/serve.ts';
+import { WORKER_ENV } from '../process/worker-pool.ts';
 import {
   DEFAULT_BACKLOG,
   DEFAULT_DRAIN_TIMEOUT_MS,
@@ -12,8 +14,6 @@ import {
   DEFAULT_UDP_RATE,
   DEFAULT_WRITE_TIMEOUT_MS,
 } from '../server/options.ts';
-import { runServe } from '../server/serve.ts';
-import { WORKER_ENV } from '../server/worker-pool.ts';
 import { onStopSignals } from './interrupt.ts';
 import { prettyDestination } from './pretty-log.ts';
 import { EXIT_OK, reportError } from './run-command.ts';

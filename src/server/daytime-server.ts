@@ -2,15 +2,15 @@ import type net from 'node:net';
 import { checkDescriptors, countOpenDescriptors, reserveDescriptors } from '../kernel/descriptors.ts';
 import { readProcNet, socketInode } from '../kernel/proc-net.ts';
 import { loadSocketCalls } from '../kernel/socket-calls.ts';
-import type { ListenerInfo } from './listener-info.ts';
-import { logListening } from './listener-log.ts';
-import type { ServerLogger } from './logger.ts';
+import type { ListenerInfo, ListenerSample } from '../observability/listener-info.ts';
+import { logListening } from '../observability/listener-log.ts';
+import type { ServerLogger } from '../observability/logger.ts';
+import { copyStats, emptyStats, type ServerStats } from '../observability/stats.ts';
+import { ReplyClock, type ServiceName } from '../protocol/replies.ts';
+import { TcpService } from '../tcp/tcp-service.ts';
+import { ReplyLimiter } from '../udp/rate-limit.ts';
+import { UdpService } from '../udp/udp-service.ts';
 import { type DaytimeServerConfig, type DaytimeServerInput, normalizeServerOptions } from './options.ts';
-import { ReplyLimiter } from './rate-limit.ts';
-import { ReplyClock, type ServiceName } from './replies.ts';
-import { copyStats, emptyStats, type ServerStats } from './stats.ts';
-import { TcpService } from './tcp-service.ts';
-import { UdpService } from './udp-service.ts';
 
 // How the server reports: not options of the service itself, so not normalized with them.
 export interface ServerRuntime {
@@ -24,16 +24,7 @@ export interface ServerRuntime {
 
 export interface DaytimeServerOptions extends DaytimeServerInput, ServerRuntime {}
 
-// One listener's kernel queue, for metrics: where it listens, what waits, the backlog in force.
-export interface ListenerSample {
-  service: ServiceName;
-  address: string;
-  port: number;
-  queued: number;
-  backlog: number;
-}
-
-export type { ListenerInfo, ServerLogger };
+export type { ListenerInfo, ListenerSample, ServerLogger };
 
 // RFC 867 daytime and, if asked, RFC 868 time, over TCP and, if asked, UDP.
 export class DaytimeServer {

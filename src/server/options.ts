@@ -12,9 +12,9 @@ import {
   secondsOption,
 } from '../options/validate.ts';
 import { DAYTIME_FORMATS, type DaytimeFormat } from '../protocol/daytime.ts';
-import { maxWaitingForHeaders } from './accept/proxy-waiting.ts';
-import { ACCEPT_CHOICES, type AcceptPlan, PROXY_CHOICES } from './accept/types.ts';
-import { UDP_CHOICES, type UdpChoice } from './udp/types.ts';
+import { maxWaitingForHeaders } from '../tcp/accept/proxy-waiting.ts';
+import { ACCEPT_CHOICES, type AcceptPlan, PROXY_CHOICES } from '../tcp/accept/types.ts';
+import { UDP_CHOICES, type UdpChoice } from '../udp/types.ts';
 
 // The one definition is net/default-ports.ts; re-exported for the server's other defaults' readers.
 export { DEFAULT_PORT };

@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import net from 'node:net';
 import { after, before, describe, test } from 'node:test';
-import { runBench } from '../../src/bench/run-bench.ts';
 import { createDaytimeServer } from '../../src/index.ts';
+import { runBench } from '../../src/load-generator/run-bench.ts';
 import { AUTO_CONNECT_PATH, TESTED_CONNECT_PATHS } from '../helpers/accept.ts';
 import { runCli, startQuietServer, stopWithQueuedClients } from '../helpers/cli.ts';
 import { listenPort } from '../helpers/raw-client.ts';

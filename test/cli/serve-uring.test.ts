@@ -5,7 +5,7 @@ import net from 'node:net';
 import { test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { readDescriptorUse } from '../../src/kernel/descriptors.ts';
-import { ACCEPTS } from '../../src/server/accept/uring-path.ts';
+import { ACCEPTS } from '../../src/tcp/accept/uring-path.ts';
 import { URING_UNAVAILABLE } from '../helpers/accept.ts';
 import { ROOT, runCli, spawnUntilReady, startCliServer, startQuietServer } from '../helpers/cli.ts';
 import { freePort } from '../helpers/ports.ts';

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import net from 'node:net';
 import { test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { ACCEPTS } from '../../src/server/accept/uring-path.ts';
+import { ACCEPTS } from '../../src/tcp/accept/uring-path.ts';
 import { URING_UNAVAILABLE } from '../helpers/accept.ts';
 import { startQuietServer } from '../helpers/cli.ts';
 import { CTIME_LINE } from '../helpers/raw-client.ts';

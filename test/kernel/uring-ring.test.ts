@@ -9,7 +9,7 @@ import { prepNop } from '../../src/kernel/uring-requests.ts';
 import { uringSupport } from '../../src/kernel/uring-support.ts';
 import type { UringSyscalls } from '../../src/kernel/uring-syscalls.ts';
 import { RawSocket, SOCK_STREAM } from '../../src/lab/raw-socket.ts';
-import { UringReplies } from '../../src/server/accept/uring-replies.ts';
+import { UringReplies } from '../../src/tcp/accept/uring-replies.ts';
 import { URING_UNAVAILABLE } from '../helpers/accept.ts';
 import { recordingHooks } from '../helpers/full-connection.ts';
 

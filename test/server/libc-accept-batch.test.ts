@@ -2,10 +2,10 @@ import assert from 'node:assert/strict';
 import net from 'node:net';
 import { test } from 'node:test';
 import { AF_INET, loadSocketCalls, SOCK_NONBLOCK, SOCK_STREAM } from '../../src/kernel/socket-calls.ts';
-import { ACCEPT_BATCH } from '../../src/server/accept/libc-listener.ts';
-import { libcPath } from '../../src/server/accept/libc-path.ts';
-import type { ConnectionHooks } from '../../src/server/accept/types.ts';
-import { isAcceptor } from '../../src/server/accept/types.ts';
+import { ACCEPT_BATCH } from '../../src/tcp/accept/accept4.ts';
+import { libcPath } from '../../src/tcp/accept/libc-path.ts';
+import type { ConnectionHooks } from '../../src/tcp/accept/types.ts';
+import { isAcceptor } from '../../src/tcp/accept/types.ts';
 import { waitFor } from '../helpers/proc.ts';
 
 const calls = await loadSocketCalls().catch(() => undefined);

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { loadSocketCalls } from '../../src/kernel/socket-calls.ts';
-import { waitToWrite } from '../../src/server/accept/libc-pending-write.ts';
+import { waitToWrite } from '../../src/tcp/accept/libc-pending-write.ts';
 import { fullConnection, isOpen, readsFillerThenReply, recordingHooks } from '../helpers/full-connection.ts';
 import { waitFor } from '../helpers/proc.ts';
 

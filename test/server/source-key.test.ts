@@ -2,8 +2,8 @@ import assert from 'node:assert/strict';
 import { endianness } from 'node:os';
 import { test } from 'node:test';
 import { ipv6Groups } from '../../src/net/address.ts';
-import { ReplyLimiter } from '../../src/server/rate-limit.ts';
-import { addressKey, sockaddrKey } from '../../src/server/udp/source-key.ts';
+import { ReplyLimiter } from '../../src/udp/rate-limit.ts';
+import { addressKey, sockaddrKey } from '../../src/udp/source-key.ts';
 
 const LE = endianness() === 'LE';
 

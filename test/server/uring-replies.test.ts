@@ -3,7 +3,7 @@ import { test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { RingLoop } from '../../src/kernel/uring-loop.ts';
 import { uringSupport } from '../../src/kernel/uring-support.ts';
-import { UringReplies } from '../../src/server/accept/uring-replies.ts';
+import { UringReplies } from '../../src/tcp/accept/uring-replies.ts';
 import { URING_UNAVAILABLE } from '../helpers/accept.ts';
 import { fullConnection, isOpen, readsFillerThenReply, recordingHooks } from '../helpers/full-connection.ts';
 import { waitFor } from '../helpers/proc.ts';

@@ -1,12 +1,13 @@
 import type net from 'node:net';
+import { PAUSE_MS, PolledSocket } from '../../kernel/polled-socket.ts';
 import { SOCK_CLOEXEC, SOCK_NONBLOCK, type SocketCalls } from '../../kernel/socket-calls.ts';
-import { ACCEPT_BATCH, acceptFailure, LibcListener, PAUSE_MS } from './libc-listener.ts';
+import { ACCEPT_BATCH, acceptFailure, dupListeningFd } from './accept4.ts';
 import { NativeReply } from './native-reply.ts';
 import { PeerAddress } from './peer-address.ts';
 import { type Acceptor, type AcceptPath, type ConnectionHooks, cannotTake } from './types.ts';
 
 // Per connection, only what the C reference server (dtref) does: accept4, write, close. libuv signals
-// that the listener is readable (libc-listener.ts), and one call into JavaScript then accepts (under
+// that the listener is readable (kernel/polled-socket.ts), and one call into JavaScript then accepts (under
 // load until the queue is empty), writing the cached reply from native memory and closing each
 // connection. No JavaScript object, no libuv handle and no epoll_ctl per connection. Linux with glibc
 // or any libc koffi can load.
@@ -34,7 +35,7 @@ class LibcAcceptor implements Acceptor {
   readonly #hooks: ConnectionHooks;
   readonly #reply: NativeReply;
   readonly #peer: PeerAddress | undefined;
-  #listener: LibcListener | undefined;
+  #listener: PolledSocket | undefined;
   #single = true;
   #streak = 0;
   #lastReturn = 0;
@@ -51,7 +52,9 @@ class LibcAcceptor implements Acceptor {
   }
 
   listen(server: net.Server): boolean {
-    this.#listener = LibcListener.take(this.#calls, server, this.#onReadable);
+    const fd = dupListeningFd(this.#calls, server);
+    if (fd >= 0) server.close();
+    this.#listener = fd < 0 ? undefined : new PolledSocket(this.#calls, fd, this.#onReadable);
     if (!this.#listener) this.#free();
     return this.#listener !== undefined;
   }

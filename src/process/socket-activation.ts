@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import type { ListenFd } from './options.ts';
+import type { ListenFd } from '../server/options.ts';
 
 // SD_LISTEN_FDS_START: systemd passes its sockets as descriptors 3, 4, ...
 const FIRST_FD = 3;

@@ -1,7 +1,7 @@
 import { endianness } from 'node:os';
-import { IOVEC, MMSGHDR, SOCKADDR_IN6 } from '../../kernel/mmsg-calls.ts';
-import type { NativeMemory, SocketCalls } from '../../kernel/socket-calls.ts';
-import type { SourceKey } from '../rate-limit.ts';
+import { IOVEC, MMSGHDR, SOCKADDR_IN6 } from '../kernel/mmsg-calls.ts';
+import type { NativeMemory, SocketCalls } from '../kernel/socket-calls.ts';
+import type { SourceKey } from './rate-limit.ts';
 import { sockaddrKey } from './source-key.ts';
 
 // Room for the longest reply (an RFC 2822 line is 33 bytes with its CRLF).

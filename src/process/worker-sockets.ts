@@ -4,11 +4,10 @@ import type { SocketCalls } from '../kernel/socket-calls.ts';
 import { describeBacklog } from '../kernel/somaxconn.ts';
 import { listenerQueue, type TcpInfoReader } from '../kernel/tcp-info.ts';
 import { formatHostPort } from '../net/address.ts';
-import { closeServer, listenerFd } from './accept/types.ts';
-import type { ListenerSample } from './daytime-server.ts';
-import type { ListenerInfo } from './listener-info.ts';
-import type { DaytimeServerConfig, TcpFd } from './options.ts';
-import type { ServiceName } from './replies.ts';
+import type { ListenerInfo, ListenerSample } from '../observability/listener-info.ts';
+import type { ServiceName } from '../protocol/replies.ts';
+import type { DaytimeServerConfig, TcpFd } from '../server/options.ts';
+import { closeServer, listenerFd } from '../tcp/accept/types.ts';
 
 interface Held {
   service: ServiceName;

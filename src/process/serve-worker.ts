@@ -1,7 +1,7 @@
 import { once } from 'node:events';
-import { DaytimeServer } from './daytime-server.ts';
-import type { ServerLogger } from './logger.ts';
-import { LoopDelay } from './loop-delay.ts';
+import type { ServerLogger } from '../observability/logger.ts';
+import { LoopDelay } from '../observability/loop-delay.ts';
+import { DaytimeServer } from '../server/daytime-server.ts';
 import type { FromWorker, ToWorker, WorkerAssignment } from './worker-pool.ts';
 
 // How often a worker sends its counters without being asked, so that little is lost if it is killed.

@@ -2,7 +2,7 @@ import { writeSync } from 'node:fs';
 import { OptionConflictError } from '../errors.ts';
 import { choiceOption } from '../options/validate.ts';
 import { DAYTIME_FORMATS } from '../protocol/daytime.ts';
-import { ReplyClock, SERVICES, type ServiceName } from './replies.ts';
+import { ReplyClock, SERVICES, type ServiceName } from '../protocol/replies.ts';
 
 export interface InetdInput {
   // daytime (RFC 867, the default) or time (RFC 868).

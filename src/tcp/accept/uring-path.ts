@@ -1,5 +1,6 @@
 import type net from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { PAUSE_MS } from '../../kernel/polled-socket.ts';
 import { SOCK_CLOEXEC, SOCK_NONBLOCK, type SocketCalls } from '../../kernel/socket-calls.ts';
 import { RING_ENTRIES, RingLoop } from '../../kernel/uring-loop.ts';
 import {
@@ -12,9 +13,9 @@ import {
 } from '../../kernel/uring-requests.ts';
 import { errnoName, ringRefusal } from '../../kernel/uring-support.ts';
 import type { UringSyscalls } from '../../kernel/uring-syscalls.ts';
-import { acceptFailure, PAUSE_MS } from './libc-listener.ts';
+import { acceptFailure, dupListeningFd } from './accept4.ts';
 import { PeerAddress } from './peer-address.ts';
-import { type Acceptor, type AcceptPath, type ConnectionHooks, cannotTake, listenerFd } from './types.ts';
+import { type Acceptor, type AcceptPath, type ConnectionHooks, cannotTake } from './types.ts';
 import { KIND_CLOSE, KIND_SEND, UringReplies } from './uring-replies.ts';
 
 // The connections of a listener taken through io_uring: the kernel accepts them, ACCEPTS single accepts
@@ -28,7 +29,7 @@ import { KIND_CLOSE, KIND_SEND, UringReplies } from './uring-replies.ts';
 // answered any; a worker killed then loses them all (884 of 2,000 queued clients in one run here). With
 // ACCEPTS in flight, at most that many are accepted and not yet answered at any moment; the rest stay
 // in the kernel's queue, where the next worker takes them.
-// Node binds and listens; the path takes a duplicate of the listening descriptor, as libc-listener.ts.
+// Node binds and listens; the path takes a duplicate of the listening descriptor (accept4.ts).
 
 // A request's tag (user_data low half): its kind in the low byte; an accept's slot above it, and the
 // generation of the accepts (bumped when the kernel dropped completions and every accept is armed anew).
@@ -78,8 +79,7 @@ class UringAcceptor implements Acceptor {
   #closed = false;
 
   static take(sys: UringSyscalls, calls: SocketCalls, server: net.Server, hooks: ConnectionHooks) {
-    const nodeFd = listenerFd(server);
-    const fd = nodeFd === undefined ? -1 : calls.dup(nodeFd);
+    const fd = dupListeningFd(calls, server);
     if (fd < 0) return cannotTake('uring', `cannot take the listening socket (${errnoName(calls.errno())})`);
     let acceptor: UringAcceptor | undefined;
     const loop = RingLoop.open(

@@ -1,5 +1,6 @@
 import net from 'node:net';
 import { getSystemErrorName } from 'node:util';
+import { PAUSE_MS, PolledSocket } from '../../kernel/polled-socket.ts';
 import {
   EAGAIN,
   EINTR,
@@ -11,8 +12,8 @@ import {
 import { formatHostPort, unmapIPv4 } from '../../net/address.ts';
 import { trustsSockaddr } from '../../net/cidr.ts';
 import { headerKind, type ProxyHeader, parseProxyHeader } from '../../protocol/proxy.ts';
+import { ACCEPT_BATCH, acceptFailure, dupListeningFd } from './accept4.ts';
 import { DEFER_HOLD_MS, deferAccept } from './defer-accept.ts';
-import { ACCEPT_BATCH, acceptFailure, LibcListener, PAUSE_MS } from './libc-listener.ts';
 import { NativeReply } from './native-reply.ts';
 import { PeerAddress } from './peer-address.ts';
 import { HeaderTable, refusalOf } from './proxy-waiting.ts';
@@ -54,7 +55,7 @@ class ProxyLibcAcceptor implements Acceptor {
   readonly #reply: NativeReply;
   readonly #peer: PeerAddress;
   readonly #header: NativeMemory;
-  #listener: LibcListener | undefined;
+  #listener: PolledSocket | undefined;
   // How long a connection with nothing to read at accept was held by the kernel (TCP_DEFER_ACCEPT).
   #held = 0;
 
@@ -73,7 +74,9 @@ class ProxyLibcAcceptor implements Acceptor {
   }
 
   listen(server: net.Server): boolean {
-    this.#listener = LibcListener.take(this.#calls, server, this.#onReadable);
+    const fd = dupListeningFd(this.#calls, server);
+    if (fd >= 0) server.close();
+    this.#listener = fd < 0 ? undefined : new PolledSocket(this.#calls, fd, this.#onReadable);
     if (!this.#listener) {
       this.#free();
       return false;

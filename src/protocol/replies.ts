@@ -1,5 +1,5 @@
-import { type DaytimeFormat, daytimeLine } from '../protocol/daytime.ts';
-import { encodeTime } from '../protocol/time.ts';
+import { type DaytimeFormat, daytimeLine } from './daytime.ts';
+import { encodeTime } from './time.ts';
 
 export const SERVICES = ['daytime', 'time'] as const;
 export type ServiceName = (typeof SERVICES)[number];

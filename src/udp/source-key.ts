@@ -1,7 +1,7 @@
 import { endianness } from 'node:os';
-import { AF_INET, AF_INET6 } from '../../kernel/socket-calls.ts';
-import { ipv6Groups } from '../../net/address.ts';
-import type { SourceKey } from '../rate-limit.ts';
+import { AF_INET, AF_INET6 } from '../kernel/socket-calls.ts';
+import { ipv6Groups } from '../net/address.ts';
+import type { SourceKey } from './rate-limit.ts';
 
 // A source address as the rate limiter keys it, cheap to make from a raw sockaddr: an IPv4 address,
 // or an IPv4-mapped IPv6 one (how a dual-stack socket reports IPv4 peers), is its 32-bit number; an

@@ -43,6 +43,3 @@ export async function autoFallback(plan: AcceptPlan): Promise<AcceptFallback | u
   const support = await uringSupport();
   return support.ok ? undefined : { path: 'uring', code: support.code, reason: support.reason };
 }
-
-// "uring not used: REASON".
-export const describeFallback = (fallback: AcceptFallback) => `${fallback.path} not used: ${fallback.reason}`;

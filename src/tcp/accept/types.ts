@@ -1,5 +1,6 @@
 import type net from 'node:net';
 import type { TrustList } from '../../net/cidr.ts';
+import type { PathFallback } from '../../observability/listener-info.ts';
 
 // The ways a listener's connections can be taken, fastest first; `auto` picks the first that loads.
 export const ACCEPT_PATHS = ['uring', 'libc', 'handle', 'socket'] as const;
@@ -84,11 +85,9 @@ export interface Acceptor {
   readonly fallback?: AcceptFallback;
 }
 
-export interface AcceptFallback {
+// A path that could not run here, and why (code: a metric label; reason: a sentence).
+export interface AcceptFallback extends PathFallback {
   path: AcceptPathName;
-  // Short (a metric label): disabled, refused, not-implemented, too-old...
-  code: string;
-  reason: string;
 }
 
 export interface AcceptPath {

@@ -1,6 +1,8 @@
-import type { AcceptFallback } from './accept/types.ts';
-import { describeFallback } from './accept/uring-choice.ts';
+import type { PathFallback } from './listener-info.ts';
 import type { ServerLogger } from './logger.ts';
+
+// "uring not used: REASON".
+export const describeFallback = (fallback: PathFallback) => `${fallback.path} not used: ${fallback.reason}`;
 
 export interface Readiness {
   port: number | undefined;
@@ -8,7 +10,7 @@ export interface Readiness {
   // TCP listeners by accept path.
   acceptPaths: Record<string, number>;
   // With --accept auto: the faster path that could not run here, and why.
-  acceptFallback?: AcceptFallback;
+  acceptFallback?: PathFallback;
   // UDP sockets by path (mmsg, dgram).
   udpPaths?: Record<string, number>;
   workers?: number;

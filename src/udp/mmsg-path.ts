@@ -1,8 +1,8 @@
 import { setImmediate as nextTurn } from 'node:timers/promises';
 import { getSystemErrorName } from 'node:util';
-import { type DatagramCalls, MMSGHDR, MSG_DONTWAIT } from '../../kernel/mmsg-calls.ts';
-import { EAGAIN, EINTR } from '../../kernel/socket-calls.ts';
-import { LibcListener, PAUSE_MS } from '../accept/libc-listener.ts';
+import { type DatagramCalls, MMSGHDR, MSG_DONTWAIT } from '../kernel/mmsg-calls.ts';
+import { PAUSE_MS, PolledSocket } from '../kernel/polled-socket.ts';
+import { EAGAIN, EINTR } from '../kernel/socket-calls.ts';
 import { DatagramBatch } from './datagram-batch.ts';
 import { type DatagramHooks, type UdpPath, type UdpReader, udpSocketFd } from './types.ts';
 
@@ -44,7 +44,7 @@ class MmsgReader implements UdpReader {
   readonly #calls: DatagramCalls;
   readonly #hooks: DatagramHooks;
   readonly #batch: DatagramBatch;
-  readonly #socket: LibcListener;
+  readonly #socket: PolledSocket;
   #closed = false;
   #lastRead = Number.NEGATIVE_INFINITY;
 
@@ -52,7 +52,7 @@ class MmsgReader implements UdpReader {
     this.#calls = calls;
     this.#hooks = hooks;
     this.#batch = new DatagramBatch(calls, SLOTS);
-    this.#socket = LibcListener.adopt(calls, fd, this.#onReadable);
+    this.#socket = new PolledSocket(calls, fd, this.#onReadable);
   }
 
   readonly #onReadable = (): void => {

@@ -5,6 +5,10 @@ import { refuseNewConnections } from '../kernel/socket-filter.ts';
 import { describeBacklog, readSomaxconn } from '../kernel/somaxconn.ts';
 import { type ListenerQueue, listenerQueue, loadTcpInfo, type TcpInfoReader } from '../kernel/tcp-info.ts';
 import { formatHostPort, unmapIPv4 } from '../net/address.ts';
+import type { ListenerInfo } from '../observability/listener-info.ts';
+import type { ServerLogger } from '../observability/logger.ts';
+import { countError, countServed, type ServerStats } from '../observability/stats.ts';
+import type { ReplyClock, ServiceName } from '../protocol/replies.ts';
 import { acceptPaths, takeListener } from './accept/choose.ts';
 import {
   type Acceptor,
@@ -13,10 +17,6 @@ import {
   closeServer,
   type ProxyRefusal,
 } from './accept/types.ts';
-import type { ListenerInfo } from './listener-info.ts';
-import type { ServerLogger } from './logger.ts';
-import type { ReplyClock, ServiceName } from './replies.ts';
-import { countError, countServed, type ServerStats } from './stats.ts';
 import { WriteDeadlines } from './write-deadlines.ts';
 
 export interface TcpServiceOptions {

@@ -1,6 +1,6 @@
 import type dgram from 'node:dgram';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { readProcNet, socketInode } from '../../kernel/proc-net.ts';
+import { readProcNet, socketInode } from '../kernel/proc-net.ts';
 import { addressKey } from './source-key.ts';
 import { type DatagramHooks, type UdpPath, type UdpReader, udpSocketFd } from './types.ts';
 

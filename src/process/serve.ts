@@ -6,13 +6,13 @@ import { loadSocketCalls } from '../kernel/socket-calls.ts';
 import { readSysctl } from '../kernel/sysctl.ts';
 import { loadTcpInfo } from '../kernel/tcp-info.ts';
 import { formatHostPort } from '../net/address.ts';
-import { autoFallback } from './accept/uring-choice.ts';
-import { DaytimeServer, type ServerRuntime } from './daytime-server.ts';
-import { logListening } from './listener-log.ts';
-import { LoopDelay } from './loop-delay.ts';
-import type { MetricsSource } from './metrics.ts';
-import { normalizeServeOptions, type ServeConfig, type ServeInput } from './options.ts';
-import { logReady } from './ready-line.ts';
+import { logListening } from '../observability/listener-log.ts';
+import { LoopDelay } from '../observability/loop-delay.ts';
+import type { MetricsSource } from '../observability/metrics.ts';
+import { logReady } from '../observability/ready-line.ts';
+import { DaytimeServer, type ServerRuntime } from '../server/daytime-server.ts';
+import { normalizeServeOptions, type ServeConfig, type ServeInput } from '../server/options.ts';
+import { autoFallback } from '../tcp/accept/uring-choice.ts';
 import { runWorker } from './serve-worker.ts';
 import { takeListenFds } from './socket-activation.ts';
 import { FIRST_WORKER_FD, WORKER_ENV, type WorkerAssignment, WorkerPool } from './worker-pool.ts';
@@ -157,7 +157,7 @@ async function startMetrics(config: ServeConfig, source: MetricsSource) {
   const target = config.metrics;
   if (!target) return undefined;
   // prom-client is loaded only when metrics are asked for: it is most of an idle server's memory otherwise.
-  const { serveMetrics } = await import('./metrics.ts');
+  const { serveMetrics } = await import('../observability/metrics.ts');
   const server: http.Server = await serveMetrics(source, target);
   const { port } = server.address() as net.AddressInfo;
   return {

@@ -1,11 +1,11 @@
 import { type ChildProcess, fork } from 'node:child_process';
 import { once } from 'node:events';
 import { DaytimeError } from '../errors.ts';
-import type { AcceptFallback } from './accept/types.ts';
-import type { ServerLogger } from './logger.ts';
-import type { DaytimeServerConfig } from './options.ts';
-import type { ServerStats } from './stats.ts';
-import { retire, sumStats } from './stats-sum.ts';
+import type { PathFallback } from '../observability/listener-info.ts';
+import type { ServerLogger } from '../observability/logger.ts';
+import type { ServerStats } from '../observability/stats.ts';
+import { retire, sumStats } from '../observability/stats-sum.ts';
+import type { DaytimeServerConfig } from '../server/options.ts';
 
 // What the primary tells a worker (in DAYTIME_WORKER) and what they say over IPC.
 export interface WorkerAssignment {
@@ -21,7 +21,7 @@ export type FromWorker =
       type: 'ready';
       acceptPaths: Record<string, number>;
       udpPaths?: Record<string, number>;
-      acceptFallback?: AcceptFallback;
+      acceptFallback?: PathFallback;
     }
   // request 0: sent by the worker on its own (once a second, and its last counters before it exits).
   | { type: 'stats'; request: number; stats: ServerStats; loopDelayMs?: number }
@@ -81,7 +81,7 @@ export class WorkerPool {
   #starting: { resolve: () => void; reject: (error: Error) => void } | undefined;
   #paths: Record<string, number> = {};
   #udpPaths: Record<string, number> = {};
-  #fallback: AcceptFallback | undefined;
+  #fallback: PathFallback | undefined;
 
   constructor(options: WorkerPoolOptions) {
     this.#options = options;
@@ -128,7 +128,7 @@ export class WorkerPool {
   }
 
   // Why the workers' listeners are not on the fastest path, likewise (undefined: they are).
-  acceptFallback(): AcceptFallback | undefined {
+  acceptFallback(): PathFallback | undefined {
     return this.#fallback;
   }
 

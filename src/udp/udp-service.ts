@@ -4,13 +4,13 @@ import type { AddressInfo } from 'node:net';
 import { DaytimeError, fromSystemError } from '../errors.ts';
 import { refuseNewConnections } from '../kernel/socket-filter.ts';
 import { formatHostPort } from '../net/address.ts';
-import { udpPaths } from './accept/choose.ts';
-import type { ListenerInfo } from './listener-info.ts';
-import type { ServerLogger } from './logger.ts';
+import type { ListenerInfo } from '../observability/listener-info.ts';
+import type { ServerLogger } from '../observability/logger.ts';
+import { countError, countServed, type ServerStats } from '../observability/stats.ts';
+import type { ReplyClock, ServiceName } from '../protocol/replies.ts';
+import { udpPaths } from './choose.ts';
 import type { ReplyLimiter } from './rate-limit.ts';
-import type { ReplyClock, ServiceName } from './replies.ts';
-import { countError, countServed, type ServerStats } from './stats.ts';
-import type { DatagramHooks, UdpChoice, UdpPath, UdpReader } from './udp/types.ts';
+import type { DatagramHooks, UdpChoice, UdpPath, UdpReader } from './types.ts';
 
 export interface UdpServiceOptions {
   service: ServiceName;

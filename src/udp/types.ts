@@ -1,5 +1,5 @@
 import type dgram from 'node:dgram';
-import type { DropReason, ReplyLimiter } from '../rate-limit.ts';
+import type { DropReason, ReplyLimiter } from './rate-limit.ts';
 
 // The ways a UDP socket's datagrams can be read and answered, fastest first; `auto` picks the first
 // that loads (accept/choose.ts, where the TCP accept paths are chosen too).

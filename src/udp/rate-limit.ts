@@ -1,3 +1,4 @@
+import type { DropReason } from '../observability/stats.ts';
 // UDP replies go to whatever source address a datagram claims, so a time server is a reflection vector.
 // Token buckets bound what goes out: one per source address and one for the whole socket.
 
@@ -28,7 +29,7 @@ export class TokenBucket {
   }
 }
 
-export type DropReason = 'source_rate' | 'global_rate' | 'source_table_full';
+export type { DropReason };
 
 // What tells one source from another: any string or number (udp/source-key.ts makes a number of an
 // IPv4 address and a short string of an IPv6 one, so that a batch of datagrams needs no text).

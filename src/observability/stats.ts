@@ -1,4 +1,5 @@
-import type { DropReason } from './rate-limit.ts';
+// Why a UDP reply was not sent (udp/rate-limit.ts decides): a metric label.
+export type DropReason = 'source_rate' | 'global_rate' | 'source_table_full';
 
 export interface ServerStats {
   // Connections accepted from the kernel's queues.

@@ -1,10 +1,6 @@
 import type net from 'node:net';
 import { DaytimeError } from '../../errors.ts';
-import { loadDatagramCalls } from '../../kernel/mmsg-calls.ts';
 import { loadSocketCalls } from '../../kernel/socket-calls.ts';
-import { dgramPath } from '../udp/dgram-path.ts';
-import { mmsgPath } from '../udp/mmsg-path.ts';
-import type { UdpChoice, UdpPath } from '../udp/types.ts';
 import { handlePath } from './handle-path.ts';
 import { libcPath } from './libc-path.ts';
 import { proxyLibcPath } from './proxy-libc-path.ts';
@@ -61,17 +57,6 @@ export async function acceptPaths(plan: AcceptPlan): Promise<AcceptPath[]> {
   return withUringFallback(loaded);
 }
 
-// The same for UDP sockets: mmsg (recvmmsg and sendmmsg through koffi: Linux), then dgram (always).
-export async function udpPaths(choice: UdpChoice): Promise<UdpPath[]> {
-  if (choice === 'dgram') return [dgramPath];
-  const mmsg = await loadDatagramCalls().then(mmsgPath, (error: unknown) => {
-    if (choice === 'mmsg')
-      throw unavailable('mmsg', error instanceof Error ? error.message : String(error), 'UDP path');
-    return undefined;
-  });
-  return choice === 'mmsg' ? (mmsg ? [mmsg] : []) : [...(mmsg ? [mmsg] : []), dgramPath];
-}
-
 // Hands a listening server to the first path that can take it. A faster path that could not (io_uring's
 // ring refused at run time: RLIMIT_MEMLOCK, descriptors) is named, with why, by the one that did, as a
 // path that did not load at all is (uring-choice.ts).
@@ -90,5 +75,5 @@ export function takeListener(server: net.Server, hooks: ConnectionHooks, paths: 
   throw unavailable(paths.map((p) => p.name).join(', '), why || 'no path was offered');
 }
 
-const unavailable = (name: string, why: string, what = 'accept path') =>
-  new DaytimeError('ERR_ACCEPT_PATH_UNAVAILABLE', `the ${name} ${what} cannot run here: ${why}`);
+const unavailable = (name: string, why: string) =>
+  new DaytimeError('ERR_ACCEPT_PATH_UNAVAILABLE', `the ${name} accept path cannot run here: ${why}`);

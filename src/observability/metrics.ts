@@ -6,7 +6,7 @@ import { countOpenDescriptors } from '../kernel/descriptors.ts';
 import { readKernelCounters } from '../kernel/netstat.ts';
 import { formatHostPort, type Target } from '../net/address.ts';
 import { fillAcceptPaths } from './accept-path-metrics.ts';
-import type { ListenerSample } from './daytime-server.ts';
+import type { ListenerSample } from './listener-info.ts';
 import type { ServerStats } from './stats.ts';
 
 export interface MetricsSnapshot {
