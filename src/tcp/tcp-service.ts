@@ -137,22 +137,12 @@ export class TcpService {
     const servedKey = this.#servedKey;
     return {
       reply: () => clock.reply(service),
-      admit: (closing = 0) => {
+      admit: () => {
         stats.connections++;
-        if (maxConnections !== undefined && this.#open - closing >= maxConnections) {
-          stats.rejected++;
-          return false;
-        }
-        this.#open++;
-        return true;
+        return this.#reopen();
       },
       full: () => maxConnections !== undefined && this.#open >= maxConnections,
-      keep: (closing) => {
-        // The others open, less those on their way out.
-        if (maxConnections === undefined || this.#open - 1 - closing < maxConnections) return true;
-        stats.rejected++;
-        return false;
-      },
+      keep: () => this.#reopen(),
       served: () => countServed(stats, servedKey),
       error: (code) => countError(stats, code),
       acceptError: (code, message) => this.#onAcceptError(code, message ?? `accept ${code}`),
@@ -168,6 +158,17 @@ export class TcpService {
         this.#open--;
       },
     };
+  }
+
+  // One more open connection within --max-connections, or one more rejected.
+  #reopen(): boolean {
+    const max = this.#options.maxConnections;
+    if (max !== undefined && this.#open >= max) {
+      this.#options.stats.rejected++;
+      return false;
+    }
+    this.#open++;
+    return true;
   }
 
   get service(): ServiceName {

@@ -1,7 +1,17 @@
 import type net from 'node:net';
 import { getSystemErrorName } from 'node:util';
-import { EAGAIN, ECONNABORTED, EINTR, EPROTO, type SocketCalls } from '../../kernel/socket-calls.ts';
-import { listenerFd } from './types.ts';
+import { PAUSE_MS } from '../../kernel/polled-socket.ts';
+import {
+  EAGAIN,
+  ECONNABORTED,
+  EINTR,
+  EPROTO,
+  SOCK_CLOEXEC,
+  SOCK_NONBLOCK,
+  type SocketCalls,
+} from '../../kernel/socket-calls.ts';
+import type { PeerAddress } from './peer-address.ts';
+import { type ConnectionHooks, listenerFd } from './types.ts';
 
 // What the accept paths that call accept4 themselves share: the listening descriptor taken over from
 // Node, and what a failed accept4 means.
@@ -30,4 +40,45 @@ export function acceptFailure(errno: number): 'empty' | 'retry' | { skipped: str
   if (errno === EINTR) return 'retry';
   const code = getSystemErrorName(-errno);
   return errno === ECONNABORTED || errno === EPROTO ? { skipped: code } : { failed: code };
+}
+
+const FLAGS = SOCK_NONBLOCK | SOCK_CLOEXEC;
+
+// The one accept4 loop (the libc path, the PROXY path over libc, and the uring path's sweep at close):
+// up to `limit` connections from `listener`, each handed to `take` with `peer` (when given) holding its
+// address. `ready` is asked before each accept: 0 to go on, or the ms to wait first (the PROXY path's
+// table of waiting connections is full). Returns how many were taken, and how long the caller should
+// stop asking for readiness: 0 when the queue is empty or the limit reached, PAUSE_MS when an accept
+// failed for want of a resource (counted through acceptError), the wait `ready` asked for.
+export function acceptBatch(
+  calls: SocketCalls,
+  listener: number,
+  peer: PeerAddress | undefined,
+  limit: number,
+  hooks: Pick<ConnectionHooks, 'error' | 'acceptError'>,
+  take: (fd: number) => void,
+  ready: () => number = () => 0,
+): { taken: number; pauseMs: number } {
+  let taken = 0;
+  while (taken < limit) {
+    const wait = ready();
+    if (wait > 0) return { taken, pauseMs: wait };
+    peer?.prepare();
+    const fd = calls.accept4(listener, peer?.address ?? 0, peer?.lengthAddress ?? 0, FLAGS);
+    if (fd >= 0) {
+      taken++;
+      take(fd);
+      continue;
+    }
+    const failure = acceptFailure(calls.errno());
+    if (failure === 'empty') break;
+    if (failure === 'retry') continue;
+    if ('skipped' in failure) {
+      hooks.error(failure.skipped);
+      continue;
+    }
+    hooks.acceptError(failure.failed);
+    return { taken, pauseMs: PAUSE_MS };
+  }
+  return { taken, pauseMs: 0 };
 }

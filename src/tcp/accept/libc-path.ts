@@ -1,7 +1,7 @@
 import type net from 'node:net';
-import { PAUSE_MS, PolledSocket } from '../../kernel/polled-socket.ts';
-import { SOCK_CLOEXEC, SOCK_NONBLOCK, type SocketCalls } from '../../kernel/socket-calls.ts';
-import { ACCEPT_BATCH, acceptFailure, dupListeningFd } from './accept4.ts';
+import { PolledSocket } from '../../kernel/polled-socket.ts';
+import type { SocketCalls } from '../../kernel/socket-calls.ts';
+import { ACCEPT_BATCH, acceptBatch, dupListeningFd } from './accept4.ts';
 import { NativeReply } from './native-reply.ts';
 import { PeerAddress } from './peer-address.ts';
 import { type Acceptor, type AcceptPath, type ConnectionHooks, cannotTake } from './types.ts';
@@ -12,7 +12,6 @@ import { type Acceptor, type AcceptPath, type ConnectionHooks, cannotTake } from
 // connection. No JavaScript object, no libuv handle and no epoll_ctl per connection. Linux with glibc
 // or any libc koffi can load.
 
-const FLAGS = SOCK_NONBLOCK | SOCK_CLOEXEC;
 // Readiness within this long after the last return is libuv coming straight back: more was queued.
 // Measured here: 2-3 µs between readinesses under load, 40 µs or more between clients one at a time.
 const BACK_TO_BACK_MS = 0.02;
@@ -87,41 +86,30 @@ class LibcAcceptor implements Acceptor {
 
   // Accepts up to `limit` connections (or until the queue is empty); returns how many it took.
   #accept(limit: number): number {
-    const calls = this.#calls;
-    const hooks = this.#hooks;
-    const peer = this.#peer;
-    const listener = this.#listener?.fd ?? -1;
-    let taken = 0;
-    while (taken < limit) {
-      let fd: number;
-      if (peer) {
-        peer.prepare();
-        fd = calls.accept4(listener, peer.address, peer.lengthAddress, FLAGS);
-      } else {
-        fd = calls.accept4(listener, 0, 0, FLAGS);
-      }
-      if (fd < 0) {
-        const failure = acceptFailure(calls.errno());
-        if (failure === 'retry') continue;
-        if (failure === 'empty') return taken;
-        if ('skipped' in failure) {
-          hooks.error(failure.skipped);
-          continue;
-        }
-        hooks.acceptError(failure.failed);
-        this.#listener?.pause(PAUSE_MS);
-        return taken;
-      }
-      taken++;
-      if (!hooks.admit()) {
-        calls.close(fd);
-        continue;
-      }
-      if (peer) hooks.peer?.(...peer.read());
-      this.#reply.send(fd);
-    }
+    const listener = this.#listener;
+    if (!listener) return 0;
+    const { taken, pauseMs } = acceptBatch(
+      this.#calls,
+      listener.fd,
+      this.#peer,
+      limit,
+      this.#hooks,
+      this.#connection,
+    );
+    if (pauseMs > 0) listener.pause(pauseMs);
     return taken;
   }
+
+  // One connection: counted, logged, answered with write and close (or left to waitToWrite).
+  readonly #connection = (fd: number): void => {
+    const hooks = this.#hooks;
+    if (!hooks.admit()) {
+      this.#calls.close(fd);
+      return;
+    }
+    if (this.#peer) hooks.peer?.(...this.#peer.read());
+    this.#reply.send(fd);
+  };
 
   async close(): Promise<void> {
     if (!this.#listener) return;

@@ -1,22 +1,15 @@
 import net from 'node:net';
 import { getSystemErrorName } from 'node:util';
-import { PAUSE_MS, PolledSocket } from '../../kernel/polled-socket.ts';
-import {
-  EAGAIN,
-  EINTR,
-  type NativeMemory,
-  SOCK_CLOEXEC,
-  SOCK_NONBLOCK,
-  type SocketCalls,
-} from '../../kernel/socket-calls.ts';
+import { PolledSocket } from '../../kernel/polled-socket.ts';
+import { EAGAIN, EINTR, type NativeMemory, type SocketCalls } from '../../kernel/socket-calls.ts';
 import { formatHostPort, unmapIPv4 } from '../../net/address.ts';
 import { trustsSockaddr } from '../../net/cidr.ts';
-import { headerKind, type ProxyHeader, parseProxyHeader } from '../../protocol/proxy.ts';
-import { ACCEPT_BATCH, acceptFailure, dupListeningFd } from './accept4.ts';
+import { type ProxyHeader, parseProxyHeader } from '../../protocol/proxy.ts';
+import { ACCEPT_BATCH, acceptBatch, dupListeningFd } from './accept4.ts';
 import { DEFER_HOLD_MS, deferAccept } from './defer-accept.ts';
 import { NativeReply } from './native-reply.ts';
 import { PeerAddress } from './peer-address.ts';
-import { HeaderTable, refusalOf } from './proxy-waiting.ts';
+import { HeaderTable, refusalOf, reportHeader } from './proxy-waiting.ts';
 import {
   type Acceptor,
   type AcceptPath,
@@ -25,7 +18,6 @@ import {
   type ProxyRequirement,
 } from './types.ts';
 
-const FLAGS = SOCK_NONBLOCK | SOCK_CLOEXEC;
 // A v2 header with the usual TLVs, or any v1 line, in one read; a longer one is finished on a socket.
 const HEADER_ROOM = 536;
 
@@ -86,41 +78,28 @@ class ProxyLibcAcceptor implements Acceptor {
   }
 
   readonly #onReadable = (): void => {
-    const calls = this.#calls;
-    const hooks = this.#hooks;
-    const peer = this.#peer;
     const listener = this.#listener;
     if (!listener) return;
-    for (let taken = 0; taken < ACCEPT_BATCH; ) {
-      const wait = this.#table.wait();
-      if (wait > 0) {
-        listener.pause(wait);
-        return;
-      }
-      peer.prepare();
-      const fd = calls.accept4(listener.fd, peer.address, peer.lengthAddress, FLAGS);
-      if (fd < 0) {
-        const failure = acceptFailure(calls.errno());
-        if (failure === 'empty') return;
-        if (failure === 'retry') continue;
-        if ('skipped' in failure) {
-          hooks.error(failure.skipped);
-          continue;
-        }
-        hooks.acceptError(failure.failed);
-        listener.pause(PAUSE_MS);
-        return;
-      }
-      taken++;
-      if (!trustsSockaddr(this.#proxy.trust, peer.view)) {
-        calls.close(fd);
-        hooks.refused('untrusted', () => this.#peerText());
-        continue;
-      }
-      if (!this.#table.admit()) {
-        calls.close(fd);
-        continue;
-      }
+    const taken = acceptBatch(
+      this.#calls,
+      listener.fd,
+      this.#peer,
+      ACCEPT_BATCH,
+      this.#hooks,
+      this.#connection,
+      () => this.#table.wait(),
+    );
+    if (taken.pauseMs > 0) listener.pause(taken.pauseMs);
+  };
+
+  // One connection: a peer outside --proxy-from is closed unread; the others are admitted and read.
+  readonly #connection = (fd: number): void => {
+    if (!trustsSockaddr(this.#proxy.trust, this.#peer.view)) {
+      this.#calls.close(fd);
+      this.#hooks.refused('untrusted', () => this.#peerText());
+    } else if (!this.#table.admit()) {
+      this.#calls.close(fd);
+    } else {
       this.#read(fd);
     }
   };
@@ -152,13 +131,7 @@ class ProxyLibcAcceptor implements Acceptor {
   }
 
   #answer(fd: number, header: ProxyHeader): void {
-    const hooks = this.#hooks;
-    hooks.header(headerKind(header));
-    if (hooks.peer) {
-      const [address, port] = this.#peer.read();
-      const client = header.command === 'PROXY' && header.source ? header.source : undefined;
-      hooks.peer(client?.address ?? address, client?.port ?? port, client ? { address, port } : undefined);
-    }
+    reportHeader(this.#hooks, header, () => this.#peer.read());
     this.#reply.send(fd);
   }
 

@@ -124,6 +124,21 @@ export class HeaderTable {
   }
 }
 
+// What every PROXY path reports of a whole header: its kind (counted), and for the log line the client
+// the header names, with the balancer that relayed it (the connection's own peer, read only when the
+// line is on) as `via`; a LOCAL header, or a family other than TCP, is logged as a direct connection.
+export function reportHeader(
+  hooks: Pick<ConnectionHooks, 'header' | 'peer'>,
+  header: ProxyHeader,
+  direct: () => [string, number],
+): void {
+  hooks.header(headerKind(header));
+  if (!hooks.peer) return;
+  const [address, port] = direct();
+  const client = header.command === 'PROXY' && header.source ? header.source : undefined;
+  hooks.peer(client?.address ?? address, client?.port ?? port, client ? { address, port } : undefined);
+}
+
 // A parse failure as a refusal: no signature at all is a header missing, anything else malformed.
 export const refusalOf = (reason: string): ProxyRefusal =>
   reason.startsWith('no PROXY') ? 'missing' : 'malformed';
@@ -131,12 +146,7 @@ export const refusalOf = (reason: string): ProxyRefusal =>
 // The reply once the header is whole, on a net.Socket: the log line names the client the header gave
 // (and the balancer as `via`); a LOCAL header, or a family other than TCP, is answered as direct.
 export function replyOnSocket(socket: net.Socket, header: ProxyHeader, hooks: ConnectionHooks): void {
-  hooks.header(headerKind(header));
-  if (hooks.peer) {
-    const direct = { address: socket.remoteAddress ?? '', port: socket.remotePort ?? 0 };
-    const client = header.command === 'PROXY' && header.source ? header.source : undefined;
-    hooks.peer(client?.address ?? direct.address, client?.port ?? direct.port, client ? direct : undefined);
-  }
+  reportHeader(hooks, header, () => [socket.remoteAddress ?? '', socket.remotePort ?? 0]);
   let release: (() => void) | undefined;
   socket.write(hooks.reply(), (error) => {
     release?.();

@@ -43,15 +43,13 @@ export type AcceptPlan =
 export interface ConnectionHooks {
   // The reply to send (cached for the current second).
   reply(): Buffer;
-  // Counts an accepted connection; false means close it unanswered (--max-connections). `closing`: the
-  // connections this path holds whose reply and close are already on their way (io_uring's queued
-  // chains), which no more count against the limit than the libc path's synchronous write and close.
-  admit(closing?: number): boolean;
+  // Counts an accepted connection; false means close it unanswered (--max-connections).
+  admit(): boolean;
   // True while --max-connections are open: the next admit() would refuse.
   full(): boolean;
-  // An admitted connection whose reply was on its way (`closing` others still are) must wait for its
-  // write after all: it stays within --max-connections, or is counted as rejected (false: close it).
-  keep(closing: number): boolean;
+  // A connection already let go (its reply on its way, closed() said) must wait for its write after
+  // all: it is open again within --max-connections, or counted as rejected (false: close it).
+  keep(): boolean;
   served(): void;
   // A failed write or connection, by code (EPIPE, ECONNRESET...).
   error(code: string): void;

@@ -13,7 +13,7 @@ import {
 } from '../../kernel/uring-requests.ts';
 import { errnoName, ringRefusal } from '../../kernel/uring-support.ts';
 import type { UringSyscalls } from '../../kernel/uring-syscalls.ts';
-import { acceptFailure, dupListeningFd } from './accept4.ts';
+import { acceptBatch, acceptFailure, dupListeningFd } from './accept4.ts';
 import { PeerAddress } from './peer-address.ts';
 import { type Acceptor, type AcceptPath, type ConnectionHooks, cannotTake } from './types.ts';
 import { KIND_CLOSE, KIND_SEND, UringReplies } from './uring-replies.ts';
@@ -163,7 +163,7 @@ class UringAcceptor implements Acceptor {
   }
 
   #connection(fd: number, peer: PeerAddress | undefined): void {
-    if (!this.#hooks.admit(this.#replies.inFlight)) {
+    if (!this.#hooks.admit()) {
       // Refused (--max-connections): closed unanswered, through the ring or at once.
       const queued = prepClose(this.#loop.ring, {
         fd,
@@ -264,18 +264,10 @@ class UringAcceptor implements Acceptor {
   // Connections the kernel queued after the accepts were cancelled, taken with accept4 as the libc path
   // does, and answered through the ring.
   #sweep(): void {
-    const calls = this.#calls;
     const peer = this.#peers?.[0];
-    for (;;) {
-      peer?.prepare();
-      const fd = calls.accept4(this.fd, peer?.address ?? 0, peer?.lengthAddress ?? 0, ACCEPT_FLAGS);
-      if (fd < 0) {
-        const failure = acceptFailure(calls.errno());
-        if (failure === 'retry' || (typeof failure === 'object' && 'skipped' in failure)) continue;
-        return;
-      }
-      this.#connection(fd, peer);
-    }
+    acceptBatch(this.#calls, this.fd, peer, Number.POSITIVE_INFINITY, this.#hooks, (fd) =>
+      this.#connection(fd, peer),
+    );
   }
 
   #free(): void {

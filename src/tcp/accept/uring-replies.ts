@@ -82,6 +82,8 @@ export class UringReplies {
     copy.users++;
     this.inFlight++;
     loop.expect(1);
+    // On its way, as the libc path's write and close are: no longer open for --max-connections.
+    this.#hooks.closed();
   }
 
   // A completion of KIND_SEND or KIND_CLOSE.
@@ -93,22 +95,17 @@ export class UringReplies {
     if (kind === KIND_CLOSE) {
       if (result !== 0 && result !== -ECANCELED) hooks.error(getSystemErrorName(result));
       hooks.served();
-      hooks.closed();
       return;
     }
-    // The send's own completion: it failed, or was short; the close did not run.
-    if ((result >= 0 || result === -EAGAIN) && !hooks.keep(this.inFlight)) {
-      this.#calls.close(fd);
-      hooks.closed();
-      return;
-    }
-    if (result >= 0 || result === -EAGAIN) {
+    // The send's own completion: it failed, or was short; the close did not run. A reply that must wait
+    // is open again (within --max-connections) until waitToWrite ends it.
+    const short = result >= 0 || result === -EAGAIN;
+    if (short && hooks.keep()) {
       waitToWrite(this.#calls, hooks, fd, (copy.source as Buffer).subarray(Math.max(0, result), copy.length));
       return;
     }
-    hooks.error(getSystemErrorName(result));
+    if (!short) hooks.error(getSystemErrorName(result));
     this.#calls.close(fd);
-    hooks.closed();
   }
 
   // The copy to send `reply` from: the first one no send uses any more, or a new one.
