@@ -29,6 +29,9 @@ export interface RingOwner {
   // The kernel dropped `count` completions (no memory to hold them while the ring was full): the owner
   // cannot know which requests ended, so it re-arms what it keeps armed and says so.
   dropped(count: number): void;
+  // Before each round enters the kernel (where, with DEFER_TASKRUN, the ring's work runs): what the
+  // requests read when they are issued (a reply buffer) is brought up to date here.
+  round?(): void;
 }
 
 // Submission slots of a ring (twice as many completion slots): a round handles at most its budget of
@@ -138,6 +141,7 @@ export class RingLoop {
 
   #round(): number {
     const ring = this.ring;
+    this.#owner.round?.();
     this.#resetSignal();
     let budget = this.#budget;
     let entered = this.#checked(ring.enter(ENTER_GETEVENTS));

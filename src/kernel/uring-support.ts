@@ -16,6 +16,7 @@ import {
   OP_ASYNC_CANCEL,
   OP_CLOSE,
   OP_CONNECT,
+  OP_FIXED_FD_INSTALL,
   OP_RECV,
   OP_SEND,
   OP_SOCKET,
@@ -32,8 +33,11 @@ import { loadUringSyscalls, type UringSyscalls } from './uring-syscalls.ts';
 // people. The ring tried is as large as the paths' own (RING_ENTRIES), so a limit on locked memory that
 // refuses theirs refuses it too; a ring refused later (another listener's) says why where it happens.
 
+// `chains`: whether the kernel can serve a whole connection in the ring (accept into a direct descriptor,
+// send from it, close it, and move a socket whose reply must wait into the descriptor table with
+// IORING_OP_FIXED_FD_INSTALL, Linux 6.8), or why not.
 export type UringSupport =
-  | { ok: true; sys: UringSyscalls; calls: SocketCalls }
+  | { ok: true; sys: UringSyscalls; calls: SocketCalls; chains: true | { code: string; reason: string } }
   | { ok: false; code: string; reason: string };
 
 const ENOSYS = 38;
@@ -68,8 +72,11 @@ async function check(): Promise<UringSupport> {
     ring.close();
     return { ok: false, ...missing };
   }
+  const chains = ring.supports([OP_FIXED_FD_INSTALL])
+    ? true
+    : tooOld('moving a direct descriptor into the descriptor table (IORING_OP_FIXED_FD_INSTALL, 6.8)');
   keepSpareRing(sys, ring);
-  return { ok: true, sys, calls };
+  return { ok: true, sys, calls, chains };
 }
 
 const tooOld = (what: string) => ({ code: 'too-old', reason: `this kernel's io_uring lacks ${what}` });

@@ -136,9 +136,9 @@ export function snapshotRegistry(snapshot: MetricsSnapshot): Registry {
   fillAcceptPaths(
     gauge(
       'daytime_accept_path_listeners',
-      'TCP listeners by the accept path that takes their connections: uring, libc, handle, socket, proxy-libc ' +
-        'or proxy-socket; with --accept auto, `unavailable` and `reason` name a faster path that could not run ' +
-        'here, and why.',
+      'TCP listeners by the accept path that takes their connections: uring, uring-accept, libc, handle, ' +
+        'socket, proxy-uring, proxy-libc or proxy-socket; with --accept auto, `unavailable` and `reason` name a ' +
+        'faster path that could not run here, and why.',
       ['path', 'unavailable', 'reason'],
     ),
     stats,

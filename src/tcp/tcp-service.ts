@@ -142,6 +142,7 @@ export class TcpService {
         return this.#reopen();
       },
       full: () => maxConnections !== undefined && this.#open >= maxConnections,
+      maxConnections,
       keep: () => this.#reopen(),
       served: () => countServed(stats, servedKey),
       error: (code) => countError(stats, code),

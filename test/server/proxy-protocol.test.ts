@@ -5,6 +5,7 @@ import { after, before, describe, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { createDaytimeServer, type DaytimeServer } from '../../src/index.ts';
 import { encodeProxyV1, encodeProxyV2, V2_SIGNATURE } from '../../src/protocol/proxy.ts';
+import { CHAINS_UNAVAILABLE } from '../helpers/accept.ts';
 import { CTIME_LINE, listenPort } from '../helpers/raw-client.ts';
 
 // Connects, sends `chunks` one by one (a pause between them), and returns what came back and whether
@@ -34,7 +35,12 @@ const logger = { info: record, warn: record, error: record, debug: record };
 const client = { address: '198.51.100.7', port: 40001 };
 const balancer = { address: '127.0.0.1', port: 0 };
 
-const PROXY_PATHS = process.platform === 'linux' ? (['libc', 'socket'] as const) : (['socket'] as const);
+// The PROXY paths that run here: on the ring where the kernel has the chains (Linux 6.8), libc on Linux.
+const PROXY_PATHS = [
+  ...(CHAINS_UNAVAILABLE ? [] : (['uring'] as const)),
+  ...(process.platform === 'linux' ? (['libc'] as const) : []),
+  'socket' as const,
+];
 
 // A server on 127.0.0.1 that requires the header from anyone, on one PROXY path.
 const proxyServer = (

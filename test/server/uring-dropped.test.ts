@@ -7,7 +7,7 @@ import { uringSupport } from '../../src/kernel/uring-support.ts';
 import type { UringSyscalls } from '../../src/kernel/uring-syscalls.ts';
 import type { ConnectionHooks } from '../../src/tcp/accept/types.ts';
 import { isAcceptor } from '../../src/tcp/accept/types.ts';
-import { ACCEPTS, uringPath } from '../../src/tcp/accept/uring-path.ts';
+import { ACCEPTS, uringAcceptPath } from '../../src/tcp/accept/uring-accept-path.ts';
 import { URING_UNAVAILABLE } from '../helpers/accept.ts';
 import { waitFor } from '../helpers/proc.ts';
 import { CTIME_LINE, rawQuery } from '../helpers/raw-client.ts';
@@ -73,7 +73,7 @@ test('completions dropped by the kernel: every accept is armed anew, the error c
   server.listen(0, '127.0.0.1');
   await once(server, 'listening');
   const { port } = server.address() as net.AddressInfo;
-  const acceptor = uringPath(sys, support.calls).take(server, hooks);
+  const acceptor = uringAcceptPath(sys, support.calls).take(server, hooks);
   assert.ok(isAcceptor(acceptor));
   try {
     assert.match((await rawQuery(port)).data.toString('latin1'), CTIME_LINE);

@@ -15,7 +15,12 @@ import {
   isAcceptor,
   type ProxyRequirement,
 } from './types.ts';
-import { loadUringPath, withUringFallback } from './uring-choice.ts';
+import {
+  loadProxyUringPath,
+  loadUringAcceptPath,
+  loadUringChainPath,
+  withUringFallback,
+} from './uring-choice.ts';
 
 interface Candidate {
   name: string;
@@ -25,12 +30,14 @@ interface Candidate {
 
 // Every path, fastest first: plain ones, and those that read a PROXY header first.
 const PLAIN: Candidate[] = [
-  { name: 'uring', load: loadUringPath },
+  { name: 'uring', load: loadUringChainPath },
+  { name: 'uring-accept', load: loadUringAcceptPath },
   { name: 'libc', load: () => loadSocketCalls().then(libcPath) },
   { name: 'handle', load: async () => handlePath },
   { name: 'socket', load: async () => socketPath },
 ];
 const proxied = (proxy: ProxyRequirement): Candidate[] => [
+  { name: 'uring', load: () => loadProxyUringPath(proxy) },
   { name: 'libc', load: () => loadSocketCalls().then((calls) => proxyLibcPath(proxy, calls)) },
   {
     name: 'socket',

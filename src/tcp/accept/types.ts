@@ -3,14 +3,16 @@ import type { TrustList } from '../../net/cidr.ts';
 import type { PathFallback } from '../../observability/listener-info.ts';
 
 // The ways a listener's connections can be taken, fastest first; `auto` picks the first that loads.
-export const ACCEPT_PATHS = ['uring', 'libc', 'handle', 'socket'] as const;
+// uring: the kernel serves the whole connection in a chain (Linux 6.8); uring-accept: io_uring accepts
+// and JavaScript queues each reply (Linux 5.19).
+export const ACCEPT_PATHS = ['uring', 'uring-accept', 'libc', 'handle', 'socket'] as const;
 export const ACCEPT_CHOICES = ['auto', ...ACCEPT_PATHS] as const;
 export type AcceptChoice = (typeof ACCEPT_CHOICES)[number];
 // Behind a balancer the header is read first, which the handle path cannot do.
-export const PROXY_CHOICES = ['auto', 'libc', 'socket'] as const;
+export const PROXY_CHOICES = ['auto', 'uring', 'libc', 'socket'] as const;
 export type ProxyChoice = (typeof PROXY_CHOICES)[number];
 // What the ready line, the stats and the metrics call the path that runs.
-export type AcceptPathName = (typeof ACCEPT_PATHS)[number] | 'proxy-libc' | 'proxy-socket';
+export type AcceptPathName = (typeof ACCEPT_PATHS)[number] | 'proxy-uring' | 'proxy-libc' | 'proxy-socket';
 
 // Why a connection was closed without a reply under --proxy-protocol.
 export const PROXY_REFUSALS = [
@@ -47,6 +49,8 @@ export interface ConnectionHooks {
   admit(): boolean;
   // True while --max-connections are open: the next admit() would refuse.
   full(): boolean;
+  // --max-connections, for a path that must plan for it (the chains arm no more slots than it leaves).
+  readonly maxConnections?: number;
   // A connection already let go (its reply on its way, closed() said) must wait for its write after
   // all: it is open again within --max-connections, or counted as rejected (false: close it).
   keep(): boolean;

@@ -5,6 +5,7 @@ import { IOSQE_CQE_SKIP_SUCCESS, IOSQE_IO_LINK, prepClose, prepSend } from '../.
 import { waitToWrite } from './libc-pending-write.ts';
 import { NativeReply } from './native-reply.ts';
 import type { ConnectionHooks } from './types.ts';
+import { TAG } from './uring-tags.ts';
 
 // Each connection's reply on the ring: a send linked to a close. The send posts no completion when it
 // succeeds (IOSQE_CQE_SKIP_SUCCESS); the close posts one, and that completion is when the reply counts as
@@ -19,8 +20,6 @@ import type { ConnectionHooks } from './types.ts';
 // queued: EBUSY, EAGAIN), the connection is answered at once with write(2) and close(2), as the libc path
 // answers every connection: nothing is queued over a request not yet submitted.
 
-export const KIND_SEND = 2;
-export const KIND_CLOSE = 3;
 // A send that cannot complete at once fails instead of waiting in the kernel, where no write timeout
 // could reach it: with MSG_DONTWAIT it fails with EAGAIN, and with MSG_WAITALL a short send is a failure
 // too (its completion carries the bytes sent, and the linked close is cancelled) rather than a success
@@ -74,11 +73,11 @@ export class UringReplies {
       buffer,
       length: copy.length,
       flags: SEND_FLAGS,
-      tag: KIND_SEND | tag,
+      tag: TAG.send | tag,
       tagHi: fd,
       link,
     });
-    prepClose(ring, { fd, tag: KIND_CLOSE | tag, tagHi: fd });
+    prepClose(ring, { fd, tag: TAG.close | tag, tagHi: fd });
     copy.users++;
     this.inFlight++;
     loop.expect(1);
@@ -86,13 +85,13 @@ export class UringReplies {
     this.#hooks.closed();
   }
 
-  // A completion of KIND_SEND or KIND_CLOSE.
+  // A completion of TAG.send or TAG.close.
   completed(kind: number, index: number, fd: number, result: number): void {
     const copy = this.#copies[index] as Copy;
     copy.users--;
     this.inFlight--;
     const hooks = this.#hooks;
-    if (kind === KIND_CLOSE) {
+    if (kind === TAG.close) {
       if (result !== 0 && result !== -ECANCELED) hooks.error(getSystemErrorName(result));
       hooks.served();
       return;

@@ -16,7 +16,8 @@ import type { UringSyscalls } from '../../kernel/uring-syscalls.ts';
 import { acceptBatch, acceptFailure, dupListeningFd } from './accept4.ts';
 import { PeerAddress } from './peer-address.ts';
 import { type Acceptor, type AcceptPath, type ConnectionHooks, cannotTake } from './types.ts';
-import { KIND_CLOSE, KIND_SEND, UringReplies } from './uring-replies.ts';
+import { UringReplies } from './uring-replies.ts';
+import { kindOf, slotOf, TAG } from './uring-tags.ts';
 
 // The connections of a listener taken through io_uring: the kernel accepts them, ACCEPTS single accepts
 // in flight at once, each connection gets its reply as a send linked to a close (uring-replies.ts), and
@@ -31,11 +32,8 @@ import { KIND_CLOSE, KIND_SEND, UringReplies } from './uring-replies.ts';
 // in the kernel's queue, where the next worker takes them.
 // Node binds and listens; the path takes a duplicate of the listening descriptor (accept4.ts).
 
-// A request's tag (user_data low half): its kind in the low byte; an accept's slot above it, and the
-// generation of the accepts (bumped when the kernel dropped completions and every accept is armed anew).
-const KIND_ACCEPT = 1;
-const KIND_REJECT = 4;
-const KIND_CANCEL = 5;
+// An accept's tag: its kind (uring-tags.ts), its slot, and the generation of the accepts (bumped when the
+// kernel dropped completions and every accept is armed anew).
 const ACCEPT_FLAGS = SOCK_NONBLOCK | SOCK_CLOEXEC;
 // Completions handled per readiness; then Node's loop runs its timers, signals and other sockets (a
 // metrics scrape) before the next batch. See bench/README.md for how it was chosen.
@@ -50,17 +48,17 @@ const ECANCELED = 125;
 // only when they are queued again: the path looks once a second and queues them again.
 const LIMIT_CHECK_MS = 1000;
 
-const acceptTag = (slot: number, generation: number) => KIND_ACCEPT | (slot << 8) | (generation << 24);
+const acceptTag = (slot: number, generation: number) => TAG.accept | (slot << 8) | (generation << 24);
 
-export function uringPath(sys: UringSyscalls, calls: SocketCalls): AcceptPath {
+export function uringAcceptPath(sys: UringSyscalls, calls: SocketCalls): AcceptPath {
   return {
-    name: 'uring',
+    name: 'uring-accept',
     take: (server, hooks) => UringAcceptor.take(sys, calls, server, hooks),
   };
 }
 
 class UringAcceptor implements Acceptor {
-  readonly path = 'uring';
+  readonly path = 'uring-accept';
   readonly fd: number;
   readonly #calls: SocketCalls;
   readonly #hooks: ConnectionHooks;
@@ -80,7 +78,8 @@ class UringAcceptor implements Acceptor {
 
   static take(sys: UringSyscalls, calls: SocketCalls, server: net.Server, hooks: ConnectionHooks) {
     const fd = dupListeningFd(calls, server);
-    if (fd < 0) return cannotTake('uring', `cannot take the listening socket (${errnoName(calls.errno())})`);
+    if (fd < 0)
+      return cannotTake('uring-accept', `cannot take the listening socket (${errnoName(calls.errno())})`);
     let acceptor: UringAcceptor | undefined;
     const loop = RingLoop.open(
       sys,
@@ -97,7 +96,7 @@ class UringAcceptor implements Acceptor {
     );
     if (!(loop instanceof RingLoop)) {
       calls.close(fd);
-      return cannotTake('uring', ringRefusal(sys, loop.errno, RING_ENTRIES), errnoName(loop.errno));
+      return cannotTake('uring-accept', ringRefusal(sys, loop.errno, RING_ENTRIES), errnoName(loop.errno));
     }
     acceptor = new UringAcceptor(sys, calls, fd, hooks, loop);
     loop.wakeOn(fd);
@@ -137,10 +136,10 @@ class UringAcceptor implements Acceptor {
   }
 
   #completed(tag: number, fd: number, result: number): void {
-    const kind = tag & 0xff;
-    if (kind === KIND_SEND || kind === KIND_CLOSE) this.#replies.completed(kind, tag >>> 8, fd, result);
-    else if (kind === KIND_ACCEPT) this.#accepted((tag >>> 8) & 0xffff, tag >>> 24, result);
-    // KIND_REJECT (a failed close of a refused connection) and KIND_CANCEL: nothing to do.
+    const kind = kindOf(tag);
+    if (kind === TAG.send || kind === TAG.close) this.#replies.completed(kind, slotOf(tag), fd, result);
+    else if (kind === TAG.accept) this.#accepted(slotOf(tag), tag >>> 24, result);
+    // TAG.reject (a failed close of a refused connection) and TAG.cancel: nothing to do.
   }
 
   #accepted(slot: number, generation: number, result: number): void {
@@ -167,7 +166,7 @@ class UringAcceptor implements Acceptor {
       // Refused (--max-connections): closed unanswered, through the ring or at once.
       const queued = prepClose(this.#loop.ring, {
         fd,
-        tag: KIND_REJECT,
+        tag: TAG.reject,
         tagHi: fd,
         link: IOSQE_CQE_SKIP_SUCCESS,
       });
@@ -255,7 +254,7 @@ class UringAcceptor implements Acceptor {
     const ring = this.#loop.ring;
     if (
       !ring.reserve(1) ||
-      !prepCancel(ring, { fd: this.fd, flags: CANCEL_FD | CANCEL_ALL, tag: KIND_CANCEL })
+      !prepCancel(ring, { fd: this.fd, flags: CANCEL_FD | CANCEL_ALL, tag: TAG.cancel })
     ) {
       setTimeout(() => this.#cancelAccepts(always), PAUSE_MS).unref();
     }
