@@ -1,3 +1,4 @@
+import { constants } from 'node:os';
 import { loadLibc } from './libc.ts';
 
 // The system calls of the libc accept and connect paths, through koffi. Signatures take addresses as
@@ -50,11 +51,7 @@ export const AF_INET6 = 10;
 export const SOCK_STREAM = 1;
 export const SOCK_NONBLOCK = 0o4000;
 export const SOCK_CLOEXEC = 0o2000000;
-export const EINTR = 4;
-export const EAGAIN = 11;
-export const EPROTO = 71;
-export const ECONNABORTED = 103;
-export const EINPROGRESS = 115;
+export const { EINTR, EAGAIN, EPROTO, ECONNABORTED, EINPROGRESS } = constants.errno;
 const F_DUPFD_CLOEXEC = 1030;
 const EPOLL_CLOEXEC = 0o2000000;
 

@@ -1,4 +1,5 @@
 import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
+import { constants } from 'node:os';
 import { getSystemErrorName } from 'node:util';
 import {
   loadSocketCalls,
@@ -36,9 +37,7 @@ export type UringSupport =
   | { ok: true; sys: UringSyscalls; calls: SocketCalls }
   | { ok: false; code: string; reason: string };
 
-const ENOSYS = 38;
-const ENOMEM = 12;
-const ECANCELED = 125;
+const { EACCES, ECANCELED, ENOMEM, ENOSYS, EPERM } = constants.errno;
 const AF_UNIX = 1;
 
 let checked: Promise<UringSupport> | undefined;
@@ -120,7 +119,7 @@ function exercise(sys: UringSyscalls, calls: SocketCalls, ring: Ring) {
 
 // Why io_uring_setup refused, in the words of the place that refused it.
 function refusal(sys: UringSyscalls, errno: number): { code: string; reason: string } {
-  if (errno === 1 || errno === 13) {
+  if (errno === EPERM || errno === EACCES) {
     const disabled = readSysctl('kernel/io_uring_disabled');
     if (disabled === '2')
       return { code: 'disabled', reason: 'io_uring is disabled here (kernel.io_uring_disabled = 2)' };

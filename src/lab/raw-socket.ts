@@ -1,6 +1,7 @@
 // Sockets at the system-call level, through libc (koffi), for what net.Server cannot express: a
 // listener that never accepts unless told to, backlog 0, listen() again with a new backlog, listen()
 // on a UDP socket, AF_UNIX. Linux only.
+import { constants } from 'node:os';
 import { DaytimeError } from '../errors.ts';
 import { loadLibc } from '../kernel/libc.ts';
 
@@ -54,13 +55,14 @@ async function bindLibc(): Promise<Libc> {
   };
 }
 
-const ERRNO_NAMES: Record<number, string> = {
-  11: 'EAGAIN',
-  22: 'EINVAL',
-  95: 'EOPNOTSUPP',
-  98: 'EADDRINUSE',
-  13: 'EACCES',
-};
+const { EAGAIN } = constants.errno;
+// The errors the lab reports by name; any other as ERRNO_<number>.
+const ERRNO_NAMES: Record<number, string> = Object.fromEntries(
+  (['EAGAIN', 'EINVAL', 'EOPNOTSUPP', 'EADDRINUSE', 'EACCES'] as const).map((name) => [
+    constants.errno[name],
+    name,
+  ]),
+);
 
 export class SyscallError extends DaytimeError {
   readonly errno: number;
@@ -130,7 +132,7 @@ export class RawSocket {
     const fd = this.#api.accept4(this.fd, null, null, SOCK_NONBLOCK | SOCK_CLOEXEC);
     if (fd >= 0) return fd;
     const errno = this.#api.errno();
-    if (errno === 11) return undefined;
+    if (errno === EAGAIN) return undefined;
     throw new SyscallError('accept4', errno, this.#api.strerror(errno));
   }
 

@@ -4,7 +4,7 @@
 // socket ever becomes writable (tcp_notsent_lowat 0), libuv would never see a connect complete, since it
 // waits for writability; a blocking connect returns once the handshake is done.
 import { loadLibc } from '../../src/kernel/libc.ts';
-import { AF_INET, loadSocketCalls, SOCK_STREAM } from '../../src/kernel/socket-calls.ts';
+import { AF_INET, EAGAIN, loadSocketCalls, SOCK_STREAM } from '../../src/kernel/socket-calls.ts';
 
 const [port = 0, count = 1] = process.argv.slice(2).map(Number);
 const calls = await loadSocketCalls();
@@ -41,7 +41,7 @@ const results = clients.map((fd) => {
     }
     const errno = n < 0 ? calls.errno() : 0;
     calls.close(fd);
-    return { bytes, end: n === 0 ? 'eof' : errno === 11 ? 'timeout' : `errno ${errno}` };
+    return { bytes, end: n === 0 ? 'eof' : errno === EAGAIN ? 'timeout' : `errno ${errno}` };
   }
 });
 process.stdout.write(`${JSON.stringify(results)}\n`);

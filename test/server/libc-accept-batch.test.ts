@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import net from 'node:net';
+import { constants } from 'node:os';
 import { test } from 'node:test';
 import { AF_INET, loadSocketCalls, SOCK_NONBLOCK, SOCK_STREAM } from '../../src/kernel/socket-calls.ts';
 import { ACCEPT_BATCH } from '../../src/tcp/accept/accept4.ts';
@@ -9,7 +10,7 @@ import { isAcceptor } from '../../src/tcp/accept/types.ts';
 import { waitFor } from '../helpers/proc.ts';
 
 const calls = await loadSocketCalls().catch(() => undefined);
-const EINPROGRESS = 115;
+const { EINPROGRESS } = constants.errno;
 
 // 2,000 connections already in the queue when the loop looks: the path takes them a bounded batch per
 // loop turn (libuv's readiness is level-triggered, so the rest comes on the next turns), so timers,
