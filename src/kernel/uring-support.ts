@@ -8,6 +8,7 @@ import {
   SOCK_STREAM,
   type SocketCalls,
 } from './socket-calls.ts';
+import { readSysctl } from './sysctl.ts';
 import { ENTER_GETEVENTS, FEAT_CQE_SKIP, FEAT_EXT_ARG, FEAT_NODROP, Ring } from './uring.ts';
 import { RING_ENTRIES } from './uring-loop.ts';
 import {
@@ -120,11 +121,11 @@ function exercise(sys: UringSyscalls, calls: SocketCalls, ring: Ring) {
 // Why io_uring_setup refused, in the words of the place that refused it.
 function refusal(sys: UringSyscalls, errno: number): { code: string; reason: string } {
   if (errno === EPERM || errno === EACCES) {
-    const disabled = readSysctl('kernel/io_uring_disabled');
-    if (disabled === '2')
+    const disabled = readSysctl('kernel.io_uring_disabled');
+    if (disabled === 2)
       return { code: 'disabled', reason: 'io_uring is disabled here (kernel.io_uring_disabled = 2)' };
-    if (disabled === '1') {
-      const group = readSysctl('kernel/io_uring_group') ?? '-1';
+    if (disabled === 1) {
+      const group = readSysctl('kernel.io_uring_group') ?? -1;
       return {
         code: 'disabled',
         reason: `io_uring is limited to group ${group} here (kernel.io_uring_disabled = 1, kernel.io_uring_group)`,
@@ -198,13 +199,5 @@ export function errnoName(errno: number): string {
     return getSystemErrorName(-errno);
   } catch {
     return `errno ${errno}`;
-  }
-}
-
-function readSysctl(name: string): string | undefined {
-  try {
-    return readFileSync(`/proc/sys/${name}`, 'utf8').trim();
-  } catch {
-    return undefined;
   }
 }

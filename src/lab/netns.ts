@@ -1,6 +1,6 @@
 import { type ChildProcess, execFile, execFileSync } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import { writeSysctl } from '../kernel/sysctl.ts';
 import type { ExperimentResult } from './types.ts';
 
 // Why experiments that need a private network namespace cannot run here; undefined when they can.
@@ -66,7 +66,5 @@ export function unshareArgs(script: URL, args: string[]): string[] {
 // namespace's own, so the host's stay as they are.
 export function prepareNamespace(sysctls: Record<string, number>): void {
   execFileSync('ip', ['link', 'set', 'lo', 'up']);
-  for (const [name, value] of Object.entries(sysctls)) {
-    writeFileSync(`/proc/sys/${name.replaceAll('.', '/')}`, String(value));
-  }
+  for (const [name, value] of Object.entries(sysctls)) writeSysctl(name, value);
 }

@@ -1,4 +1,4 @@
-import { existsSync } from 'node:fs';
+import { readSysctl } from '../../kernel/sysctl.ts';
 import { netnsUnavailable, runInNetns } from '../netns.ts';
 import type { Experiment } from '../types.ts';
 import type { CapacityRow } from './capacity.ts';
@@ -37,7 +37,7 @@ export const nsClassicRetry: Experiment = {
   unavailable: () => {
     const why = netnsUnavailable();
     if (why) return why;
-    return existsSync('/proc/sys/net/ipv4/tcp_syn_linear_timeouts')
+    return readSysctl('net.ipv4.tcp_syn_linear_timeouts') !== undefined
       ? undefined
       : 'this kernel has no tcp_syn_linear_timeouts (before Linux 6.5: the schedule is already exponential)';
   },
