@@ -35,10 +35,6 @@ export interface SocketCalls {
   epollCtl(epfd: number, op: number, fd: number, event: number): number;
   // Blocks this thread (a worker's, for the load generator) for up to `timeoutMs`.
   epollWait(epfd: number, events: number, max: number, timeoutMs: number): number;
-  // The binary form of a numeric address (4 or 16 bytes) at `destination`; 1 on success.
-  inetPton(family: number, text: string, destination: number): number;
-  // Writes the text form of an address (16 or 4 bytes at `source`) to `destination`; 0 on failure.
-  inetNtop(family: number, source: number, destination: number, size: number): number;
   // errno as the last call left it.
   errno(): number;
   // libuv's uv_poll on the descriptor: readiness from Node's own event loop, no thread of ours.
@@ -46,8 +42,7 @@ export interface SocketCalls {
   alloc(size: number): NativeMemory;
 }
 
-export const AF_INET = 2;
-export const AF_INET6 = 10;
+export { AF_INET, AF_INET6 } from '../net/ip.ts';
 export const SOCK_STREAM = 1;
 export const SOCK_NONBLOCK = 0o4000;
 export const SOCK_CLOEXEC = 0o2000000;
@@ -85,8 +80,6 @@ async function bind(): Promise<SocketCalls> {
     epollCreate: () => epollCreate1(EPOLL_CLOEXEC),
     epollCtl: lib.func('int epoll_ctl(int epfd, int op, int fd, intptr_t event)'),
     epollWait: lib.func('int epoll_wait(int epfd, intptr_t events, int maxevents, int timeout)'),
-    inetPton: lib.func('int inet_pton(int af, const char *src, intptr_t dst)'),
-    inetNtop: lib.func('intptr_t inet_ntop(int af, intptr_t src, intptr_t dst, uint32_t size)'),
     errno: () => koffi.errno(),
     poll,
     alloc(size) {
