@@ -13,13 +13,13 @@ import { execFileSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { makeNetns, netnsUnavailable } from '../src/kernel/netns.ts';
 import { uringSupport } from '../src/kernel/uring-support.ts';
 import { benchAgainstDtload } from './lib/client-rounds.ts';
 import { type CompareResult, formatCompare } from './lib/compare-report.ts';
 import { buildDturing, buildPerf, dtload } from './lib/dtload.ts';
 import { describeMachine } from './lib/machine.ts';
 import { measure } from './lib/measure.ts';
-import { makeNetns, netnsUnavailable } from './lib/netns.ts';
 import {
   cpuClockOf,
   inetdUnavailable,
@@ -68,7 +68,7 @@ buildPerf();
 const noDturing = buildDturing();
 const uring = await uringSupport();
 const noUring = uring.ok ? undefined : uring.reason;
-const noNetns = netnsUnavailable();
+const noNetns = netnsUnavailable('ip netns');
 const peers: Peer[] = [];
 const cleanups: (() => void)[] = [];
 const cleanup = () => {

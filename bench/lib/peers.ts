@@ -6,9 +6,9 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { makeNetns, type Netns } from '../../src/kernel/netns.ts';
 import { type CpuCgroup, cpuCgroupUnavailable, makeCpuCgroup } from './cgroup.ts';
 import { freePort, PERF, waitListening } from './dtload.ts';
-import { makeNetns, type Netns } from './netns.ts';
 import { type CpuSample, cpuSample, SCHEDSTAT_CLOCK } from './proc.ts';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));

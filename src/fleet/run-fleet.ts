@@ -1,5 +1,6 @@
 import { spawnSync } from 'node:child_process';
 import { DaytimeError, InvalidOptionError } from '../errors.ts';
+import { netnsUnavailable } from '../kernel/netns.ts';
 import { integerOption, type NumberInput } from '../options/validate.ts';
 import { Haproxy, hasHaproxy } from './haproxy.ts';
 import { DaytimeHost } from './processes.ts';
@@ -47,10 +48,8 @@ export interface FleetReport {
 
 // Why the fleet cannot run here, or undefined: it needs root (namespaces), ip and haproxy.
 export function fleetUnavailable(): string | undefined {
-  if (process.platform !== 'linux') return 'the fleet needs Linux network namespaces';
-  if (process.getuid?.() !== 0) return 'the fleet needs root (it creates network namespaces)';
-  if (spawnSync('ip', ['netns', 'list'], { stdio: 'ignore' }).status !== 0)
-    return 'the fleet needs ip netns (iproute2)';
+  const namespaces = netnsUnavailable('ip netns');
+  if (namespaces) return `the fleet ${namespaces}`;
   if (!hasHaproxy()) return 'the fleet needs haproxy (apt-get install haproxy)';
   if (spawnSync('setpriv', ['--version'], { stdio: 'ignore' }).status !== 0)
     return 'the fleet needs setpriv (util-linux)';

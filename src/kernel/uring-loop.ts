@@ -1,3 +1,4 @@
+import { constants } from 'node:os';
 import type { NativeMemory, PollHandle, SocketCalls } from './socket-calls.ts';
 import { ENTER_GETEVENTS, Ring } from './uring.ts';
 import { IOSQE_CQE_SKIP_SUCCESS, prepRead } from './uring-requests.ts';
@@ -50,9 +51,9 @@ const RETRY_MS = 10;
 // The user_data of the loop's own requests (its eventfd reads); owners' tags are small numbers.
 const OWN = 0xffff_ffff;
 const RWF_NOWAIT = 0x8;
-const EAGAIN = 11;
-const ETIME = 62;
-const EBADR = 53;
+const { EAGAIN, ETIME } = constants.errno;
+// Linux's (asm-generic/errno.h), which Node's os.constants.errno lacks.
+export const EBADR = 53;
 // A round that has handled this many completions (two connections' worth) is under load: it waits up
 // to LINGER_MS in the kernel for the next one instead of ending (it wakes at the first, so no reply
 // waits for it). A lone client's round ends at once. 0.2 ms against 0.05 and 1 ms: the fewest system

@@ -1,4 +1,5 @@
 import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
+import { constants } from 'node:os';
 import { getSystemErrorName } from 'node:util';
 import {
   loadSocketCalls,
@@ -7,6 +8,7 @@ import {
   SOCK_STREAM,
   type SocketCalls,
 } from './socket-calls.ts';
+import { readSysctl } from './sysctl.ts';
 import { ENTER_GETEVENTS, FEAT_CQE_SKIP, FEAT_EXT_ARG, FEAT_NODROP, Ring } from './uring.ts';
 import { RING_ENTRIES } from './uring-loop.ts';
 import {
@@ -40,9 +42,7 @@ export type UringSupport =
   | { ok: true; sys: UringSyscalls; calls: SocketCalls; chains: true | { code: string; reason: string } }
   | { ok: false; code: string; reason: string };
 
-const ENOSYS = 38;
-const ENOMEM = 12;
-const ECANCELED = 125;
+const { EACCES, ECANCELED, ENOMEM, ENOSYS, EPERM } = constants.errno;
 const AF_UNIX = 1;
 
 let checked: Promise<UringSupport> | undefined;
@@ -127,12 +127,12 @@ function exercise(sys: UringSyscalls, calls: SocketCalls, ring: Ring) {
 
 // Why io_uring_setup refused, in the words of the place that refused it.
 function refusal(sys: UringSyscalls, errno: number): { code: string; reason: string } {
-  if (errno === 1 || errno === 13) {
-    const disabled = readSysctl('kernel/io_uring_disabled');
-    if (disabled === '2')
+  if (errno === EPERM || errno === EACCES) {
+    const disabled = readSysctl('kernel.io_uring_disabled');
+    if (disabled === 2)
       return { code: 'disabled', reason: 'io_uring is disabled here (kernel.io_uring_disabled = 2)' };
-    if (disabled === '1') {
-      const group = readSysctl('kernel/io_uring_group') ?? '-1';
+    if (disabled === 1) {
+      const group = readSysctl('kernel.io_uring_group') ?? -1;
       return {
         code: 'disabled',
         reason: `io_uring is limited to group ${group} here (kernel.io_uring_disabled = 1, kernel.io_uring_group)`,
@@ -206,13 +206,5 @@ export function errnoName(errno: number): string {
     return getSystemErrorName(-errno);
   } catch {
     return `errno ${errno}`;
-  }
-}
-
-function readSysctl(name: string): string | undefined {
-  try {
-    return readFileSync(`/proc/sys/${name}`, 'utf8').trim();
-  } catch {
-    return undefined;
   }
 }

@@ -1,3 +1,4 @@
+import { constants } from 'node:os';
 import { SETUP_DEFER_TASKRUN, setUpRing } from './uring-setup.ts';
 import type { Mapping, UringSyscalls } from './uring-syscalls.ts';
 
@@ -24,7 +25,7 @@ const REGISTER_FILES2 = 13;
 const RSRC_REGISTER_SPARSE = 1 << 0;
 const SQ_TASKRUN = 1 << 2;
 const CQ_EVENTFD_DISABLED = 1 << 0;
-const EINTR = 4;
+const { EINTR } = constants.errno;
 const SQE_WORDS = 16; // 64 bytes
 const CQE_WORDS = 4; // 16 bytes
 const TWO_32 = 2 ** 32;

@@ -1,7 +1,7 @@
 // Runs inside a private network namespace (started as `unshare --net -- node netns-runner.ts ...` by
 // netns.ts): brings loopback up, sets the given sysctls (they are per namespace, so the host's stay as
 // they are), runs one experiment and prints its result as JSON on stdout.
-import { prepareNamespace } from './netns.ts';
+import { prepareNamespace } from '../kernel/netns.ts';
 import { EXPERIMENTS } from './run-lab.ts';
 
 const [id, settingsJson] = process.argv.slice(2);

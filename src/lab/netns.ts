@@ -1,24 +1,6 @@
-import { type ChildProcess, execFile, execFileSync } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
+import { type ChildProcess, execFile } from 'node:child_process';
+import { siblingScript, unshareArgs } from '../kernel/netns.ts';
 import type { ExperimentResult } from './types.ts';
-
-// Why experiments that need a private network namespace cannot run here; undefined when they can.
-export function netnsUnavailable(): string | undefined {
-  if (process.platform !== 'linux') return 'needs Linux';
-  if (process.getuid?.() !== 0) return 'needs root, to create a private network namespace (unshare --net)';
-  for (const tool of [
-    ['unshare', '--help'],
-    ['ip', '-V'],
-  ]) {
-    try {
-      execFileSync(tool[0] as string, [tool[1] as string], { stdio: 'ignore' });
-    } catch {
-      return `needs ${tool[0]} (util-linux, iproute2)`;
-    }
-  }
-  return undefined;
-}
 
 // A namespace lives as long as the process in it: ending these ends what the lab made, also when the
 // lab itself exits at once (a second Ctrl-C) without waiting for them.
@@ -49,24 +31,4 @@ export function runInNetns(
     if (running.size === 0) process.on('exit', endAll);
     running.add(child);
   });
-}
-
-// A script next to the calling module: the .ts source when running from src, the built .js in dist.
-export function siblingScript(name: string, moduleUrl: string): URL {
-  return new URL(`./${name}${moduleUrl.endsWith('.ts') ? '.ts' : '.js'}`, moduleUrl);
-}
-
-// unshare's arguments to run a script with this very Node in a new network namespace of its own. The
-// namespace has no name and no mount: it goes away with the last process in it.
-export function unshareArgs(script: URL, args: string[]): string[] {
-  return ['--net', '--', process.execPath, fileURLToPath(script), ...args];
-}
-
-// Inside a fresh namespace: loopback up, then the given sysctls (dotted names), which are the
-// namespace's own, so the host's stay as they are.
-export function prepareNamespace(sysctls: Record<string, number>): void {
-  execFileSync('ip', ['link', 'set', 'lo', 'up']);
-  for (const [name, value] of Object.entries(sysctls)) {
-    writeFileSync(`/proc/sys/${name.replaceAll('.', '/')}`, String(value));
-  }
 }

@@ -2,6 +2,7 @@ import { timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import { networkInterfaces } from 'node:os';
 import { formatHostPort } from '../net/address.ts';
+import { withoutZone } from '../net/ip.ts';
 
 export interface Refusal {
   status: 401 | 403;
@@ -20,7 +21,7 @@ export function allowedHosts(host: string, port: number): Set<string> {
   if (LOOPBACK.includes(host) || WILDCARD.includes(host)) for (const name of LOOPBACK) names.add(name);
   if (WILDCARD.includes(host)) {
     for (const list of Object.values(networkInterfaces())) {
-      for (const address of list ?? []) names.add(address.address.replace(/%.*$/, ''));
+      for (const address of list ?? []) names.add(withoutZone(address.address));
     }
   }
   return new Set([...names].filter((n) => n !== '').map((n) => formatHostPort(n.toLowerCase(), port)));

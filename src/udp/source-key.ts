@@ -1,6 +1,14 @@
-import { endianness } from 'node:os';
-import { AF_INET, AF_INET6 } from '../kernel/socket-calls.ts';
-import { ipv6Groups } from '../net/address.ts';
+import {
+  AF_INET,
+  AF_INET6,
+  IN_ADDR,
+  IN6_ADDR,
+  isMappedIPv4,
+  parseIPv4,
+  sockaddrFamily,
+  withoutZone,
+  writeIP,
+} from '../net/ip.ts';
 import type { SourceKey } from './rate-limit.ts';
 
 // A source address as the rate limiter keys it, cheap to make from a raw sockaddr: an IPv4 address,
@@ -9,39 +17,32 @@ import type { SourceKey } from './rate-limit.ts';
 // datagram. Both UDP paths make the same key for the same source: the batched path from the
 // sockaddr the kernel wrote, the dgram path from Node's text.
 
-// sa_family is in host byte order; addresses are in network order.
-const HOST_LE = endianness() === 'LE';
-
 export function sockaddrKey(view: DataView, offset: number): SourceKey {
-  const family = view.getUint16(offset, HOST_LE);
-  if (family === AF_INET) return view.getUint32(offset + 4);
+  const family = sockaddrFamily(view, offset);
+  if (family === AF_INET) return view.getUint32(offset + IN_ADDR);
   if (family !== AF_INET6) return '';
-  const address = offset + 8;
-  if (
-    view.getUint32(address) === 0 &&
-    view.getUint32(address + 4) === 0 &&
-    view.getUint32(address + 8) === 0xffff
-  )
-    return view.getUint32(address + 12);
-  return String.fromCharCode(
-    view.getUint16(address),
-    view.getUint16(address + 2),
-    view.getUint16(address + 4),
-    view.getUint16(address + 6),
-    view.getUint16(address + 8),
-    view.getUint16(address + 10),
-    view.getUint16(address + 12),
-    view.getUint16(address + 14),
-  );
+  return ipv6Key(view, offset + IN6_ADDR);
 }
+
+// Node's text for the same: IPv4 read as it is, IPv6 written out as the kernel would have.
+const scratch = new DataView(new ArrayBuffer(16));
 
 export function addressKey(address: string): SourceKey {
-  if (!address.includes(':')) return ipv4Number(address);
-  const groups = ipv6Groups(address);
-  const mapped = groups[5] === 0xffff && groups.slice(0, 5).every((g) => g === 0);
-  if (mapped) return (((groups[6] ?? 0) << 16) | (groups[7] ?? 0)) >>> 0;
-  return String.fromCharCode(...groups);
+  const v4 = parseIPv4(address);
+  if (v4 !== undefined) return v4;
+  return writeIP(scratch, 0, withoutZone(address)) === 6 ? ipv6Key(scratch, 0) : '';
 }
 
-const ipv4Number = (address: string) =>
-  address.split('.').reduce((n, octet) => n * 256 + (Number(octet) & 0xff), 0);
+function ipv6Key(view: DataView, at: number): SourceKey {
+  if (isMappedIPv4(view, at)) return view.getUint32(at + 12);
+  return String.fromCharCode(
+    view.getUint16(at),
+    view.getUint16(at + 2),
+    view.getUint16(at + 4),
+    view.getUint16(at + 6),
+    view.getUint16(at + 8),
+    view.getUint16(at + 10),
+    view.getUint16(at + 12),
+    view.getUint16(at + 14),
+  );
+}

@@ -6,6 +6,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { queryDaytime, queryTime, readListenQueues, readProcNet } from '../../src/index.ts';
 import { AUTO_ACCEPT_PATH, TESTED_ACCEPT_PATHS, TESTED_UDP_PATHS } from '../helpers/accept.ts';
 import { CLI_ENV, ROOT, startCliServer, startQuietServer } from '../helpers/cli.ts';
+import { sample } from '../helpers/metrics.ts';
 import { missingPeer } from '../helpers/peers.ts';
 import { freePort } from '../helpers/ports.ts';
 import { HAS_PROC, isAlive, waitFor } from '../helpers/proc.ts';
@@ -108,7 +109,7 @@ test('--workers 2: connections spread over both workers, a killed worker is repl
   assert.ok(after.has(newPid), 'the replacement serves connections');
 
   const body = await (await fetch(`http://127.0.0.1:${metricsPort}/metrics`)).text();
-  const served = Number(/^daytime_served_total\{service="daytime",transport="tcp"\} (\d+)$/m.exec(body)?.[1]);
+  const served = sample(body, 'daytime_served_total', { service: 'daytime', transport: 'tcp' });
   // The killed worker's counts are kept; the survivor's and the replacement's are added.
   assert.equal(served, 200);
   assert.match(body, /^daytime_accept_path_listeners\{path="\w+"\} 2$/m, 'one listener per worker');

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { execFileSync, spawnSync } from 'node:child_process';
 import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
 import net from 'node:net';
+import { constants } from 'node:os';
 import { test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { readDescriptorUse } from '../../src/kernel/descriptors.ts';
@@ -271,8 +272,8 @@ test('io_uring refused by a seccomp filter: auto falls back to libc and says why
 test('io_uring refused: --accept uring is an error naming the reason, before anything listens', async (t) => {
   if (process.platform !== 'linux') return t.skip('seccomp and io_uring are Linux only');
   for (const [errno, reason] of [
-    ['1', /cannot run here: io_uring_setup was refused \(EPERM\)/],
-    ['38', /cannot run here: io_uring_setup is not implemented here \(ENOSYS/],
+    [String(constants.errno.EPERM), /cannot run here: io_uring_setup was refused \(EPERM\)/],
+    [String(constants.errno.ENOSYS), /cannot run here: io_uring_setup is not implemented here \(ENOSYS/],
   ] as const) {
     const { code, stderr } = await runCli(
       ['serve', '--host', '127.0.0.1', '--port', '0', '--accept', 'uring'],

@@ -1,15 +1,15 @@
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { after, before, test } from 'node:test';
+import { makeNetns, netnsUnavailable } from '../../src/kernel/netns.ts';
 import { TESTED_ACCEPT_PATHS } from '../helpers/accept.ts';
 import { ROOT, startCliServer } from '../helpers/cli.ts';
-import { makeNetns, netnsUnavailable } from '../helpers/netns.ts';
 
 // A reply that the kernel will not take. With net.ipv4.tcp_notsent_lowat = 0 (per network namespace),
 // a TCP socket never has room for unsent data (tcp_stream_memory_free() compares 0 < 0), so every write
 // returns EAGAIN and stays pending: what a server sees when its replies cannot leave. Here that makes
 // the connections that --max-connections and --write-timeout are about, on every accept path.
-const unavailable = netnsUnavailable();
+const unavailable = netnsUnavailable('ip netns');
 const NODE = `${ROOT}node_modules/.bin/node`;
 let ns: ReturnType<typeof makeNetns> | undefined;
 before(() => {

@@ -2,9 +2,10 @@ import assert from 'node:assert/strict';
 import { once } from 'node:events';
 import { readlinkSync } from 'node:fs';
 import net from 'node:net';
+import { constants } from 'node:os';
 import { test } from 'node:test';
 import { ENTER_GETEVENTS, indexDistance, nextIndex, Ring } from '../../src/kernel/uring.ts';
-import { quietRounds, RingLoop } from '../../src/kernel/uring-loop.ts';
+import { EBADR, quietRounds, RingLoop } from '../../src/kernel/uring-loop.ts';
 import { prepNop } from '../../src/kernel/uring-requests.ts';
 import { uringSupport } from '../../src/kernel/uring-support.ts';
 import type { UringSyscalls } from '../../src/kernel/uring-syscalls.ts';
@@ -17,10 +18,7 @@ import { recordingHooks } from '../helpers/full-connection.ts';
 // (a failed mapping, EBUSY, EBADR) put in front of the real system calls.
 
 const support = await uringSupport();
-const EBUSY = 16;
-const EBADR = 53;
-const ENOMEM = 12;
-const EBADF = 9;
+const { EBUSY, ENOMEM, EBADF } = constants.errno;
 
 // The real system calls, with `enter` and `map` answerable by the test.
 function faulty(sys: UringSyscalls) {

@@ -2,12 +2,12 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { netnsUnavailable } from '../../src/lab/netns.ts';
+import { netnsUnavailable } from '../../src/kernel/netns.ts';
 import { collect, pressCtrlC, spawnBin, spawnCli, stderrShows } from '../helpers/cli.ts';
 
 // Ctrl-C in the middle of `daytime lab`, as a terminal sends it: to every process of the job.
 const skip = process.platform === 'linux' ? undefined : 'the lab needs Linux';
-const namespaces = netnsUnavailable();
+const namespaces = netnsUnavailable('unshare');
 
 // Processes still in the job's process group: the namespace runners the lab started, if it left any.
 async function leftInGroup(pgid: number | undefined): Promise<string[]> {

@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { netnsUnavailable } from '../../src/kernel/netns.ts';
 import { CLI_ENV, ROOT } from '../helpers/cli.ts';
 import { missingPeer } from '../helpers/peers.ts';
 import { freePort } from '../helpers/ports.ts';
@@ -15,8 +16,7 @@ import { freePort } from '../helpers/ports.ts';
 // network namespace of its own, so the kernel's ListenOverflows counter is this test's alone;
 // otherwise in the host's, where other traffic could add to it.
 const hasPrometheus = spawnSync('prometheus', ['--version'], { stdio: 'ignore' }).status === 0;
-const useNamespace =
-  process.getuid?.() === 0 && spawnSync('ip', ['netns', 'list'], { stdio: 'ignore' }).status === 0;
+const useNamespace = netnsUnavailable('ip netns') === undefined;
 const NS = `dtprom${process.pid % 100000}`;
 const inNs = (command: string, args: string[]): [string, string[]] =>
   useNamespace ? ['ip', ['netns', 'exec', NS, command, ...args]] : [command, args];

@@ -3,6 +3,7 @@ import { once } from 'node:events';
 import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
 import net from 'node:net';
 import { test } from 'node:test';
+import { EBADR } from '../../src/kernel/uring-loop.ts';
 import { uringSupport } from '../../src/kernel/uring-support.ts';
 import type { UringSyscalls } from '../../src/kernel/uring-syscalls.ts';
 import type { ConnectionHooks } from '../../src/tcp/accept/types.ts';
@@ -18,7 +19,6 @@ import { CTIME_LINE, rawQuery } from '../helpers/raw-client.ts';
 // cancels every accept and arms them all anew, counts the error, and keeps serving.
 
 const support = await uringSupport();
-const EBADR = 53;
 const reply = Buffer.from('Fri Nov 27 14:56:57 2026\r\n');
 
 // Accept requests in flight on this process's rings, from the kernel's fdinfo (op 13: ACCEPT).

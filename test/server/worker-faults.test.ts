@@ -7,9 +7,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { makeNetns, netnsUnavailable } from '../../src/kernel/netns.ts';
 import { CLI_ENV, collect, ROOT, runBin, startCliServer } from '../helpers/cli.ts';
 import { keepAlive, sample, scrape, totals } from '../helpers/metrics.ts';
-import { makeNetns, netnsUnavailable } from '../helpers/netns.ts';
 import { missingPeer } from '../helpers/peers.ts';
 import { freePort } from '../helpers/ports.ts';
 import { isAlive, waitFor } from '../helpers/proc.ts';
@@ -216,7 +216,7 @@ test('--workers under socket activation is bad input: exit 2, one line', { skip 
 test('serve --workers says at start when net.ipv4.tcp_migrate_req is 0, and not when it is 1', {
   skip,
 }, async (t) => {
-  const why = netnsUnavailable();
+  const why = netnsUnavailable('ip netns');
   if (why) return t.skip(why);
   for (const value of [0, 1]) {
     const ns = makeNetns(`m${value}`, { 'net.ipv4.tcp_migrate_req': value });

@@ -1,8 +1,5 @@
-import net from 'node:net';
 import { getSystemErrorName } from 'node:util';
 import {
-  AF_INET,
-  AF_INET6,
   EAGAIN,
   EINPROGRESS,
   EINTR,
@@ -12,6 +9,7 @@ import {
   SOCK_STREAM,
   type SocketCalls,
 } from '../../kernel/socket-calls.ts';
+import { SOCKADDR_IN6, sockaddrFamily, writeSockaddr } from '../../net/ip.ts';
 import {
   type Counts,
   classify,
@@ -158,18 +156,13 @@ export async function runLibcLoop(
   return tally.result('libc');
 }
 
-// A sockaddr_in or sockaddr_in6 in native memory, from a numeric address.
+// A sockaddr_in or sockaddr_in6 in native memory, from a numeric address (the resolved target).
 export function encodeAddress(calls: SocketCalls, address: string, port: number) {
-  const ipv6 = net.isIPv6(address);
-  const family = ipv6 ? AF_INET6 : AF_INET;
-  const length = ipv6 ? 28 : 16;
-  const memory: NativeMemory = calls.alloc(length);
-  memory.bytes.fill(0);
-  memory.view.setUint16(0, family, true);
-  memory.view.setUint16(2, port, false);
-  if (calls.inetPton(family, address, memory.address + (ipv6 ? 8 : 4)) !== 1) {
+  const memory: NativeMemory = calls.alloc(SOCKADDR_IN6);
+  const length = writeSockaddr(memory.view, 0, address, port);
+  if (length === 0) {
     memory.free();
-    throw new Error(`inet_pton cannot read ${address}`);
+    throw new Error(`not a numeric address: ${address}`);
   }
-  return { family, length, memory };
+  return { family: sockaddrFamily(memory.view, 0), length, memory };
 }

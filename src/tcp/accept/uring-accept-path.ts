@@ -1,4 +1,5 @@
 import type net from 'node:net';
+import { constants } from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { PAUSE_MS } from '../../kernel/polled-socket.ts';
 import { SOCK_CLOEXEC, SOCK_NONBLOCK, type SocketCalls } from '../../kernel/socket-calls.ts';
@@ -42,7 +43,7 @@ export const URING_BUDGET = 64;
 export const ACCEPTS = 16;
 // How long close() waits for the ring to finish what it holds (sends in flight, the cancelled accepts).
 const CLOSE_WAIT_MS = 2000;
-const ECANCELED = 125;
+const { ECANCELED } = constants.errno;
 // An accept request takes the descriptor limit of when it was queued (the kernel reads RLIMIT_NOFILE
 // once, when it prepares the request), so a limit changed at run time (prlimit) reaches the accepts
 // only when they are queued again: the path looks once a second and queues them again.

@@ -1,3 +1,4 @@
+import { constants } from 'node:os';
 import { getSystemErrorName } from 'node:util';
 import type { NativeMemory, SocketCalls } from '../../kernel/socket-calls.ts';
 import type { RingLoop } from '../../kernel/uring-loop.ts';
@@ -27,8 +28,7 @@ import { TAG } from './uring-tags.ts';
 // daytime line whole, so this is the exception.
 const SEND_FLAGS = 0x4000 | 0x40 | 0x100; // MSG_NOSIGNAL | MSG_DONTWAIT | MSG_WAITALL
 const REPLY_ROOM = 512;
-const EAGAIN = 11;
-const ECANCELED = 125;
+const { EAGAIN, ECANCELED } = constants.errno;
 
 type ReplyHooks = Pick<ConnectionHooks, 'reply' | 'served' | 'error' | 'closed' | 'pending' | 'keep'>;
 
