@@ -1,7 +1,7 @@
 // Sockets at the system-call level, through libc (koffi), for what net.Server cannot express: a
 // listener that never accepts unless told to, backlog 0, listen() again with a new backlog, listen()
 // on a UDP socket, AF_UNIX. Linux only.
-import { DaytimeError } from '../errors.ts';
+import { DaytimeError, systemCode } from '../errors.ts';
 import { loadLibc } from '../kernel/libc.ts';
 
 const AF_UNIX = 1;
@@ -66,7 +66,7 @@ export class SyscallError extends DaytimeError {
   readonly errno: number;
   constructor(call: string, errno: number, text: string) {
     const code = ERRNO_NAMES[errno] ?? `ERRNO_${errno}`;
-    super(code, `${call}: ${text} (${code})`);
+    super(systemCode(code), `${call}: ${text} (${code})`);
     this.errno = errno;
   }
 }

@@ -3,8 +3,8 @@ import type { IncomingMessage } from 'node:http';
 import { networkInterfaces } from 'node:os';
 import { formatHostPort } from '../net/address.ts';
 
+// The status for each code is the catalog's (httpStatusOf).
 export interface Refusal {
-  status: 401 | 403;
   code: 'ERR_TOKEN' | 'ERR_HOST' | 'ERR_ORIGIN';
   message: string;
 }
@@ -49,7 +49,6 @@ export function refuse(
   const host = request.headers.host ?? '';
   if (!options.hosts.has(host.toLowerCase())) {
     return {
-      status: 403,
       code: 'ERR_HOST',
       message: `Host ${JSON.stringify(host)} is not this playground's address`,
     };
@@ -57,14 +56,12 @@ export function refuse(
   const origin = request.headers.origin;
   if (origin !== undefined && !isOwnOrigin(origin, options.hosts)) {
     return {
-      status: 403,
       code: 'ERR_ORIGIN',
       message: `requests from ${JSON.stringify(origin)} are refused`,
     };
   }
   if (options.needsToken && !sameToken(tokenOf(request, url), options.token)) {
     return {
-      status: 401,
       code: 'ERR_TOKEN',
       message: 'a valid token is needed: use the address `daytime playground` printed (…/?token=…)',
     };
