@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { readdirSync, readFileSync } from 'node:fs';
 import { test } from 'node:test';
-import { DaytimeError, systemCode } from '../../src/errors.ts';
+import { reportError } from '../../src/cli/run-command.ts';
+import { DaytimeError, InvalidOptionError, OptionConflictError, systemCode } from '../../src/errors.ts';
 import { ERROR_CATALOG, type ErrorInfo, EXIT_STATUS, isErrorCode } from '../../src/index.ts';
 
 const root = new URL('../../', import.meta.url);
@@ -82,4 +83,30 @@ test('each entry says where it appears, what it means and what to do, in one tab
       assert.doesNotMatch(text, /[|\n]/, `${code}: a table cell cannot hold "|" or a line break`);
     }
   }
+});
+
+test("the CLI's exit status is the catalog's for each code; 1 for a code passed on or none", () => {
+  const written: string[] = [];
+  const write = process.stderr.write;
+  process.stderr.write = ((chunk: string) => {
+    written.push(chunk);
+    return true;
+  }) as typeof process.stderr.write;
+  const exit = (error: unknown) => reportError('test', error);
+  try {
+    for (const [code, entry] of Object.entries(ERROR_CATALOG) as [string, ErrorInfo][]) {
+      if (entry.exit === undefined || !isErrorCode(code)) continue;
+      assert.equal(exit(new DaytimeError(code, 'm')), EXIT_STATUS[entry.exit], code);
+    }
+    assert.equal(exit(new InvalidOptionError('backlog', 'an integer', 'x')), EXIT_STATUS.usage);
+    assert.equal(exit(new OptionConflictError('conflicts', ['count', 'duration'], 'one bound')), 2);
+    assert.equal(exit(new DaytimeError('ERR_FLEET_UNAVAILABLE', 'no haproxy')), 2);
+    assert.equal(exit(new DaytimeError('ABORT_ERR', 'stopped')), 130);
+    assert.equal(exit(new DaytimeError(systemCode('EADDRINUSE'), 'cannot listen')), 1);
+    assert.equal(exit(new Error('a defect')), 1);
+  } finally {
+    process.stderr.write = write;
+  }
+  assert.equal(written[0], 'daytime test: m\n');
+  assert.ok(written.includes('daytime test: --count and --duration cannot be used together: one bound\n'));
 });
