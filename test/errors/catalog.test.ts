@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { readdirSync, readFileSync } from 'node:fs';
 import { test } from 'node:test';
+import { renderErrorsPage } from '../../scripts/errors-page.ts';
 import { reportError } from '../../src/cli/run-command.ts';
 import { DaytimeError, InvalidOptionError, OptionConflictError, systemCode } from '../../src/errors.ts';
 import { ERROR_CATALOG, type ErrorInfo, EXIT_STATUS, isErrorCode } from '../../src/index.ts';
@@ -83,6 +84,15 @@ test('each entry says where it appears, what it means and what to do, in one tab
       assert.doesNotMatch(text, /[|\n]/, `${code}: a table cell cannot hold "|" or a line break`);
     }
   }
+});
+
+test('docs/errors.md is the page the catalog renders', () => {
+  const page = readFileSync(new URL('docs/errors.md', root), 'utf8');
+  const [have, want] = [page.split('\n'), renderErrorsPage().split('\n')];
+  const at = want.findIndex((line, i) => line !== have[i]);
+  const first = at === -1 ? (have.length > want.length ? want.length : -1) : at;
+  assert.equal(first, -1, `docs/errors.md differs from line ${first + 1}: run node scripts/errors-page.ts`);
+  for (const code of Object.keys(ERROR_CATALOG)) assert.ok(page.includes(`| \`${code}\` |`), code);
 });
 
 test("the CLI's exit status is the catalog's for each code; 1 for a code passed on or none", () => {
