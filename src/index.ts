@@ -1,6 +1,16 @@
 export { normalizeQueryOptions, type QueryConfig, type QueryInput } from './client/options.ts';
 export { type DaytimeReply, parseDaytimeReply, queryDaytime } from './client/query-daytime.ts';
 export { queryTime, type TimeReply } from './client/query-time.ts';
+export {
+  ERROR_CATALOG,
+  type ErrorCode,
+  type ErrorInfo,
+  EXIT_STATUS,
+  exitStatusOf,
+  httpStatusOf,
+  isErrorCode,
+  type Outcome,
+} from './error-catalog.ts';
 export { DaytimeError, InvalidOptionError, OptionConflictError } from './errors.ts';
 export { type ListenQueue, parseSsListen, readListenQueues } from './kernel/listen-queue.ts';
 export { parseNetstat, readKernelCounters } from './kernel/netstat.ts';

@@ -1,7 +1,8 @@
 import { constants } from 'node:os';
+import { EXIT_STATUS } from '../error-catalog.ts';
 
-// Exit status of a run cut short by Ctrl-C: 128 + SIGINT, as shells report it.
-export const EXIT_INTERRUPTED = 128 + constants.signals.SIGINT;
+// Exit status of a run cut short by Ctrl-C: 128 + SIGINT, as shells report it (the catalog's).
+export const EXIT_INTERRUPTED = EXIT_STATUS.interrupted;
 
 // One Ctrl-C can arrive twice. The terminal signals the whole foreground process group, and npm
 // forwards every SIGINT and SIGTERM it gets to the process it started: under `npm start`, whose

@@ -2,7 +2,7 @@
 // listener that never accepts unless told to, backlog 0, listen() again with a new backlog, listen()
 // on a UDP socket, AF_UNIX. Linux only.
 import { constants } from 'node:os';
-import { DaytimeError } from '../errors.ts';
+import { DaytimeError, systemCode } from '../errors.ts';
 import {
   loadSocketCalls,
   type NativeMemory,
@@ -29,7 +29,7 @@ export class SyscallError extends DaytimeError {
   readonly errno: number;
   constructor(call: string, errno: number, text: string) {
     const code = ERRNO_NAMES[errno] ?? `ERRNO_${errno}`;
-    super(code, `${call}: ${text} (${code})`);
+    super(systemCode(code), `${call}: ${text} (${code})`);
     this.errno = errno;
   }
 }

@@ -169,7 +169,8 @@ async function runInWorker(
 
 function nothingAccepted(result: BenchResult, counts: Counts): DaytimeError {
   const num = (n: number) => n.toLocaleString('en-US');
-  const [code, what] = counts.refused > 0 ? ['ECONNREFUSED', 'refused'] : ['ERR_CANNOT_CONNECT', 'failed'];
+  const [code, what] =
+    counts.refused > 0 ? (['ECONNREFUSED', 'refused'] as const) : (['ERR_CANNOT_CONNECT', 'failed'] as const);
   return new DaytimeError(
     code,
     `nothing accepted a connection at ${result.target}: ${num(failedConnects(counts))} attempts ${what}, ` +

@@ -4,8 +4,8 @@ import { networkInterfaces } from 'node:os';
 import { formatHostPort } from '../net/address.ts';
 import { withoutZone } from '../net/ip.ts';
 
+// The status for each code is the catalog's (httpStatusOf).
 export interface Refusal {
-  status: 401 | 403;
   code: 'ERR_TOKEN' | 'ERR_HOST' | 'ERR_ORIGIN';
   message: string;
 }
@@ -50,7 +50,6 @@ export function refuse(
   const host = request.headers.host ?? '';
   if (!options.hosts.has(host.toLowerCase())) {
     return {
-      status: 403,
       code: 'ERR_HOST',
       message: `Host ${JSON.stringify(host)} is not this playground's address`,
     };
@@ -58,14 +57,12 @@ export function refuse(
   const origin = request.headers.origin;
   if (origin !== undefined && !isOwnOrigin(origin, options.hosts)) {
     return {
-      status: 403,
       code: 'ERR_ORIGIN',
       message: `requests from ${JSON.stringify(origin)} are refused`,
     };
   }
   if (options.needsToken && !sameToken(tokenOf(request, url), options.token)) {
     return {
-      status: 401,
       code: 'ERR_TOKEN',
       message: 'a valid token is needed: use the address `daytime playground` printed (…/?token=…)',
     };
