@@ -9,6 +9,7 @@ export const SERVE_COMMAND: CommandDecl = {
     'Serve RFC 867 daytime over TCP: each connection gets one line with the time, then EOF. ' +
     'Optionally RFC 868 time (4 bytes, seconds since 1900) and both over UDP.',
   options: SERVE_OPTIONS,
+  environment: true,
   after: `The backlog:
   The kernel completes TCP handshakes on its own and queues the connections
   until the server calls accept(). --backlog bounds that queue. Linux holds
@@ -78,6 +79,7 @@ Examples:
   daytime serve --host 127.0.0.1 --port 1313 --backlog 5
   daytime serve --time-port 3737 --udp --metrics 127.0.0.1:9464
   daytime serve --workers 2 --quiet --log-format json
+  DAYTIME_PORT=1313 DAYTIME_MAX_CONNECTIONS=1000 daytime serve
   daytime serve --host 127.0.0.1 --host ::1   # one listener per address
   socat TCP-LISTEN:1313,fork,reuseaddr EXEC:'daytime serve --inetd'
                                       # inetd style: a process a connection

@@ -17,6 +17,8 @@ export interface CommandDecl {
   description: string;
   arguments?: readonly ArgumentDecl[];
   options: OptionTable;
+  // Every option may also come from DAYTIME_<OPTION> (cli/environment.ts).
+  environment?: boolean;
   // What --help says after the options, wrapped for 80 columns.
   after?: string;
 }
