@@ -1,11 +1,11 @@
 import type { Command } from 'commander';
 import type { BenchInput } from '../load-generator/options.ts';
-import { parseTarget } from '../net/address.ts';
 import { DEFAULT_PORT, DEFAULT_TIME_PORT } from '../net/default-ports.ts';
 import { BENCH_COMMAND } from './commands/bench.ts';
 import { declareCommand } from './declared-command.ts';
 import { EXIT_INTERRUPTED, onStopSignals } from './interrupt.ts';
 import { EXIT_FAILURE, EXIT_OK } from './run-command.ts';
+import { clientTarget } from './target.ts';
 
 interface BenchFlags extends Omit<BenchInput, 'service'> {
   time?: boolean;
@@ -13,13 +13,19 @@ interface BenchFlags extends Omit<BenchInput, 'service'> {
 }
 
 export function registerBench(program: Command): void {
-  declareCommand(program, BENCH_COMMAND, ([target], options) => bench(target, options as BenchFlags));
+  declareCommand(program, BENCH_COMMAND, ([target, port], options) =>
+    bench(target, port, options as BenchFlags),
+  );
 }
 
-async function bench(target: string | undefined, flags: BenchFlags): Promise<number> {
+async function bench(
+  target: string | undefined,
+  portText: string | undefined,
+  flags: BenchFlags,
+): Promise<number> {
   const { time, json, ...input } = flags;
   const defaults = { host: 'localhost', port: time ? DEFAULT_TIME_PORT : DEFAULT_PORT };
-  const { host, port } = parseTarget(target, defaults);
+  const { host, port } = clientTarget(target, portText, defaults);
   const options = { ...input, host, port, service: time ? 'time' : 'daytime' };
   // Loaded here, not at start-up: `daytime serve` should not carry the load generator in memory.
   const { runBench } = await import('../load-generator/run-bench.ts');

@@ -1,11 +1,11 @@
 import type { Command } from 'commander';
 import type { QueryInput } from '../client/options.ts';
-import { parseTarget } from '../net/address.ts';
 import { DEFAULT_PORT, DEFAULT_TIME_PORT } from '../net/default-ports.ts';
 import { ctime } from '../protocol/daytime.ts';
 import { GET_COMMAND } from './commands/get.ts';
 import { declareCommand } from './declared-command.ts';
 import { EXIT_OK } from './run-command.ts';
+import { clientTarget } from './target.ts';
 
 interface GetFlags {
   timeout?: string;
@@ -16,13 +16,17 @@ interface GetFlags {
 }
 
 export function registerGet(program: Command): void {
-  declareCommand(program, GET_COMMAND, ([target], options) => get(target, options as GetFlags));
+  declareCommand(program, GET_COMMAND, ([target, port], options) => get(target, port, options as GetFlags));
 }
 
-async function get(target: string | undefined, flags: GetFlags): Promise<number> {
+async function get(
+  target: string | undefined,
+  portText: string | undefined,
+  flags: GetFlags,
+): Promise<number> {
   const transport = flags.udp ? 'udp' : 'tcp';
   const defaults = { host: 'localhost', port: flags.time ? DEFAULT_TIME_PORT : DEFAULT_PORT };
-  const { host, port } = parseTarget(target, defaults, 'target', { protocol: transport });
+  const { host, port } = clientTarget(target, portText, defaults, { protocol: transport });
   const query: QueryInput = { host, port, timeout: flags.timeout, transport, proxy: flags.proxy };
   const { queryDaytime } = await import('../client/query-daytime.ts');
   const { queryTime } = await import('../client/query-time.ts');

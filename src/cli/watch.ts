@@ -1,11 +1,11 @@
 import type { Command } from 'commander';
-import { portOption } from '../net/service-port.ts';
 import { optionValue } from '../options/declare.ts';
 import { WATCH_OPTIONS } from '../options/watch.ts';
 import { WATCH_COMMAND } from './commands/watch.ts';
 import { declareCommand } from './declared-command.ts';
 import { onStopSignals } from './interrupt.ts';
 import { EXIT_OK } from './run-command.ts';
+import { watchTarget } from './target.ts';
 
 interface WatchFlags {
   interval?: string;
@@ -17,8 +17,8 @@ export function registerWatch(program: Command): void {
   declareCommand(program, WATCH_COMMAND, ([port], options) => watch(port ?? '', options as WatchFlags));
 }
 
-async function watch(portText: string, flags: WatchFlags): Promise<number> {
-  const port = portOption('port argument', portText);
+async function watch(target: string, flags: WatchFlags): Promise<number> {
+  const { host, port } = watchTarget(target);
   const intervalMs = optionValue(WATCH_OPTIONS, 'interval', flags.interval);
   const count = optionValue(WATCH_OPTIONS, 'count', flags.count);
   const { watchQueue } = await import('../watch/watch-queue.ts');
@@ -28,6 +28,7 @@ async function watch(portText: string, flags: WatchFlags): Promise<number> {
   const live = process.stdout.isTTY && !flags.json;
   let drawn = 0;
   await watchQueue({
+    host,
     port,
     intervalMs,
     count,

@@ -113,8 +113,8 @@ export const SERVE_OPTIONS = {
     parse: seconds(0),
   },
   metrics: {
-    arg: '<host:port>',
-    help: 'serve Prometheus metrics at http://HOST:PORT/metrics',
+    arg: '<[host:]port>',
+    help: 'serve Prometheus metrics at http://HOST:PORT/metrics; a port alone or :PORT: every interface',
     parse: (_name, value) => metricsOption(text(value)),
   },
   accept: {
@@ -176,10 +176,14 @@ export const SERVE_OPTIONS = {
   },
 } as const satisfies OptionTable;
 
-// HOST:PORT, both given: a bare port would otherwise be read as a host (and bound on 0.0.36.248).
+// [HOST:]PORT. A port alone or :PORT is every interface, as Prometheus exporters take it
+// (node_exporter's --web.listen-address=":9100"); the host is then '' (server.listen without one).
+// A host without a port is refused: a metrics port has no default to fall back on.
 function metricsOption(value: string): Target {
-  const expected = 'HOST:PORT (e.g. 127.0.0.1:9464, [::1]:9464)';
-  const target = parseTarget(value, { host: '', port: 0 }, 'metrics');
-  if (!target.host || !target.port) throw new InvalidOptionError('metrics', expected, value);
-  return { host: hostOption('metrics', target.host), port: target.port };
+  const expected = 'PORT, :PORT or HOST:PORT (e.g. 9464, 127.0.0.1:9464, [::1]:9464)';
+  const target = /^\d+$/.test(value.trim())
+    ? { host: '', port: portOption('metrics port', value) }
+    : parseTarget(value, { host: '', port: 0 }, 'metrics');
+  if (!target.port) throw new InvalidOptionError('metrics', expected, value);
+  return { host: target.host && hostOption('metrics', target.host), port: target.port };
 }

@@ -148,7 +148,7 @@ function acceptPlan(input: DaytimeServerInput): AcceptPlan {
 
 export interface ServeInput extends DaytimeServerInput {
   workers?: NumberInput;
-  // HOST:PORT for the Prometheus endpoint.
+  // [HOST:]PORT for the Prometheus endpoint; a port alone is every interface.
   metrics?: string;
 }
 
@@ -177,7 +177,8 @@ export function normalizeServeOptions(input: ServeInput = {}): ServeConfig {
 // could never bind: bad input, said before anything is bound, as --time-port equal to --port is.
 function checkMetricsPort(metrics: Target, config: DaytimeServerConfig): void {
   const taken = [config.port, config.timePort].includes(metrics.port) && metrics.port !== 0;
-  const everywhere = (host: string) => host === '0.0.0.0' || host === '::';
+  // '' is every interface: `--metrics 9464` or `:9464`.
+  const everywhere = (host: string) => host === '' || host === '0.0.0.0' || host === '::';
   const sameAddress =
     config.hosts.length === 0 ||
     everywhere(metrics.host) ||

@@ -39,6 +39,7 @@ printed, marked interrupted).
 Examples:
   daytime bench                       # localhost:${DEFAULT_PORT}, ${BENCH_OPTIONS.connections.default} connections, ${BENCH_OPTIONS.duration.default} s
   daytime bench :9999 -c 256 --workers 2 --duration 5
+  daytime bench localhost 9999 --count 1000   # HOST PORT, as nc takes them
   daytime bench 127.0.0.1:3737 --time --count 100000 --json
 `,
 };

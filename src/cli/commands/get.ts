@@ -2,12 +2,13 @@ import { DEFAULT_PORT, DEFAULT_TIME_PORT } from '../../net/default-ports.ts';
 import { GET_OPTIONS } from '../../options/get.ts';
 import type { CommandDecl } from './types.ts';
 
-// HOST, HOST:PORT...: get and bench take the same forms.
+// HOST, HOST:PORT..., and nc's order, HOST PORT: get and bench take the same forms.
 export const TARGET_ARGUMENTS = [
   {
     name: '[target]',
     help: `HOST, HOST:PORT, :PORT or [IPV6]:PORT (default: localhost:${DEFAULT_PORT}, or :${DEFAULT_TIME_PORT} with --time)`,
   },
+  { name: '[port]', help: 'PORT after a HOST, as nc takes them (localhost 13)' },
 ] as const;
 
 export const GET_COMMAND: CommandDecl = {
@@ -16,7 +17,8 @@ export const GET_COMMAND: CommandDecl = {
   description: 'Query an RFC 867 daytime (default) or RFC 868 time server, over TCP (default) or UDP.',
   arguments: TARGET_ARGUMENTS,
   options: GET_OPTIONS,
-  after: `PORT is a number or a service name from /etc/services (daytime is 13).
+  after: `PORT is a number or a service name from /etc/services (daytime is 13); it
+may follow HOST as an argument of its own, as nc takes them.
 
 Exit status: 0 with the reply on stdout; 1 when the server refuses, resets,
 times out or sends anything but one CRLF-terminated line (daytime) or 4 bytes
@@ -33,6 +35,7 @@ server behind a balancer directly (daytime serve --proxy-protocol).
 
 Examples:
   daytime get                         # localhost:${DEFAULT_PORT}
+  daytime get localhost 13            # HOST PORT, as nc takes them
   daytime get 127.0.0.1:daytime       # port 13, from /etc/services
   daytime get '[::1]:9999' --json     # {"line","receivedAt","rttMs","peer"}
   daytime get --time localhost:3737   # RFC 868 time and the clock offset

@@ -79,6 +79,7 @@ Examples:
   daytime serve --host 127.0.0.1 --port 1313 --backlog 5
   daytime serve --time-port 3737 --udp --metrics 127.0.0.1:9464
   daytime serve --workers 2 --quiet --log-format json
+  daytime serve --metrics 9464        # metrics on every interface, port 9464
   DAYTIME_PORT=1313 DAYTIME_MAX_CONNECTIONS=1000 daytime serve
   daytime serve --host 127.0.0.1 --host ::1   # one listener per address
   socat TCP-LISTEN:1313,fork,reuseaddr EXEC:'daytime serve --inetd'
