@@ -3,6 +3,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { Command } from 'commander';
 import { registerBench } from './bench.ts';
 import { PROGRAM } from './commands/all.ts';
+import { registerCompletion } from './completion.ts';
 import { registerFleet } from './fleet.ts';
 import { registerGet } from './get.ts';
 import { registerLab } from './lab.ts';
@@ -43,6 +44,7 @@ export function createProgram(): Command {
   registerLab(program);
   registerFleet(program);
   registerPlayground(program);
+  registerCompletion(program);
   return program;
 }
 

@@ -1,4 +1,5 @@
 import { BENCH_COMMAND } from './bench.ts';
+import { COMPLETION_COMMAND } from './completion.ts';
 import { FLEET_COMMAND } from './fleet.ts';
 import { GET_COMMAND } from './get.ts';
 import { LAB_COMMAND } from './lab.ts';
@@ -12,7 +13,8 @@ export const PROGRAM = {
   description: 'An RFC 867 daytime server and client, built to show what listen(backlog) really does.',
 };
 
-// Every subcommand, in the order `daytime --help` lists them.
+// Every subcommand, in the order `daytime --help` lists them; the completion scripts are made from
+// this list.
 export const COMMANDS: readonly CommandDecl[] = [
   SERVE_COMMAND,
   GET_COMMAND,
@@ -21,4 +23,5 @@ export const COMMANDS: readonly CommandDecl[] = [
   LAB_COMMAND,
   FLEET_COMMAND,
   PLAYGROUND_COMMAND,
+  COMPLETION_COMMAND,
 ];
