@@ -13,8 +13,8 @@ export const PROGRAM = {
   description: 'An RFC 867 daytime server and client, built to show what listen(backlog) really does.',
 };
 
-// Every subcommand, in the order `daytime --help` lists them; the completion scripts are made from
-// this list.
+// Every subcommand, in the order `daytime --help` lists them; the man page and the completion
+// scripts are made from this list.
 export const COMMANDS: readonly CommandDecl[] = [
   SERVE_COMMAND,
   GET_COMMAND,

@@ -9,7 +9,7 @@ export interface ArgumentDecl {
 }
 
 // One subcommand, declared once: --help, the man page and the completion scripts are made from it
-// (cli/declared-command.ts, cli/completion/), the options from their own table.
+// (cli/declared-command.ts, cli/man-page.ts, cli/completion/), the options from their own table.
 export interface CommandDecl {
   name: string;
   // One line in `daytime --help`'s list; the description heads the command's own --help.
