@@ -11,4 +11,5 @@ if (major < 22 || (major === 22 && minor < 12)) {
   );
   process.exit(1);
 }
-await import('./cli/program.ts');
+const { main } = await import('./cli/program.ts');
+await main();

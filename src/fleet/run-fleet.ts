@@ -1,7 +1,9 @@
 import { spawnSync } from 'node:child_process';
 import { DaytimeError, InvalidOptionError } from '../errors.ts';
 import { netnsUnavailable } from '../kernel/netns.ts';
-import { integerOption, type NumberInput } from '../options/validate.ts';
+import { optionValue } from '../options/declare.ts';
+import { FLEET_OPTIONS } from '../options/fleet.ts';
+import type { NumberInput } from '../options/validate.ts';
 import { Haproxy, hasHaproxy } from './haproxy.ts';
 import { DaytimeHost } from './processes.ts';
 import { queueing } from './queueing.ts';
@@ -57,7 +59,7 @@ export function fleetUnavailable(): string | undefined {
 }
 
 export function normalizeFleetOptions(options: RunFleetOptions): { hosts: number; only: ScenarioName[] } {
-  const hosts = integerOption('hosts', options.hosts ?? 3, { min: 2, max: 9 });
+  const hosts = optionValue(FLEET_OPTIONS, 'hosts', options.hosts);
   const names = Object.keys(SCENARIOS) as ScenarioName[];
   const only = (options.only ?? names).map((name) => name.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`));
   for (const name of only) {

@@ -2,15 +2,11 @@ import { lookup } from 'node:dns/promises';
 import { InvalidOptionError } from '../errors.ts';
 import { DEFAULT_PORT, DEFAULT_TIME_PORT } from '../net/default-ports.ts';
 import { portOption } from '../net/service-port.ts';
+import { BENCH_OPTIONS } from '../options/bench.ts';
+import { optionRules, optionValue } from '../options/declare.ts';
 import { checkOptionRules } from '../options/rules.ts';
-import {
-  choiceOption,
-  hostOption,
-  integerOption,
-  type NumberInput,
-  secondsOption,
-} from '../options/validate.ts';
-import { CONNECT_CHOICES, type ConnectChoice } from './tally.ts';
+import { choiceOption, hostOption, type NumberInput } from '../options/validate.ts';
+import type { ConnectChoice } from './tally.ts';
 
 export interface BenchInput {
   host?: string;
@@ -43,25 +39,15 @@ export interface BenchConfig {
   connect: ConnectChoice;
 }
 
-export const DEFAULT_BENCH_CONNECTIONS = 64;
-export const DEFAULT_BENCH_DURATION_MS = 10_000;
+const RULES = optionRules(BENCH_OPTIONS);
 
 // The one place where bench options are checked; it throws before any socket opens.
 export function normalizeBenchOptions(input: BenchInput = {}): BenchConfig {
-  checkOptionRules(input, [
-    {
-      conflicts: ['count', 'duration'],
-      reason: 'a run is either a number of connections or a length of time',
-    },
-  ]);
+  checkOptionRules(input, RULES);
   const service = choiceOption('service', input.service ?? 'daytime', ['daytime', 'time'] as const);
-  const count =
-    input.count === undefined ? undefined : integerOption('count', input.count, { min: 1, max: 1e9 });
-  const workers = integerOption('workers', input.workers ?? 1, { min: 1, max: 64 });
-  const connections = integerOption('connections', input.connections ?? DEFAULT_BENCH_CONNECTIONS, {
-    min: 1,
-    max: 100_000,
-  });
+  const count = optionValue(BENCH_OPTIONS, 'count', input.count);
+  const workers = optionValue(BENCH_OPTIONS, 'workers', input.workers);
+  const connections = optionValue(BENCH_OPTIONS, 'connections', input.connections);
   if (connections < workers) {
     throw new InvalidOptionError('connections', `at least --workers (${workers})`, input.connections);
   }
@@ -70,16 +56,12 @@ export function normalizeBenchOptions(input: BenchInput = {}): BenchConfig {
     port: portOption('port', input.port ?? (service === 'time' ? DEFAULT_TIME_PORT : DEFAULT_PORT)),
     connections,
     count,
-    durationMs:
-      count !== undefined
-        ? undefined
-        : input.duration === undefined
-          ? DEFAULT_BENCH_DURATION_MS
-          : secondsOption('duration', input.duration, { min: 0.1, max: 86_400 }),
+    // A count, or a length of time: the default duration only without a count.
+    durationMs: count !== undefined ? undefined : optionValue(BENCH_OPTIONS, 'duration', input.duration),
     workers,
-    timeoutMs: secondsOption('timeout', input.timeout ?? 5, { min: 0.001, max: 3600 }),
+    timeoutMs: optionValue(BENCH_OPTIONS, 'timeout', input.timeout),
     service,
-    connect: choiceOption('connect', input.connect ?? 'auto', CONNECT_CHOICES),
+    connect: optionValue(BENCH_OPTIONS, 'connect', input.connect),
   };
 }
 

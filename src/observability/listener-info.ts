@@ -32,7 +32,7 @@ export interface ListenerInfo {
   inherited: boolean;
   // TCP only: requested and effective backlog, somaxconn and the accept-queue capacity.
   backlog?: BacklogInfo;
-  // TCP only: how connections are taken (tcp/accept/choose.ts): uring, libc, handle or socket.
+  // TCP only: how connections are taken (tcp/accept/choose.ts): uring, uring-accept, libc, handle or socket.
   acceptPath?: string;
   // With --accept auto: the faster path that could not run here, and why.
   acceptFallback?: PathFallback;

@@ -207,7 +207,8 @@ export function snapshotRegistry(snapshot: MetricsSnapshot): Registry {
   return registry;
 }
 
-// GET /metrics (one snapshot per scrape), /healthz and / on HOST:PORT; resolves once listening.
+// GET /metrics (one snapshot per scrape), /healthz and / on HOST:PORT (every interface where the host
+// is ''); resolves once listening.
 export async function serveMetrics(source: MetricsSource, target: Target): Promise<http.Server> {
   const own = processRegistry();
   const server = http.createServer(async (request, response) => {
@@ -238,7 +239,8 @@ export async function serveMetrics(source: MetricsSource, target: Target): Promi
     server.once('error', (error) =>
       reject(fromSystemError(error, `cannot serve metrics on ${formatHostPort(target.host, target.port)}`)),
     );
-    server.listen(target.port, target.host, resolve);
+    // No host ('', from `--metrics 9464`): every interface, as server.listen takes it.
+    server.listen(target.port, target.host || undefined, resolve);
   });
   return server;
 }

@@ -159,9 +159,10 @@ async function startMetrics(config: ServeConfig, source: MetricsSource) {
   // prom-client is loaded only when metrics are asked for: it is most of an idle server's memory otherwise.
   const { serveMetrics } = await import('../observability/metrics.ts');
   const server: http.Server = await serveMetrics(source, target);
-  const { port } = server.address() as net.AddressInfo;
+  // Every interface ('') is named by the address bound: [::] where IPv6 is, 0.0.0.0 otherwise.
+  const { address, port } = server.address() as net.AddressInfo;
   return {
-    url: `http://${formatHostPort(target.host, port)}/metrics`,
+    url: `http://${formatHostPort(target.host || address, port)}/metrics`,
     close: () => {
       server.close();
       server.closeAllConnections();

@@ -202,7 +202,7 @@ test('--proxy-protocol is bad input without --proxy-from, with the handle path, 
   });
   assert.throws(() => createDaytimeServer({ proxyProtocol: true, proxyFrom: 'any', accept: 'handle' }), {
     code: 'ERR_INVALID_OPTION',
-    message: /accept must be one of auto, libc, socket with --proxy-protocol/,
+    message: /accept must be one of auto, uring, libc, socket with --proxy-protocol/,
   });
   assert.throws(() => createDaytimeServer({ proxyFrom: '10.0.0.0/8' }), {
     code: 'ERR_INVALID_OPTION',

@@ -1,7 +1,7 @@
 import type net from 'node:net';
 import { getSystemErrorName } from 'node:util';
-import { SOCK_CLOEXEC, SOCK_NONBLOCK, type SocketCalls } from '../../kernel/socket-calls.ts';
-import { RING_ENTRIES, RingLoop } from '../../kernel/uring-loop.ts';
+import { SOCK_NONBLOCK, type SocketCalls } from '../../kernel/socket-calls.ts';
+import { RING_ENTRIES } from '../../kernel/uring-loop.ts';
 import {
   IOSQE_CQE_SKIP_SUCCESS,
   IOSQE_FIXED_FILE,

@@ -4,6 +4,7 @@ import { PAUSE_MS } from '../../kernel/polled-socket.ts';
 import { SOCK_CLOEXEC, SOCK_NONBLOCK, type SocketCalls } from '../../kernel/socket-calls.ts';
 import { RING_ENTRIES, RingLoop } from '../../kernel/uring-loop.ts';
 import { CANCEL_ALL, CANCEL_FD, prepAccept, prepCancel } from '../../kernel/uring-requests.ts';
+import { errnoName } from '../../kernel/uring-support.ts';
 import type { UringSyscalls } from '../../kernel/uring-syscalls.ts';
 import { acceptBatch, acceptFailure } from './accept4.ts';
 import { NativeReply } from './native-reply.ts';
@@ -68,7 +69,7 @@ export class ChainRing {
         round: () => owner.round(),
       },
     );
-    if (!(loop instanceof RingLoop)) return { errno: loop.errno, code: 'ENOMEM', reason: '' };
+    if (!(loop instanceof RingLoop)) return { errno: loop.errno, code: errnoName(loop.errno), reason: '' };
     const slots = new ChainSlots(calls, hooks.maxConnections, peers);
     const registered = loop.ring.registerSparseFiles(slots.count);
     if (registered < 0) {
@@ -174,7 +175,10 @@ export class ChainRing {
     // A slot being closed after dropped completions is settled by that close.
     if (!this.slots.is(slot, 'armed')) return;
     this.slots.set(slot, 'idle');
-    if (result === -ECANCELED) return this.arm();
+    if (result === -ECANCELED) {
+      this.arm();
+      return;
+    }
     const failure = acceptFailure(-result);
     if (typeof failure === 'object' && 'failed' in failure) {
       if (!this.#resume) this.#hooks.acceptError(failure.failed);
@@ -188,7 +192,10 @@ export class ChainRing {
   #installedAt(slot: number, fd: number): void {
     const waiting = this.#installed.get(slot);
     this.#installed.delete(slot);
-    if (fd >= 0) return waiting?.then(fd);
+    if (fd >= 0) {
+      waiting?.then(fd);
+      return;
+    }
     // Not moved (EMFILE: no descriptor for it): the slot's close ends the connection.
     this.#hooks.error(getSystemErrorName(fd));
     if (waiting?.holds === false) this.#hooks.closed();

@@ -1,11 +1,6 @@
 import net from 'node:net';
 import { getSystemErrorName } from 'node:util';
-import {
-  type NativeMemory,
-  SOCK_CLOEXEC,
-  SOCK_NONBLOCK,
-  type SocketCalls,
-} from '../../kernel/socket-calls.ts';
+import { type NativeMemory, SOCK_NONBLOCK, type SocketCalls } from '../../kernel/socket-calls.ts';
 import { RING_ENTRIES } from '../../kernel/uring-loop.ts';
 import {
   IOSQE_CQE_SKIP_SUCCESS,
@@ -176,10 +171,17 @@ class ProxyChainAcceptor {
     const text = () => (peer ? formatHostPort(unmapIPv4(peer.read()[0]), peer.read()[1]) : '');
     if (!peer || !trustsSockaddr(this.#proxy.trust, peer.view)) {
       hooks.refused('untrusted', text);
-      return core.free(slot);
+      core.free(slot);
+      return;
     }
-    if (!this.#table.admit()) return core.free(slot);
-    if (n < 0 && n !== -EAGAIN) return this.#drop(slot, getSystemErrorName(n));
+    if (!this.#table.admit()) {
+      core.free(slot);
+      return;
+    }
+    if (n < 0 && n !== -EAGAIN) {
+      this.#drop(slot, getSystemErrorName(n));
+      return;
+    }
     const at = slot * HEADER_ROOM;
     const bytes = this.#headers.bytes;
     const parsed =
@@ -189,12 +191,14 @@ class ProxyChainAcceptor {
       const heldMs = n === -EAGAIN ? this.#held : 0;
       const wait = (fd: number) =>
         this.#table.take(new net.Socket({ fd, readable: true, writable: true }), received, heldMs);
-      return core.handOver(slot, wait, false);
+      core.handOver(slot, wait, false);
+      return;
     }
     if (parsed?.status !== 'done') {
       hooks.closed();
       hooks.refused(parsed ? refusalOf(parsed.reason) : 'missing', text);
-      return core.free(slot);
+      core.free(slot);
+      return;
     }
     reportHeader(hooks, parsed.header, () => peer.read());
     this.#send(slot);
@@ -203,7 +207,10 @@ class ProxyChainAcceptor {
   // The reply's send from the slot, linked to the slot's close (whose completion counts it served).
   #send(slot: number): void {
     const { ring } = this.#core.loop;
-    if (!ring.reserve(2)) return this.#drop(slot, 'ENOBUFS');
+    if (!ring.reserve(2)) {
+      this.#drop(slot, 'ENOBUFS');
+      return;
+    }
     const reply = this.#reply;
     const send = { fd: slot, buffer: reply.address, length: reply.length, flags: SEND_FLAGS };
     prepSend(ring, { ...send, tag: tagged(TAG.send, slot), link: IOSQE_FIXED_FILE | CHAIN });
