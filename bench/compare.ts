@@ -68,6 +68,16 @@ buildPerf();
 const noDturing = buildDturing();
 const uring = await uringSupport();
 const noUring = uring.ok ? undefined : uring.reason;
+const noChains = noUring ?? (uring.ok && uring.chains !== true ? uring.chains.reason : undefined);
+// Why a peer cannot run here, or undefined.
+const unavailable = (name: string) =>
+  name === 'dturing' || name === 'dtchain'
+    ? noDturing
+    : name.endsWith('(uring)')
+      ? noChains
+      : name.includes('uring')
+        ? noUring
+        : undefined;
 const noNetns = netnsUnavailable('ip netns');
 const peers: Peer[] = [];
 const cleanups: (() => void)[] = [];
@@ -89,7 +99,7 @@ try {
     ? `a private network namespace made for the run (${netns.name})`
     : `the machine's loopback (no namespace: ${noNetns})`;
   for (const spec of LOCAL_PEERS) {
-    const why = spec.name === 'dturing' ? noDturing : spec.name.includes('uring') ? noUring : undefined;
+    const why = unavailable(spec.name);
     if (why) skipped[spec.name] = why;
     else peers.push(await startLocal(spec, netns));
   }
