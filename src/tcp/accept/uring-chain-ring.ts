@@ -123,7 +123,7 @@ export class ChainRing {
   // accept takes the next connection to refuse it, as the other paths do.
   arm(): void {
     if (this.#closing || this.#resume) return;
-    for (const slot of this.slots.idle()) {
+    for (let slot = this.slots.nextIdle(); slot >= 0; slot = this.slots.nextIdle()) {
       if (!this.#owner.chain(slot)) {
         this.#later(1);
         return;

@@ -28,6 +28,9 @@ export class ChainSlots {
   readonly count: number;
   readonly #state: Uint8Array;
   readonly #limit: number;
+  // Slots in each state, kept as they change: read per connection.
+  #armed = 0;
+  #idle: number;
   // Connections moved out of their slot and still open (their reply or header waits).
   waiting = 0;
   // Per slot, where its accept writes the peer's address (when the path reads it).
@@ -38,26 +41,29 @@ export class ChainSlots {
     this.#limit = maxConnections ?? Number.POSITIVE_INFINITY;
     this.count = Math.max(1, Math.min(SLOTS, this.#limit));
     this.#state = new Uint8Array(this.count);
+    this.#idle = this.count;
     this.peers = withPeers ? Array.from({ length: this.count }, () => new PeerAddress(calls)) : undefined;
   }
 
   // Whether `slot` may be armed now: not closing, idle, and within --max-connections.
   armable(slot: number): boolean {
-    return !this.#closing && this.#state[slot] === IDLE && this.armed + this.waiting < this.#limit;
+    return !this.#closing && this.#state[slot] === IDLE && this.#armed + this.waiting < this.#limit;
   }
 
   get armed(): number {
-    return this.#state.reduce((n, s) => n + (s === ARMED ? 1 : 0), 0);
+    return this.#armed;
   }
 
   // Slots armed or busy: what close() waits for.
   get inUse(): number {
-    return this.#state.reduce((n, s) => n + (s === IDLE ? 0 : 1), 0);
+    return this.count - this.#idle;
   }
 
-  // The slots that may be armed now.
-  *idle(): Generator<number> {
-    for (let slot = 0; slot < this.count; slot++) if (this.armable(slot)) yield slot;
+  // The next slot that may be armed now, or -1.
+  nextIdle(): number {
+    if (this.#idle === 0) return -1;
+    for (let slot = 0; slot < this.count; slot++) if (this.armable(slot)) return slot;
+    return -1;
   }
 
   is(slot: number, state: 'idle' | 'armed' | 'busy'): boolean {
@@ -65,7 +71,11 @@ export class ChainSlots {
   }
 
   set(slot: number, state: 'idle' | 'armed' | 'busy'): void {
-    this.#state[slot] = state === 'idle' ? IDLE : state === 'armed' ? ARMED : BUSY;
+    const before = this.#state[slot];
+    const after = state === 'idle' ? IDLE : state === 'armed' ? ARMED : BUSY;
+    this.#state[slot] = after;
+    this.#armed += (after === ARMED ? 1 : 0) - (before === ARMED ? 1 : 0);
+    this.#idle += (after === IDLE ? 1 : 0) - (before === IDLE ? 1 : 0);
   }
 
   // No slot is armed again from here.
