@@ -1,6 +1,15 @@
+import type net from 'node:net';
 import { getSystemErrorName } from 'node:util';
 import { nodeBinding } from '../../net/node-binding.ts';
-import { type AcceptPath, type ConnectionHooks, cannotTake, closeServer, listenerFd } from './types.ts';
+import {
+  type AcceptFallback,
+  type Acceptor,
+  type AcceptPath,
+  type ConnectionHooks,
+  cannotTake,
+  closeServer,
+  listenerFd,
+} from './types.ts';
 
 // Node's own per-connection path builds a net.Socket (a full Duplex stream) for every accepted
 // connection; for a reply of 26 bytes that object is about a fifth of the server's CPU per connection
@@ -41,7 +50,17 @@ function streamWrap(): StreamWrap | undefined {
 
 export const handlePath: AcceptPath = {
   name: 'handle',
-  take(server, hooks) {
+  take: (server, hooks) => HandleAcceptor.take(server, hooks),
+};
+
+class HandleAcceptor implements Acceptor {
+  readonly path = 'handle';
+  readonly fd: number | undefined;
+  readonly #server: net.Server;
+  readonly #hooks: ConnectionHooks;
+  readonly #stream: StreamWrap;
+
+  static take(server: net.Server, hooks: ConnectionHooks): HandleAcceptor | AcceptFallback {
     const listener = (server as unknown as { _handle?: { onconnection?: OnConnection } })._handle;
     const stream = streamWrap();
     if (!listener || typeof listener.onconnection !== 'function' || !stream)
@@ -49,20 +68,21 @@ export const handlePath: AcceptPath = {
         'handle',
         "this Node does not expose the listening handle's onconnection or WriteWrap",
       );
-    listener.onconnection = onConnection(hooks, stream);
-    return { path: 'handle', fd: listenerFd(server), close: () => closeServer(server) };
-  },
-};
+    const acceptor = new HandleAcceptor(server, hooks, stream);
+    listener.onconnection = acceptor.#connection;
+    return acceptor;
+  }
 
-function onConnection(hooks: ConnectionHooks, { WriteWrap, lastWriteWasAsync }: StreamWrap): OnConnection {
-  const fail = (status: number) => hooks.error(getSystemErrorName(status));
-  // uv_close() closes the descriptor at once; only its callback waits for a later turn of the loop,
-  // and that callback would be one more call into JavaScript per connection. So no callback.
-  const close = (handle: TcpHandle) => {
-    handle.close();
-    hooks.closed();
-  };
-  return (status, handle) => {
+  private constructor(server: net.Server, hooks: ConnectionHooks, stream: StreamWrap) {
+    this.fd = listenerFd(server);
+    this.#server = server;
+    this.#hooks = hooks;
+    this.#stream = stream;
+  }
+
+  // One connection as libuv accepted it: counted, logged, the reply written on its handle, closed.
+  readonly #connection: OnConnection = (status, handle) => {
+    const hooks = this.#hooks;
     if (status < 0 || !handle) {
       hooks.acceptError(getSystemErrorName(status));
       return;
@@ -75,33 +95,48 @@ function onConnection(hooks: ConnectionHooks, { WriteWrap, lastWriteWasAsync }: 
       const out: { address?: string; port?: number } = {};
       if (handle.getpeername(out) === 0) hooks.peer(out.address ?? '', out.port ?? 0);
     }
-    const req = new WriteWrap();
+    const req = new this.#stream.WriteWrap();
     const result = handle.writeBuffer(req, hooks.reply());
     if (result < 0) {
-      fail(result);
-      close(handle);
-    } else if (!lastWriteWasAsync()) {
+      hooks.error(getSystemErrorName(result));
+      this.#close(handle);
+    } else if (!this.#stream.lastWriteWasAsync()) {
       // Written to the kernel at once (the usual case): close now; the FIN follows the data.
       hooks.served();
-      close(handle);
+      this.#close(handle);
     } else {
-      // Completion comes on a later turn of the loop, so the callback (and its closure) can be
-      // attached now, only on this rare path.
-      // Closed once, whether the write completes or the service's write timeout comes first.
-      let open = true;
-      const finish = () => {
-        if (open) close(handle);
-        open = false;
-      };
-      const release = hooks.pending(finish);
-      req.handle = handle;
-      req.oncomplete = (status) => {
-        release();
-        if (!open) return;
-        if (status < 0) fail(status);
-        else hooks.served();
-        finish();
-      };
+      this.#wait(handle, req);
     }
   };
+
+  // A write libuv completes on a later turn of the loop: the callback (and its closure) is attached only
+  // on this rare path. Closed once, whether the write completes or the service's write timeout comes.
+  #wait(handle: TcpHandle, req: WriteReq): void {
+    const hooks = this.#hooks;
+    let open = true;
+    const finish = () => {
+      if (open) this.#close(handle);
+      open = false;
+    };
+    const release = hooks.pending(finish);
+    req.handle = handle;
+    req.oncomplete = (status) => {
+      release();
+      if (!open) return;
+      if (status < 0) hooks.error(getSystemErrorName(status));
+      else hooks.served();
+      finish();
+    };
+  }
+
+  // uv_close() closes the descriptor at once; only its callback waits for a later turn of the loop, and
+  // that callback would be one more call into JavaScript per connection. So no callback.
+  #close(handle: TcpHandle): void {
+    handle.close();
+    this.#hooks.closed();
+  }
+
+  close(): Promise<void> {
+    return closeServer(this.#server);
+  }
 }

@@ -4,7 +4,13 @@ import type { SocketCalls } from '../../kernel/socket-calls.ts';
 import { ACCEPT_BATCH, acceptBatch, dupListeningFd } from './accept4.ts';
 import { NativeReply } from './native-reply.ts';
 import { PeerAddress } from './peer-address.ts';
-import { type Acceptor, type AcceptPath, type ConnectionHooks, cannotTake } from './types.ts';
+import {
+  type AcceptFallback,
+  type Acceptor,
+  type AcceptPath,
+  type ConnectionHooks,
+  cannotTake,
+} from './types.ts';
 
 // Per connection, only what the C reference server (dtref) does: accept4, write, close. libuv signals
 // that the listener is readable (kernel/polled-socket.ts), and one call into JavaScript then accepts (under
@@ -19,13 +25,7 @@ const TO_BATCHES = 2;
 const TO_SINGLE = 4;
 
 export function libcPath(calls: SocketCalls): AcceptPath {
-  return {
-    name: 'libc',
-    take(server, hooks) {
-      const acceptor = new LibcAcceptor(calls, hooks);
-      return acceptor.listen(server) ? acceptor : cannotTake('libc', 'cannot take the listening socket');
-    },
-  };
+  return { name: 'libc', take: (server, hooks) => LibcAcceptor.take(calls, server, hooks) };
 }
 
 class LibcAcceptor implements Acceptor {
@@ -39,23 +39,23 @@ class LibcAcceptor implements Acceptor {
   #streak = 0;
   #lastReturn = 0;
 
-  constructor(calls: SocketCalls, hooks: ConnectionHooks) {
+  static take(calls: SocketCalls, server: net.Server, hooks: ConnectionHooks): LibcAcceptor | AcceptFallback {
+    const fd = dupListeningFd(calls, server);
+    if (fd < 0) return cannotTake('libc', 'cannot take the listening socket');
+    server.close();
+    return new LibcAcceptor(calls, fd, hooks);
+  }
+
+  private constructor(calls: SocketCalls, fd: number, hooks: ConnectionHooks) {
     this.#calls = calls;
     this.#hooks = hooks;
     this.#reply = new NativeReply(calls, hooks);
     this.#peer = hooks.peer ? new PeerAddress(calls) : undefined;
+    this.#listener = new PolledSocket(calls, fd, this.#onReadable);
   }
 
   get fd(): number | undefined {
     return this.#listener?.fd;
-  }
-
-  listen(server: net.Server): boolean {
-    const fd = dupListeningFd(this.#calls, server);
-    if (fd >= 0) server.close();
-    this.#listener = fd < 0 ? undefined : new PolledSocket(this.#calls, fd, this.#onReadable);
-    if (!this.#listener) this.#free();
-    return this.#listener !== undefined;
   }
 
   // One readiness of the listener. Under load up to ACCEPT_BATCH connections are taken (one epoll wait

@@ -11,6 +11,7 @@ import { NativeReply } from './native-reply.ts';
 import { PeerAddress } from './peer-address.ts';
 import { HeaderTable, refusalOf, reportHeader } from './proxy-waiting.ts';
 import {
+  type AcceptFallback,
   type Acceptor,
   type AcceptPath,
   type ConnectionHooks,
@@ -27,15 +28,7 @@ const HEADER_ROOM = 536;
 // handle per connection. A header not whole at once goes to a net.Socket that can wait for the rest
 // (proxy-waiting.ts). When too many wait, the listener pauses and new connections wait in the kernel.
 export function proxyLibcPath(proxy: ProxyRequirement, calls: SocketCalls): AcceptPath {
-  return {
-    name: 'proxy-libc',
-    take(server, hooks) {
-      const acceptor = new ProxyLibcAcceptor(proxy, calls, hooks);
-      return acceptor.listen(server)
-        ? acceptor
-        : cannotTake('proxy-libc', 'cannot take the listening socket');
-    },
-  };
+  return { name: 'proxy-libc', take: (server, hooks) => ProxyLibcAcceptor.take(proxy, calls, server, hooks) };
 }
 
 class ProxyLibcAcceptor implements Acceptor {
@@ -49,9 +42,21 @@ class ProxyLibcAcceptor implements Acceptor {
   readonly #header: NativeMemory;
   #listener: PolledSocket | undefined;
   // How long a connection with nothing to read at accept was held by the kernel (TCP_DEFER_ACCEPT).
-  #held = 0;
+  readonly #held: number;
 
-  constructor(proxy: ProxyRequirement, calls: SocketCalls, hooks: ConnectionHooks) {
+  static take(
+    proxy: ProxyRequirement,
+    calls: SocketCalls,
+    server: net.Server,
+    hooks: ConnectionHooks,
+  ): ProxyLibcAcceptor | AcceptFallback {
+    const fd = dupListeningFd(calls, server);
+    if (fd < 0) return cannotTake('proxy-libc', 'cannot take the listening socket');
+    server.close();
+    return new ProxyLibcAcceptor(proxy, calls, fd, hooks);
+  }
+
+  private constructor(proxy: ProxyRequirement, calls: SocketCalls, fd: number, hooks: ConnectionHooks) {
     this.#proxy = proxy;
     this.#calls = calls;
     this.#hooks = hooks;
@@ -59,22 +64,12 @@ class ProxyLibcAcceptor implements Acceptor {
     this.#reply = new NativeReply(calls, hooks);
     this.#peer = new PeerAddress(calls);
     this.#header = calls.alloc(HEADER_ROOM);
+    this.#held = deferAccept(calls, fd, proxy.timeoutMs) ? DEFER_HOLD_MS : 0;
+    this.#listener = new PolledSocket(calls, fd, this.#onReadable);
   }
 
   get fd(): number | undefined {
     return this.#listener?.fd;
-  }
-
-  listen(server: net.Server): boolean {
-    const fd = dupListeningFd(this.#calls, server);
-    if (fd >= 0) server.close();
-    this.#listener = fd < 0 ? undefined : new PolledSocket(this.#calls, fd, this.#onReadable);
-    if (!this.#listener) {
-      this.#free();
-      return false;
-    }
-    if (deferAccept(this.#calls, this.#listener.fd, this.#proxy.timeoutMs)) this.#held = DEFER_HOLD_MS;
-    return true;
   }
 
   readonly #onReadable = (): void => {

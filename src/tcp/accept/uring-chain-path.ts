@@ -14,7 +14,7 @@ import { errnoName, ringRefusal } from '../../kernel/uring-support.ts';
 import type { UringSyscalls } from '../../kernel/uring-syscalls.ts';
 import { dupListeningFd } from './accept4.ts';
 import { waitToWrite } from './libc-pending-write.ts';
-import { type AcceptPath, type ConnectionHooks, cannotTake } from './types.ts';
+import { type Acceptor, type AcceptPath, type ConnectionHooks, cannotTake } from './types.ts';
 import { ChainRing } from './uring-chain-ring.ts';
 import { ChainReply } from './uring-slots.ts';
 import { kindOf, slotOf, TAG, tagged } from './uring-tags.ts';
@@ -40,7 +40,7 @@ export function uringChainPath(sys: UringSyscalls, calls: SocketCalls): AcceptPa
   return { name: 'uring', take: (server, hooks) => ChainAcceptor.take(sys, calls, server, hooks) };
 }
 
-class ChainAcceptor {
+class ChainAcceptor implements Acceptor {
   readonly path = 'uring';
   readonly #core: ChainRing;
   readonly #calls: SocketCalls;

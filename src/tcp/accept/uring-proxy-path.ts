@@ -20,7 +20,13 @@ import { dupListeningFd } from './accept4.ts';
 import { DEFER_HOLD_MS, deferAccept } from './defer-accept.ts';
 import { waitToWrite } from './libc-pending-write.ts';
 import { HeaderTable, refusalOf, reportHeader } from './proxy-waiting.ts';
-import { type AcceptPath, type ConnectionHooks, cannotTake, type ProxyRequirement } from './types.ts';
+import {
+  type Acceptor,
+  type AcceptPath,
+  type ConnectionHooks,
+  cannotTake,
+  type ProxyRequirement,
+} from './types.ts';
 import { ChainRing } from './uring-chain-ring.ts';
 import { ChainReply } from './uring-slots.ts';
 import { kindOf, slotOf, TAG, tagged } from './uring-tags.ts';
@@ -47,7 +53,7 @@ export function proxyUringPath(proxy: ProxyRequirement, sys: UringSyscalls, call
   };
 }
 
-class ProxyChainAcceptor {
+class ProxyChainAcceptor implements Acceptor {
   readonly path = 'proxy-uring';
   readonly #core: ChainRing;
   readonly #proxy: ProxyRequirement;
@@ -147,7 +153,7 @@ class ProxyChainAcceptor {
   #completed(tag: number, result: number): void {
     const slot = slotOf(tag);
     const kind = kindOf(tag);
-    if (kind === TAG.recv) this.#received(slot, result);
+    if (kind === TAG.recv) this.#connection(slot, result);
     else if (kind === TAG.close) {
       this.#hooks.served();
       if (result < 0) this.#hooks.error(getSystemErrorName(result));
@@ -163,8 +169,8 @@ class ProxyChainAcceptor {
     }
   }
 
-  // The header as far as it came with the connection.
-  #received(slot: number, n: number): void {
+  // One connection, with its header as far as it came with it.
+  #connection(slot: number, n: number): void {
     const core = this.#core;
     const hooks = this.#hooks;
     const peer = core.slots.peers?.[slot];
