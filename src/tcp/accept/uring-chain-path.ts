@@ -1,4 +1,5 @@
 import type net from 'node:net';
+import { constants } from 'node:os';
 import { getSystemErrorName } from 'node:util';
 import { SOCK_NONBLOCK, type SocketCalls } from '../../kernel/socket-calls.ts';
 import { RING_ENTRIES } from '../../kernel/uring-loop.ts';
@@ -33,7 +34,7 @@ import { kindOf, slotOf, TAG, tagged } from './uring-tags.ts';
 const SEND_FLAGS = 0x4000 | 0x40 | 0x100; // MSG_NOSIGNAL | MSG_DONTWAIT | MSG_WAITALL
 // SOCK_CLOEXEC is refused (EINVAL) for an accept into a direct descriptor: it is in no descriptor table.
 const ACCEPT_FLAGS = SOCK_NONBLOCK;
-const EAGAIN = 11;
+const { EAGAIN } = constants.errno;
 const CHAIN = IOSQE_IO_LINK | IOSQE_CQE_SKIP_SUCCESS;
 
 export function uringChainPath(sys: UringSyscalls, calls: SocketCalls): AcceptPath {

@@ -1,3 +1,4 @@
+import { constants } from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { getSystemErrorName } from 'node:util';
 import { PAUSE_MS } from '../../kernel/polled-socket.ts';
@@ -24,7 +25,10 @@ export interface ChainOwner {
   round(): void;
 }
 
-const ECANCELED = 125;
+const { ECANCELED } = constants.errno;
+// A busy round's wait for closes: longer than uring-accept's 0.2 ms, since nothing waits on it (the
+// clients were answered in the kernel). Measured beside 0.2 ms: fewer system calls per connection.
+const CHAIN_LINGER_MS = 1;
 const CLOSE_WAIT_MS = 2000;
 const ACCEPT_FLAGS = SOCK_NONBLOCK | SOCK_CLOEXEC;
 
@@ -67,6 +71,10 @@ export class ChainRing {
           if (core) core.#dropped(count);
         },
         round: () => owner.round(),
+        // A close completion comes after the kernel has answered the client: gathering half the slots'
+        // closes per wait keeps the other half armed and waits on no one.
+        batch: () => (core ? Math.max(1, core.slots.armed >> 1) : 1),
+        lingerMs: CHAIN_LINGER_MS,
       },
     );
     if (!(loop instanceof RingLoop)) return { errno: loop.errno, code: errnoName(loop.errno), reason: '' };

@@ -1,4 +1,5 @@
 import net from 'node:net';
+import { constants } from 'node:os';
 import { getSystemErrorName } from 'node:util';
 import { type NativeMemory, SOCK_NONBLOCK, type SocketCalls } from '../../kernel/socket-calls.ts';
 import { RING_ENTRIES } from '../../kernel/uring-loop.ts';
@@ -43,7 +44,7 @@ const SEND_FLAGS = 0x4000 | 0x40 | 0x100; // MSG_NOSIGNAL | MSG_DONTWAIT | MSG_W
 // The receive never waits in the ring (a silent client would hold its slot): nothing there is EAGAIN.
 const RECV_FLAGS = 0x40; // MSG_DONTWAIT
 const HEADER_ROOM = 536;
-const EAGAIN = 11;
+const { EAGAIN } = constants.errno;
 const CHAIN = IOSQE_IO_LINK | IOSQE_CQE_SKIP_SUCCESS;
 
 export function proxyUringPath(proxy: ProxyRequirement, sys: UringSyscalls, calls: SocketCalls): AcceptPath {
