@@ -15,7 +15,7 @@ import { uringChainPath } from './uring-chain-path.ts';
 // (kernel/uring-support.ts); where a faster path is refused, the paths `auto` falls back to carry the
 // reason, and the ready line, the stats and the metrics say why the fastest path did not run.
 
-class UringUnavailable extends Error {
+export class UringUnavailable extends Error {
   readonly fallback: AcceptFallback;
   constructor(fallback: AcceptFallback) {
     super(fallback.reason);
