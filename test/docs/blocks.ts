@@ -1,4 +1,5 @@
-import { readdirSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
+import { helpPages } from '../../scripts/help-blocks.ts';
 import { ROOT } from '../helpers/cli.ts';
 
 // The fenced blocks of the README and docs/*.md, and what each shell block is: run by
@@ -21,13 +22,8 @@ export type Verdict =
   // A block that looks like shell but is not fenced as one: neither run nor marked.
   | { kind: 'unmarked'; why: string };
 
-export const pages = (): string[] => [
-  'README.md',
-  ...readdirSync(`${ROOT}docs`)
-    .filter((f) => f.endsWith('.md'))
-    .sort()
-    .map((f) => `docs/${f}`),
-];
+// The same pages whose --help blocks scripts/help-blocks.ts keeps: the README and docs/*.md.
+export const pages = (): string[] => helpPages();
 
 export function fencedBlocks(page: string, text = readFileSync(`${ROOT}${page}`, 'utf8')): Block[] {
   const lines = text.split('\n');
