@@ -189,7 +189,7 @@ export const ERROR_CATALOG = {
   ERR_METHOD: {
     http: 405,
     meaning: 'The method is not allowed on that path.',
-    action: "See the README's table of the API for the methods each path takes.",
+    action: 'See the table of the API in docs/playground.md for the methods each path takes.',
   },
   ERR_NOT_FOUND: {
     http: 404,

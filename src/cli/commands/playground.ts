@@ -17,8 +17,8 @@ tcp_syn_linear_timeouts can be set; without root those are shown disabled.
 
 The first line on stdout is the address with its token; every request needs
 that token, and requests for another Host or from another Origin are refused.
-The JSON API (for scripts) is in the README. Ctrl-C or SIGTERM stops a run that
-goes on, removes what it made, and exits.
+The JSON API (for scripts) is in docs/playground.md. Ctrl-C or SIGTERM stops a
+run that goes on, removes what it made, and exits.
 
 Examples:
   daytime playground                  # prints the address and its ?token=...

@@ -58,8 +58,8 @@ UDP (--udp, --udp-io):
           datagram. Runs anywhere.
   auto    the first of these that runs here; the ready line, the stats and the
           metrics name it.
-  Don't raise the receive buffer against drops under a flood (see the README:
-  what to tune).
+  Don't raise the receive buffer against drops under a flood (docs/serve.md,
+  "UDP": what to tune).
 
 Behind a balancer (--proxy-protocol --proxy-from CIDR,...):
   HAProxy's send-proxy / send-proxy-v2 put a header naming the client before
@@ -72,8 +72,7 @@ Behind a balancer (--proxy-protocol --proxy-from CIDR,...):
   half the descriptor limit may wait for a header at once (the longest waiting
   is closed first, and makes room for a whole header over --max-connections).
   The accept path reads the header in the ring (uring), with one read(2)
-  (libc) or on a net.Socket (socket). See deploy/haproxy/ and "Running a
-  fleet" in the README.
+  (libc) or on a net.Socket (socket). See deploy/haproxy/ and docs/fleet.md.
 
 Socket activation:
   Started by systemd with LISTEN_FDS, it serves the sockets it was given (TCP
