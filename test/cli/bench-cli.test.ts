@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { createDaytimeServer } from '../../src/index.ts';
-import { collect, pressCtrlC, runCli, spawnBin, spawnCli } from '../helpers/cli.ts';
+import { collect, pressCtrlC, runCli, spawnBin, spawnNpx } from '../helpers/cli.ts';
 import { freePort } from '../helpers/ports.ts';
 import { listenPort } from '../helpers/raw-client.ts';
 
@@ -58,7 +58,7 @@ describe('Ctrl-C on bench', () => {
   test('npx daytime bench: the partial table, marked interrupted, no stack trace', {
     timeout: 90_000,
   }, async () => {
-    const result = await interrupt(spawnCli(args(), { foreground: true }));
+    const result = await interrupt(spawnNpx(args(), { foreground: true }));
     assert.match(
       result.stderr,
       /^interrupted {2}stopped before its end \(Ctrl-C\): the figures below are partial$/m,

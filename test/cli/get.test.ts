@@ -7,7 +7,7 @@ import { runCli } from '../helpers/cli.ts';
 import { freeUdpPort } from '../helpers/ports.ts';
 import { listenPort } from '../helpers/raw-client.ts';
 
-describe('daytime get, spawned with npx', () => {
+describe('daytime get against a server', () => {
   const server = createDaytimeServer({ host: '127.0.0.1', port: 0 });
   let port: number;
   before(async () => {

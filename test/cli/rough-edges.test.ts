@@ -3,7 +3,16 @@ import { spawn, spawnSync } from 'node:child_process';
 import { readFileSync, statSync } from 'node:fs';
 import { test } from 'node:test';
 import { queryTime } from '../../src/index.ts';
-import { CLI_ENV, collect, pressCtrlC, ROOT, runCli, spawnCli, startQuietServer } from '../helpers/cli.ts';
+import {
+  CLI_ENV,
+  collect,
+  pressCtrlC,
+  ROOT,
+  runCli,
+  spawnCli,
+  spawnNpx,
+  startQuietServer,
+} from '../helpers/cli.ts';
 import { rawQuery } from '../helpers/raw-client.ts';
 
 // What a user sees on every run: npm start, ps and ss, --help, the pretty log.
@@ -54,8 +63,8 @@ test('npm start -s, as the README says: no banner, no rebuild, and exit 0 after 
   const lines = await readLines(child).until(/"ready":true/);
   assert.match(lines[0] ?? '', /^\{"level":30,/, "the first line is the server's own");
   const ready = JSON.parse(lines.find((l) => l.includes('"ready":true')) ?? '{}');
-  // The README's query, on the port this test's server got.
-  const query = await runCli(['get', `127.0.0.1:${ready.port}`]);
+  // The README's query as written (npx), on the port this test's server got.
+  const query = await collect(spawnNpx(['get', `127.0.0.1:${ready.port}`]));
   assert.equal(query.code, 0, query.stderr);
   assert.match(query.stdout, /^\w{3} \w{3} [ \d]\d \d\d:\d\d:\d\d \d{4}\n$/);
   // The terminal's SIGINT reaches npm and the server; npm forwards it again, within the same moment.

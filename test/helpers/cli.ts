@@ -3,14 +3,19 @@ import { once } from 'node:events';
 import { existsSync } from 'node:fs';
 import net from 'node:net';
 import { after } from 'node:test';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
+import { readProcNet } from '../../src/kernel/proc-net.ts';
+import { waitFor } from './proc.ts';
 
 export const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const BIN = `${ROOT}node_modules/.bin`;
+// Without the variables `npm test` sets, the bin started directly runs as from a shell (under npm the
+// server also follows its parent shell out, src/cli/serve.ts) however the suite was started; npm and
+// npx set their own for what they start.
+const { npm_lifecycle_event: _event, npm_lifecycle_script: _script, ...shellEnv } = process.env;
 // The pinned Node 24 first, as `npm test` and `npx` arrange it for users.
 export const CLI_ENV = {
-  ...process.env,
+  ...shellEnv,
   PATH: `${BIN}:${process.env.PATH}`,
   NO_COLOR: '1',
   // npm's own warnings (machine-wide npmrc settings) are not the CLI's output.
@@ -24,10 +29,25 @@ export interface CliResult {
   stderr: string;
 }
 
-// Runs `npx daytime ARGS` as a user would, from the package directory (the bin built by `npm ci`).
+// The built bin under the pinned Node, from the package directory, as `npx daytime ARGS` runs it but
+// without npm's second or so of start-up: for every test where npm's own behaviour is not the subject.
 // `foreground`: in a process group of its own, as a shell runs a foreground job, so that pressCtrlC
 // can signal the whole group the way a terminal does.
 export function spawnCli(
+  args: string[],
+  options: { env?: NodeJS.ProcessEnv; foreground?: boolean } = {},
+): ChildProcess {
+  return spawn(`${BIN}/node`, [`${ROOT}dist/cli.js`, ...args], {
+    cwd: ROOT,
+    env: { ...CLI_ENV, ...options.env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+    detached: options.foreground,
+  });
+}
+
+// `npx daytime ARGS` as a user runs it (the bin built by `npm ci`), for the tests of what npm and npx
+// themselves do: the engine check, a signal npm passes on or not, the sockets npm does not pass down.
+export function spawnNpx(
   args: string[],
   options: { env?: NodeJS.ProcessEnv; foreground?: boolean } = {},
 ): ChildProcess {
@@ -39,15 +59,10 @@ export function spawnCli(
   });
 }
 
-// The built bin under the pinned Node, in a process group of its own (see spawnCli): its own exit
-// status, which npx hides after a Ctrl-C (npm then ends itself with the signal).
+// The built bin in a process group of its own (spawnCli in the foreground): its own exit status, which
+// npx hides after a Ctrl-C (npm then ends itself with the signal).
 export function spawnBin(args: string[]): ChildProcess {
-  return spawn(`${BIN}/node`, [`${ROOT}dist/cli.js`, ...args], {
-    cwd: ROOT,
-    env: CLI_ENV,
-    stdio: ['ignore', 'pipe', 'pipe'],
-    detached: true,
-  });
+  return spawnCli(args, { foreground: true });
 }
 
 // What a terminal does on Ctrl-C: SIGINT to every process of the foreground job (npm, the shell it
@@ -89,12 +104,12 @@ export async function collect(child: ChildProcess): Promise<CliResult> {
 export interface CliServer {
   child: ChildProcess;
   port: number;
-  // The server's own PID (npx runs the CLI in a process of its own; pino's `pid` field names the server,
-  // or the primary with --workers).
+  // The server's own PID (pino's `pid` field: the server, or the primary with --workers), which is not
+  // the child's where a command runs it (ip netns exec, prlimit).
   pid: number;
   // Every JSON log record so far; it keeps growing while the server runs.
   logs: Record<string, unknown>[];
-  // Sends the signal to the server and resolves with its exit status once npx has exited.
+  // Sends the signal to the server and resolves with its exit status once the child has exited.
   stop(signal?: NodeJS.Signals): Promise<{ code: number | null; stderr: string }>;
 }
 
@@ -121,7 +136,7 @@ export function startQuietServer(args: string[] = [], env?: NodeJS.ProcessEnv): 
 
 // Starts `daytime serve` and resolves once its JSON log says it is ready: by default, its "ready"
 // line; the server's PID is the PID of the process that logged the ready line.
-// `command` runs another program instead of `npx daytime` (e.g. [node, some/dist/cli.js]); `env` is
+// `command` runs another program instead of the bin (e.g. [node, some/dist/cli.js]); `env` is
 // added to the environment.
 export async function startCliServer(
   args: string[],
@@ -232,11 +247,11 @@ export async function spawnUntilReady(command: string, args: string[]) {
 // `script` (util-linux) where present: it runs a command on a pseudo-terminal, as a user's shell would.
 export const scriptPath = ['/usr/bin/script', '/bin/script'].find((p) => existsSync(p));
 
-// Runs `npx daytime ARGS` on a pseudo-terminal (stdout and stderr both the terminal), so the CLI
-// draws as it does for a user; the output is what the terminal received.
+// Runs the bin on a pseudo-terminal (stdout and stderr both the terminal), so the CLI draws as it does
+// for a user; the output is what the terminal received.
 export function runCliOnTty(args: string[]): Promise<CliResult> {
   if (!scriptPath) throw new Error('script(1) is not installed');
-  const command = ['npx', '--no-install', 'daytime', ...args].map((a) => `'${a}'`).join(' ');
+  const command = [`${BIN}/node`, `${ROOT}dist/cli.js`, ...args].map((a) => `'${a}'`).join(' ');
   const child = spawn(scriptPath, ['-qec', command, '/dev/null'], {
     cwd: ROOT,
     env: { ...CLI_ENV, TERM: 'xterm' },
@@ -247,12 +262,20 @@ export function runCliOnTty(args: string[]): Promise<CliResult> {
 }
 
 // Stops the server process (SIGSTOP: it accepts nothing) and connects `count` clients to it, which
-// land in its accept queue until it is full; the caller sends SIGCONT and destroys the clients.
-export async function stopWithQueuedClients(server: CliServer, count: number): Promise<net.Socket[]> {
+// land in its accept queue until it is full; resolves once the kernel holds `queued` of them there
+// (backlog + 1 at most: the others wait in SYN retransmissions). The caller sends SIGCONT and destroys
+// the clients.
+export async function stopWithQueuedClients(
+  server: CliServer,
+  count: number,
+  queued = count,
+): Promise<net.Socket[]> {
   process.kill(server.pid, 'SIGSTOP');
   const clients = Array.from({ length: count }, () =>
     net.connect(server.port, '127.0.0.1').on('error', () => {}),
   );
-  await sleep(300);
+  const listener = () =>
+    readProcNet('tcp')?.find((row) => row.port === server.port && row.state === '0A')?.rxQueue ?? 0;
+  await waitFor(listener, (n) => n >= queued, `${queued} connections in the accept queue`);
   return clients;
 }

@@ -15,7 +15,7 @@ const readRmemDefault = () => Number(readFileSync('/proc/sys/net/core/rmem_defau
 test('watch sees the queue of a stopped server fill to backlog + 1 and the overflow counters move', async (t) => {
   if (!HAS_PROC) return t.skip('the queue and the counters are read from /proc');
   const server = await startCliServer(['--host', '127.0.0.1', '--port', '0', '--backlog', '2', '--quiet']);
-  const clients = await stopWithQueuedClients(server, 6);
+  const clients = await stopWithQueuedClients(server, 6, 3);
   const samples: WatchSample[] = [];
   await watchQueue({ port: server.port, intervalMs: 1200, count: 2, onSample: (s) => samples.push(s) });
   process.kill(server.pid, 'SIGCONT');
@@ -48,7 +48,7 @@ test('daytime watch --json --count 2 prints two NDJSON samples and exits 0', asy
 test('without ss, watch reads the queue from /proc/net/tcp (no backlog there)', async (t) => {
   if (!HAS_PROC) return t.skip('the fallback is /proc');
   const server = await startCliServer(['--host', '127.0.0.1', '--port', '0', '--backlog', '2', '--quiet']);
-  const clients = await stopWithQueuedClients(server, 6);
+  const clients = await stopWithQueuedClients(server, 6, 3);
   // runBin starts Node by its full path, so an empty PATH leaves the CLI without ss.
   const result = await runBin(['watch', String(server.port), '--json', '--count', '1'], {
     env: { PATH: '/nonexistent' },
