@@ -8,6 +8,7 @@ import { readDescriptorUse } from '../../src/kernel/descriptors.ts';
 import { ACCEPTS } from '../../src/tcp/accept/uring-path.ts';
 import { URING_UNAVAILABLE } from '../helpers/accept.ts';
 import { ROOT, runCli, spawnUntilReady, startCliServer, startQuietServer } from '../helpers/cli.ts';
+import { missingPeer } from '../helpers/peers.ts';
 import { freePort } from '../helpers/ports.ts';
 import { HAS_PROC, isAlive, openDescriptors, waitFor } from '../helpers/proc.ts';
 import { CTIME_LINE, rawQuery, resetClient } from '../helpers/raw-client.ts';
@@ -39,7 +40,7 @@ function pendingAccepts(pid: number): number | undefined {
 }
 
 test('--accept uring: a bounded number of single accepts in flight, quiet or logging; each logged line names its own client', async (t) => {
-  if (URING_UNAVAILABLE) return t.skip(URING_UNAVAILABLE);
+  if (URING_UNAVAILABLE) return missingPeer(t, URING_UNAVAILABLE);
   if (!HAS_PROC) return t.skip('needs /proc');
   const quiet = await startQuietServer(['--accept', 'uring']);
   const armed = await waitFor(
@@ -47,7 +48,8 @@ test('--accept uring: a bounded number of single accepts in flight, quiet or log
     (n) => n === undefined || n >= ACCEPTS,
   );
   await quiet.stop();
-  if (armed === undefined) return t.skip("this kernel's fdinfo does not list io_uring's pending requests");
+  if (armed === undefined)
+    return missingPeer(t, "this kernel's fdinfo does not list io_uring's pending requests");
   // Not one multishot accept, which would take every queued connection before any is answered.
   assert.equal(armed, ACCEPTS, 'ACCEPTS single accepts wait on the listener');
 
@@ -112,7 +114,7 @@ function listenerAndWatched(pid: number, port: number) {
 // The ring's eventfd can be signalled one RCU grace period late (about 16 ms here) for an accept whose
 // connection came in from the network: the listener's own readiness must start the round.
 test("--accept uring: the listener itself wakes the loop, not only the ring's eventfd", async (t) => {
-  if (URING_UNAVAILABLE) return t.skip(URING_UNAVAILABLE);
+  if (URING_UNAVAILABLE) return missingPeer(t, URING_UNAVAILABLE);
   if (!HAS_PROC) return t.skip('needs /proc');
   const server = await startQuietServer(['--accept', 'uring']);
   try {
@@ -125,7 +127,7 @@ test("--accept uring: the listener itself wakes the loop, not only the ring's ev
 });
 
 test('--accept uring: clients that reset before their reply: each send fails, is counted by code, and its descriptor is closed', async (t) => {
-  if (URING_UNAVAILABLE) return t.skip(URING_UNAVAILABLE);
+  if (URING_UNAVAILABLE) return missingPeer(t, URING_UNAVAILABLE);
   if (!HAS_PROC) return t.skip('descriptor counts need /proc');
   const server = await startQuietServer(['--accept', 'uring']);
   const baseline = openDescriptors(server.pid);
@@ -151,10 +153,10 @@ test('--accept uring: clients that reset before their reply: each send fails, is
 });
 
 test('--accept uring: a lowered descriptor limit reaches the accept; EMFILE ends it, it is armed again, and the waiting clients are served', async (t) => {
-  if (URING_UNAVAILABLE) return t.skip(URING_UNAVAILABLE);
+  if (URING_UNAVAILABLE) return missingPeer(t, URING_UNAVAILABLE);
   if (!HAS_PROC) return t.skip('needs /proc');
   if (spawnSync('prlimit', ['--version'], { stdio: 'ignore' }).status !== 0)
-    return t.skip('prlimit (util-linux) is missing');
+    return missingPeer(t, 'prlimit (util-linux) is missing');
   const server = await startQuietServer(['--accept', 'uring']);
   const lowestFree = readDescriptorUse(server.pid)?.lowestFree ?? 0;
   execFileSync('prlimit', ['--pid', String(server.pid), `--nofile=${lowestFree}:4096`]);
@@ -179,7 +181,7 @@ test('--accept uring: a lowered descriptor limit reaches the accept; EMFILE ends
 });
 
 test('--accept uring with the log line: SIGTERM drains every queued client through the single accepts, each logged', async (t) => {
-  if (URING_UNAVAILABLE) return t.skip(URING_UNAVAILABLE);
+  if (URING_UNAVAILABLE) return missingPeer(t, URING_UNAVAILABLE);
   const server = await startCliServer([
     '--host',
     '127.0.0.1',
@@ -209,8 +211,13 @@ test('--accept uring with the log line: SIGTERM drains every queued client throu
 const REFUSE = `${ROOT}test/helpers/refuse-io-uring.ts`;
 const NODE = `${ROOT}node_modules/.bin/node`;
 
+// Where io_uring is refused already (kernel.io_uring_disabled, the runtime's own profile), the filter's
+// refusal cannot be told from that one: those tests are then left out, and fail under CI.
+const alreadyRefused = `io_uring cannot run here already (${URING_UNAVAILABLE}): a seccomp refusal cannot be told apart`;
+
 test('io_uring refused by a seccomp filter: auto falls back to libc and says why in the ready line, the stats and the metrics', async (t) => {
   if (process.platform !== 'linux') return t.skip('seccomp and io_uring are Linux only');
+  if (URING_UNAVAILABLE) return missingPeer(t, alreadyRefused);
   const metricsPort = await freePort();
   const serve = ['--host', '127.0.0.1', '--port', '0', '--log-format', 'json', '--quiet'];
   const { child, exited, ...ready } = await spawnUntilReady(NODE, [
@@ -232,11 +239,10 @@ test('io_uring refused by a seccomp filter: auto falls back to libc and says why
       acceptFallback: Record<string, string>;
       msg: string;
     };
-    const code = record.acceptFallback?.code;
+    const code = 'refused';
     assert.equal(record.acceptPath, 'libc');
-    assert.equal(record.acceptFallback?.path, 'uring');
-    assert.equal(code, URING_UNAVAILABLE ? code : 'refused');
-    assert.match(record.msg, /libc accept path; uring not used: .*(seccomp|disabled|ENOSYS)/);
+    assert.deepEqual([record.acceptFallback?.path, record.acceptFallback?.code], ['uring', code]);
+    assert.match(record.msg, /libc accept path; uring not used: .*seccomp/);
     assert.match((await rawQuery(ready.port)).data.toString('latin1'), CTIME_LINE);
     const body = await (await fetch(`http://127.0.0.1:${metricsPort}/metrics`)).text();
     const metric = `daytime_accept_path_listeners\\{path="libc",unavailable="uring",reason="${code}"\\} 1`;
@@ -253,6 +259,7 @@ test('io_uring refused by a seccomp filter: auto falls back to libc and says why
 
 test('io_uring refused: --accept uring is an error naming the reason, before anything listens', async (t) => {
   if (process.platform !== 'linux') return t.skip('seccomp and io_uring are Linux only');
+  if (URING_UNAVAILABLE) return missingPeer(t, alreadyRefused);
   for (const [errno, reason] of [
     ['1', /cannot run here: io_uring_setup was refused \(EPERM\)/],
     ['38', /cannot run here: io_uring_setup is not implemented here \(ENOSYS/],
@@ -264,7 +271,7 @@ test('io_uring refused: --accept uring is an error naming the reason, before any
       },
     );
     assert.equal(code, 1, stderr);
-    if (!URING_UNAVAILABLE) assert.match(stderr, reason);
+    assert.match(stderr, reason);
     assert.equal(stderr.trimEnd().split('\n').length, 1, stderr);
   }
 });
