@@ -13,6 +13,7 @@ import {
   spawnNpx,
   startQuietServer,
 } from '../helpers/cli.ts';
+import { missingPeer } from '../helpers/peers.ts';
 import { rawQuery } from '../helpers/raw-client.ts';
 
 // What a user sees on every run: npm start, ps and ss, --help, the pretty log.
@@ -89,7 +90,7 @@ test('ps and ss -p show "daytime serve", not MainThread, and ps aux the flags', 
         /^daytime serve +daytime serve --log-format json --host 127\.0\.0\.1 --port 0/,
       );
     const ss = spawnSync('ss', ['-Hltnp', `sport = :${server.port}`], { encoding: 'utf8' });
-    if (ss.status !== 0) return t.skip('ss (iproute2) is not installed');
+    if (ss.status !== 0) return missingPeer(t, 'ss (iproute2) is not installed');
     assert.match(ss.stdout, new RegExp(`users:\\(\\("daytime serve",pid=${server.pid},`));
   } finally {
     await server.stop();

@@ -98,11 +98,10 @@ const services = (() => {
     return '';
   }
 })();
-test('ports as service names from /etc/services: --port daytime is 13, --time-port time is 37', {
-  skip:
-    (!/^daytime\s+13\/tcp/m.test(services) && '/etc/services has no daytime entry') ||
-    (process.getuid?.() !== 0 && 'binding ports 13 and 37 needs root'),
-}, async () => {
+test('ports as service names from /etc/services: --port daytime is 13, --time-port time is 37', async (t) => {
+  if (!/^daytime\s+13\/tcp/m.test(services))
+    return missingPeer(t, '/etc/services has no daytime entry (apt-get install netbase)');
+  if (process.getuid?.() !== 0) return missingPeer(t, 'binding ports 13 and 37 needs root');
   const server = await startCliServer([
     '--host',
     '127.0.0.1',

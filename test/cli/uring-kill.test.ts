@@ -5,6 +5,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { ACCEPTS } from '../../src/tcp/accept/uring-path.ts';
 import { URING_UNAVAILABLE } from '../helpers/accept.ts';
 import { startQuietServer } from '../helpers/cli.ts';
+import { missingPeer } from '../helpers/peers.ts';
 import { CTIME_LINE } from '../helpers/raw-client.ts';
 
 // What a server on the uring path loses when it is killed in the middle of a burst: the connections the
@@ -28,7 +29,7 @@ function client(port: number, connected: () => void): Promise<Outcome> {
 }
 
 test(`--accept uring killed while it takes a burst of 600: at most ${ACCEPTS} clients accepted and unanswered`, async (t) => {
-  if (URING_UNAVAILABLE) return t.skip(URING_UNAVAILABLE);
+  if (URING_UNAVAILABLE) return missingPeer(t, URING_UNAVAILABLE);
   const server = await startQuietServer(['--accept', 'uring', '--backlog', '1024']);
   process.kill(server.pid, 'SIGSTOP');
   let connected = 0;

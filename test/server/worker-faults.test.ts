@@ -102,6 +102,7 @@ test('a worker killed and replaced: no _total goes down, and the dead worker kee
   await waitFor(
     () => server.logs.filter((l) => /^worker 1 ready/.test(String(l.msg))).length,
     (n) => n >= 2,
+    'worker 1 replaced',
   );
   const after = totals(await scrape(metricsPort));
   for (const [name, value] of before)
@@ -118,7 +119,7 @@ test('a worker killed and replaced: no _total goes down, and the dead worker kee
 test('the primary SIGKILLed: each worker drains and exits 0, quietly, and the port is free', {
   skip,
 }, async (t) => {
-  if (!(await becomeSubreaper())) return t.skip('prctl(PR_SET_CHILD_SUBREAPER) is not available');
+  if (!(await becomeSubreaper())) return missingPeer(t, 'prctl(PR_SET_CHILD_SUBREAPER) is not available');
   const { server, pids } = await startWorkers(['--quiet']);
   process.kill(server.pid, 'SIGKILL');
   const { stderr } = await server.stop('SIGKILL');
@@ -217,7 +218,7 @@ test('serve --workers says at start when net.ipv4.tcp_migrate_req is 0, and not 
   skip,
 }, async (t) => {
   const why = netnsUnavailable();
-  if (why) return t.skip(why);
+  if (why) return missingPeer(t, why);
   for (const value of [0, 1]) {
     const ns = makeNetns(`m${value}`, { 'net.ipv4.tcp_migrate_req': value });
     try {
