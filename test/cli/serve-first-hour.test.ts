@@ -4,7 +4,6 @@ import { once } from 'node:events';
 import { readFileSync } from 'node:fs';
 import net from 'node:net';
 import { test } from 'node:test';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { queryDaytime } from '../../src/index.ts';
 import {
   CLI_ENV,
@@ -14,10 +13,11 @@ import {
   spawnCli,
   startCliServer,
   startQuietServer,
+  stdoutShows,
 } from '../helpers/cli.ts';
 import { scrape } from '../helpers/metrics.ts';
 import { missingPeer } from '../helpers/peers.ts';
-import { freePort } from '../helpers/ports.ts';
+import { bound, freePort } from '../helpers/ports.ts';
 import { isAlive, waitFor } from '../helpers/proc.ts';
 import { CTIME_LINE, rawQuery } from '../helpers/raw-client.ts';
 
@@ -170,10 +170,14 @@ test('npx daytime serve in the background, then kill %1: the server drains and g
 }, async () => {
   // The README's background commands, as a shell script runs them (no job control: `kill %1` reaches
   // npm only, which passes it to its shell and not to the server).
+  // The script's `read` stands for the user's pause: it returns once the server has said it is ready.
   const script =
-    'npx --no-install daytime serve --host 127.0.0.1 --port 0 --quiet --log-format json & sleep 4; kill %1; wait';
-  const child = spawn('bash', ['-c', script], { cwd: ROOT, env: CLI_ENV, stdio: ['ignore', 'pipe', 'pipe'] });
-  const { stdout } = await collect(child);
+    'npx --no-install daytime serve --host 127.0.0.1 --port 0 --quiet --log-format json & read -r _; kill %1; wait';
+  const child = spawn('bash', ['-c', script], { cwd: ROOT, env: CLI_ENV, stdio: ['pipe', 'pipe', 'pipe'] });
+  const done = collect(child);
+  await stdoutShows(child, /"ready":true/);
+  child.stdin?.end('\n');
+  const { stdout } = await done;
   const pid = Number(/"pid":(\d+)/.exec(stdout)?.[1]);
   assert.ok(pid > 0, stdout);
   await waitFor(
@@ -197,7 +201,7 @@ test("the README's socket activation line: the socket handed over is served", as
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   const result = collect(child);
-  await sleep(300);
+  await bound(port);
   const reply = await queryDaytime({ host: '127.0.0.1', port, timeout: 30 });
   assert.match(`${reply.line}\r\n`, CTIME_LINE);
   child.kill('SIGTERM');
@@ -225,7 +229,7 @@ test('socket activation through npx, which loses the sockets: one line saying so
     { cwd: ROOT, env: CLI_ENV, stdio: ['ignore', 'pipe', 'pipe'] },
   );
   const result = collect(child);
-  await sleep(300);
+  await bound(port);
   net.connect(port, '127.0.0.1').on('error', () => {});
   const { code, stderr, stdout } = await result;
   assert.equal(code, 1);

@@ -7,7 +7,7 @@ import { queryDaytime, queryTime, readListenQueues, readProcNet } from '../../sr
 import { AUTO_ACCEPT_PATH, TESTED_ACCEPT_PATHS, TESTED_UDP_PATHS } from '../helpers/accept.ts';
 import { CLI_ENV, ROOT, startCliServer, startQuietServer } from '../helpers/cli.ts';
 import { missingPeer } from '../helpers/peers.ts';
-import { freePort } from '../helpers/ports.ts';
+import { bound, freePort } from '../helpers/ports.ts';
 import { HAS_PROC, isAlive, waitFor } from '../helpers/proc.ts';
 import { CTIME_LINE, rawQuery } from '../helpers/raw-client.ts';
 
@@ -183,7 +183,7 @@ for (const udpIo of TESTED_UDP_PATHS)
     child.stdout.on('data', (chunk) => {
       logs += chunk;
     });
-    await sleep(300);
+    await bound(port, 'udp');
     // The first datagram wakes systemd-socket-activate and waits in the socket for the server: the path
     // takes the socket over before Node has read it.
     const reply = await queryTime({ host: '127.0.0.1', port, transport: 'udp', timeout: 30 });

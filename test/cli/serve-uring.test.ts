@@ -9,7 +9,7 @@ import { ACCEPTS } from '../../src/tcp/accept/uring-path.ts';
 import { URING_UNAVAILABLE } from '../helpers/accept.ts';
 import { ROOT, runCli, spawnUntilReady, startCliServer, startQuietServer } from '../helpers/cli.ts';
 import { missingPeer } from '../helpers/peers.ts';
-import { freePort } from '../helpers/ports.ts';
+import { acceptQueued, freePort } from '../helpers/ports.ts';
 import { HAS_PROC, isAlive, openDescriptors, waitFor } from '../helpers/proc.ts';
 import { CTIME_LINE, rawQuery, resetClient } from '../helpers/raw-client.ts';
 
@@ -195,7 +195,11 @@ test('--accept uring with the log line: SIGTERM drains every queued client throu
   process.kill(server.pid, 'SIGSTOP');
   // More clients than single accepts in flight, all queued in the kernel while the server is stopped.
   const clients = Array.from({ length: 40 }, () => rawQuery(server.port));
-  await sleep(500);
+  await waitFor(
+    () => acceptQueued(server.port),
+    (n) => n >= 40,
+    'the 40 clients queued',
+  );
   process.kill(server.pid, 'SIGTERM');
   process.kill(server.pid, 'SIGCONT');
   for (const reply of await Promise.all(clients)) assert.match(reply.data.toString('latin1'), CTIME_LINE);

@@ -4,7 +4,7 @@ import { existsSync } from 'node:fs';
 import net from 'node:net';
 import { after } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { readProcNet } from '../../src/kernel/proc-net.ts';
+import { acceptQueued } from './ports.ts';
 import { waitFor } from './proc.ts';
 
 export const ROOT = fileURLToPath(new URL('../../', import.meta.url));
@@ -71,11 +71,15 @@ export function pressCtrlC(child: ChildProcess): void {
   if (child.pid !== undefined) process.kill(-child.pid, 'SIGINT');
 }
 
-// Resolves once `pattern` appears in what the child writes to stderr (the whole text so far).
-export function stderrShows(child: ChildProcess, pattern: RegExp): Promise<string> {
+// Resolves once `pattern` appears in what the child writes to stderr (or stdout: stdoutShows), the
+// whole text so far.
+export const stderrShows = (child: ChildProcess, pattern: RegExp) => shows(child, 'stderr', pattern);
+export const stdoutShows = (child: ChildProcess, pattern: RegExp) => shows(child, 'stdout', pattern);
+
+function shows(child: ChildProcess, stream: 'stdout' | 'stderr', pattern: RegExp): Promise<string> {
   return new Promise((resolve, reject) => {
     let text = '';
-    child.stderr?.on('data', (chunk) => {
+    child[stream]?.on('data', (chunk) => {
       text += chunk;
       if (pattern.test(text)) resolve(text);
     });
@@ -274,8 +278,10 @@ export async function stopWithQueuedClients(
   const clients = Array.from({ length: count }, () =>
     net.connect(server.port, '127.0.0.1').on('error', () => {}),
   );
-  const listener = () =>
-    readProcNet('tcp')?.find((row) => row.port === server.port && row.state === '0A')?.rxQueue ?? 0;
-  await waitFor(listener, (n) => n >= queued, `${queued} connections in the accept queue`);
+  await waitFor(
+    () => acceptQueued(server.port),
+    (n) => n >= queued,
+    `${queued} connections in the accept queue`,
+  );
   return clients;
 }

@@ -11,7 +11,7 @@ import { CLI_ENV, collect, ROOT, runBin, startCliServer } from '../helpers/cli.t
 import { keepAlive, sample, scrape, totals } from '../helpers/metrics.ts';
 import { makeNetns, netnsUnavailable } from '../helpers/netns.ts';
 import { missingPeer } from '../helpers/peers.ts';
-import { freePort } from '../helpers/ports.ts';
+import { bound, freePort } from '../helpers/ports.ts';
 import { isAlive, waitFor } from '../helpers/proc.ts';
 import { CTIME_LINE, rawQuery } from '../helpers/raw-client.ts';
 import { becomeSubreaper, zombieExit } from '../helpers/subreaper.ts';
@@ -203,7 +203,7 @@ test('--workers under socket activation is bad input: exit 2, one line', { skip 
     { env: CLI_ENV, stdio: ['ignore', 'pipe', 'pipe'] },
   );
   const result = collect(child);
-  await sleep(300);
+  await bound(port);
   // The first connection makes systemd-socket-activate start the server.
   net.connect(port, '127.0.0.1').on('error', () => {});
   const { code, stderr } = await result;
