@@ -4,7 +4,8 @@ import { after, before, describe, test } from 'node:test';
 import { createDaytimeServer } from '../../src/index.ts';
 import { type BenchProgress, runBench } from '../../src/load-generator/run-bench.ts';
 import { AUTO_CONNECT_PATH, TESTED_CONNECT_PATHS } from '../helpers/accept.ts';
-import { runCli, startQuietServer, stopWithQueuedClients } from '../helpers/cli.ts';
+import { runCli } from '../helpers/cli.ts';
+import { startQuietServer, stopWithQueuedClients } from '../helpers/cli-server.ts';
 import { missingPeer } from '../helpers/peers.ts';
 import { listenPort } from '../helpers/raw-client.ts';
 

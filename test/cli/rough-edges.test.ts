@@ -3,16 +3,8 @@ import { spawn, spawnSync } from 'node:child_process';
 import { readFileSync, statSync } from 'node:fs';
 import { test } from 'node:test';
 import { queryTime } from '../../src/index.ts';
-import {
-  CLI_ENV,
-  collect,
-  pressCtrlC,
-  ROOT,
-  runCli,
-  spawnCli,
-  spawnNpx,
-  startQuietServer,
-} from '../helpers/cli.ts';
+import { CLI_ENV, collect, pressCtrlC, ROOT, runCli, spawnCli, spawnNpx } from '../helpers/cli.ts';
+import { startQuietServer } from '../helpers/cli-server.ts';
 import { missingPeer } from '../helpers/peers.ts';
 import { rawQuery } from '../helpers/raw-client.ts';
 

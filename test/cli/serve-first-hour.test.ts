@@ -5,16 +5,8 @@ import { readFileSync } from 'node:fs';
 import net from 'node:net';
 import { test } from 'node:test';
 import { queryDaytime } from '../../src/index.ts';
-import {
-  CLI_ENV,
-  collect,
-  ROOT,
-  runCli,
-  spawnCli,
-  startCliServer,
-  startQuietServer,
-  stdoutShows,
-} from '../helpers/cli.ts';
+import { CLI_ENV, collect, ROOT, runCli, spawnCli, stdoutShows } from '../helpers/cli.ts';
+import { startCliServer, startQuietServer } from '../helpers/cli-server.ts';
 import { scrape } from '../helpers/metrics.ts';
 import { missingPeer } from '../helpers/peers.ts';
 import { bound, freePort } from '../helpers/ports.ts';

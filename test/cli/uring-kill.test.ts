@@ -4,7 +4,7 @@ import { test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { ACCEPTS } from '../../src/tcp/accept/uring-path.ts';
 import { URING_UNAVAILABLE } from '../helpers/accept.ts';
-import { startQuietServer } from '../helpers/cli.ts';
+import { startQuietServer } from '../helpers/cli-server.ts';
 import { missingPeer } from '../helpers/peers.ts';
 import { CTIME_LINE } from '../helpers/raw-client.ts';
 

@@ -3,7 +3,8 @@ import { spawnSync } from 'node:child_process';
 import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
 import { test } from 'node:test';
 import { URING_UNAVAILABLE } from '../helpers/accept.ts';
-import { ROOT, spawnUntilReady } from '../helpers/cli.ts';
+import { ROOT } from '../helpers/cli.ts';
+import { spawnUntilReady } from '../helpers/cli-server.ts';
 import { missingPeer } from '../helpers/peers.ts';
 import { CTIME_LINE, rawQuery } from '../helpers/raw-client.ts';
 

@@ -2,7 +2,8 @@ import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { after, before, test } from 'node:test';
 import { TESTED_ACCEPT_PATHS } from '../helpers/accept.ts';
-import { ROOT, startCliServer } from '../helpers/cli.ts';
+import { ROOT } from '../helpers/cli.ts';
+import { startCliServer } from '../helpers/cli-server.ts';
 import { makeNetns, netnsUnavailable } from '../helpers/netns.ts';
 import { missingPeer } from '../helpers/peers.ts';
 

@@ -9,7 +9,7 @@ import { readDescriptorUse } from '../../src/kernel/descriptors.ts';
 import { readProcNet } from '../../src/kernel/proc-net.ts';
 import { runBench } from '../../src/load-generator/run-bench.ts';
 import { TESTED_ACCEPT_PATHS } from '../helpers/accept.ts';
-import { spawnWithFileLimit, type startCliServer, startQuietServer } from '../helpers/cli.ts';
+import { spawnWithFileLimit, type startCliServer, startQuietServer } from '../helpers/cli-server.ts';
 import { missingPeer } from '../helpers/peers.ts';
 import { HAS_PROC, isAlive, openDescriptors, waitFor } from '../helpers/proc.ts';
 import { CTIME_LINE, rawQuery, resetClient } from '../helpers/raw-client.ts';

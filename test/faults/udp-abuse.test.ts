@@ -4,7 +4,7 @@ import { once } from 'node:events';
 import { test } from 'node:test';
 import { queryDaytime } from '../../src/index.ts';
 import { TESTED_UDP_PATHS } from '../helpers/accept.ts';
-import { startCliServer } from '../helpers/cli.ts';
+import { startCliServer } from '../helpers/cli-server.ts';
 import { missingPeer } from '../helpers/peers.ts';
 import { waitFor } from '../helpers/proc.ts';
 import { CTIME_LINE } from '../helpers/raw-client.ts';

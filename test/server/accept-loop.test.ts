@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { readListenQueues } from '../../src/index.ts';
-import { startQuietServer } from '../helpers/cli.ts';
+import { startQuietServer } from '../helpers/cli-server.ts';
 import { missingPeer } from '../helpers/peers.ts';
 import { waitingClients } from '../helpers/raw-client.ts';
 import { HAS_STRACE, straceCalls } from '../helpers/strace.ts';

@@ -4,7 +4,7 @@ import { test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { readListenQueues } from '../../src/index.ts';
 import { URING_UNAVAILABLE } from '../helpers/accept.ts';
-import { startQuietServer } from '../helpers/cli.ts';
+import { startQuietServer } from '../helpers/cli-server.ts';
 import { scrape } from '../helpers/metrics.ts';
 import { missingPeer } from '../helpers/peers.ts';
 import { freePort } from '../helpers/ports.ts';

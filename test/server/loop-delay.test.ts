@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { LoopDelay } from '../../src/observability/loop-delay.ts';
-import { startQuietServer } from '../helpers/cli.ts';
+import { startQuietServer } from '../helpers/cli-server.ts';
 import { sample, scrape } from '../helpers/metrics.ts';
 import { freePort } from '../helpers/ports.ts';
 

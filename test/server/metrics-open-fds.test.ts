@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { readdirSync, statSync } from 'node:fs';
 import { test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { startQuietServer } from '../helpers/cli.ts';
+import { startQuietServer } from '../helpers/cli-server.ts';
 import { sample, scrape } from '../helpers/metrics.ts';
 import { missingPeer } from '../helpers/peers.ts';
 import { freePort } from '../helpers/ports.ts';

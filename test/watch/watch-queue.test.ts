@@ -5,7 +5,8 @@ import { readFileSync } from 'node:fs';
 import { test } from 'node:test';
 import { formatWatchSample } from '../../src/watch/format.ts';
 import { type WatchSample, watchQueue } from '../../src/watch/watch-queue.ts';
-import { runBin, runCli, startCliServer, stopWithQueuedClients } from '../helpers/cli.ts';
+import { runBin, runCli } from '../helpers/cli.ts';
+import { startCliServer, stopWithQueuedClients } from '../helpers/cli-server.ts';
 import { missingPeer } from '../helpers/peers.ts';
 import { HAS_PROC } from '../helpers/proc.ts';
 
