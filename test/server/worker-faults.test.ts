@@ -60,7 +60,12 @@ test('a scrape while a worker dies under a stopped primary: the primary goes on 
   const answer = scraper.get();
   await sleep(100);
   process.kill(pids[0] ?? 0, 'SIGKILL');
-  await sleep(300);
+  // Dead, and not reaped: its parent, the primary, is stopped.
+  await waitFor(
+    () => zombieExit(pids[0] ?? 0),
+    (exit) => exit !== undefined,
+    'the worker dead',
+  );
   process.kill(server.pid, 'SIGCONT');
   assert.match(await answer, /^HTTP\/1.1 200/);
   await sleep(500);
