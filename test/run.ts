@@ -65,8 +65,17 @@ const nodeTest = (concurrency: number, list: string[]) => [
   `--test-concurrency=${concurrency}`,
   ...list,
 ];
-const why = apart.length > 0 ? netnsUnavailable() : undefined;
-const ns = apart.length > 0 && !why ? makeNetns('suite') : undefined;
+// The namespace for the counter readers, or why there is none.
+function namespace(): { ns?: ReturnType<typeof makeNetns>; why?: string } {
+  const why = netnsUnavailable();
+  if (why) return { why };
+  try {
+    return { ns: makeNetns('suite') };
+  } catch (error) {
+    return { why: `ip netns add failed: ${(error as Error).message.split('\n')[0]}` };
+  }
+}
+const { ns, why } = apart.length > 0 ? namespace() : {};
 const runs: Run[] = [];
 try {
   const separate = ns
