@@ -7,6 +7,7 @@ import { AUTO_CONNECT_PATH, TESTED_CONNECT_PATHS } from '../helpers/accept.ts';
 import { runCli } from '../helpers/cli.ts';
 import { startQuietServer, stopWithQueuedClients } from '../helpers/cli-server.ts';
 import { missingPeer } from '../helpers/peers.ts';
+import { freePort } from '../helpers/ports.ts';
 import { listenPort } from '../helpers/raw-client.ts';
 
 // Progress as onProgress reported it: completed never goes back nor past the result, and the fraction
@@ -124,12 +125,10 @@ for (const connect of TESTED_CONNECT_PATHS) {
     const silent = net.createServer(() => {}).listen(0, '127.0.0.1');
     const shorty = net.createServer((s) => s.end('no line')).listen(0, '127.0.0.1');
     const resetting = net.createServer((s) => s.resetAndDestroy()).listen(0, '127.0.0.1');
-    const gone = net.createServer().listen(0, '127.0.0.1');
-    const servers = [silent, shorty, resetting, gone];
+    const servers = [silent, shorty, resetting];
     await Promise.all(servers.map((s) => new Promise((r) => s.once('listening', r))));
     const portOf = (s: net.Server) => (s.address() as net.AddressInfo).port;
-    const gonePort = portOf(gone);
-    await new Promise((r) => gone.close(r));
+    const gonePort = await freePort();
     const base = { host: '127.0.0.1', connect };
     // A port where nothing accepts is no run at all: the engine says so instead of reporting figures.
     const refused = assert.rejects(runBench({ ...base, port: gonePort, count: 20, connections: 4 }), {
@@ -218,7 +217,8 @@ test('daytime bench --json prints one result object; a failing target exits 1', 
   assert.equal(typeof result.latencyMs.p999, 'number');
   assert.equal(slow.code, 0, slow.stderr);
   assert.deepEqual([JSON.parse(slow.stdout).ok, JSON.parse(slow.stdout).connectPath], [200, 'socket']);
-  const failed = await runCli(['bench', `127.0.0.1:${port}`, '--count', '5', '--json']);
+  const closed = await freePort();
+  const failed = await runCli(['bench', `127.0.0.1:${closed}`, '--count', '5', '--json']);
   assert.equal(failed.code, 1);
   assert.equal(failed.stdout, '');
   assert.match(failed.stderr, /^daytime bench: nothing accepted a connection at .*: 5 attempts refused/);

@@ -5,7 +5,7 @@ import { after, before, describe, test } from 'node:test';
 import { createDaytimeServer } from '../../src/index.ts';
 import { runCli } from '../helpers/cli.ts';
 import { missingPeer } from '../helpers/peers.ts';
-import { freeUdpPort } from '../helpers/ports.ts';
+import { freePort, freeUdpPort } from '../helpers/ports.ts';
 import { listenPort } from '../helpers/raw-client.ts';
 
 describe('daytime get against a server', () => {
@@ -36,10 +36,7 @@ test('refused and timed-out queries print one line and exit 1', async () => {
   const silent = net.createServer(() => {});
   await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
   const silentPort = (silent.address() as net.AddressInfo).port;
-  const closed = net.createServer();
-  await new Promise<void>((resolve) => closed.listen(0, '127.0.0.1', resolve));
-  const closedPort = (closed.address() as net.AddressInfo).port;
-  await new Promise((resolve) => closed.close(resolve));
+  const closedPort = await freePort();
 
   const [timedOut, refused] = await Promise.all([
     runCli(['get', `127.0.0.1:${silentPort}`, '--timeout', '0.5']),
