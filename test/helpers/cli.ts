@@ -1,6 +1,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { existsSync } from 'node:fs';
+import { after } from 'node:test';
 import { fileURLToPath } from 'node:url';
 
 export const ROOT = fileURLToPath(new URL('../../', import.meta.url));
@@ -33,12 +34,15 @@ export function spawnCli(
   args: string[],
   options: { env?: NodeJS.ProcessEnv; foreground?: boolean } = {},
 ): ChildProcess {
-  return spawn(`${BIN}/node`, [`${ROOT}dist/cli.js`, ...args], {
-    cwd: ROOT,
-    env: { ...CLI_ENV, ...options.env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-    detached: options.foreground,
-  });
+  return unlessEnded(
+    spawn(`${BIN}/node`, [`${ROOT}dist/cli.js`, ...args], {
+      cwd: ROOT,
+      env: { ...CLI_ENV, ...options.env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+      detached: options.foreground,
+    }),
+    options.foreground,
+  );
 }
 
 // `npx daytime ARGS` as a user runs it (the bin built by `npm ci`), for the tests of what npm and npx
@@ -47,13 +51,35 @@ export function spawnNpx(
   args: string[],
   options: { env?: NodeJS.ProcessEnv; foreground?: boolean } = {},
 ): ChildProcess {
-  return spawn('npx', ['--no-install', 'daytime', ...args], {
-    cwd: ROOT,
-    env: { ...CLI_ENV, ...options.env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-    detached: options.foreground,
-  });
+  return unlessEnded(
+    spawn('npx', ['--no-install', 'daytime', ...args], {
+      cwd: ROOT,
+      env: { ...CLI_ENV, ...options.env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+      detached: options.foreground,
+    }),
+    options.foreground,
+  );
 }
+
+// What a test started and did not see end (a failed or timed-out test never waited for it) is killed
+// once the file's tests are done, its process group with it where it has one: a bench meant to run ten
+// minutes must not keep the file, and the suite, waiting on its pipes.
+const running = new Map<ChildProcess, boolean>();
+function unlessEnded(child: ChildProcess, group = false): ChildProcess {
+  running.set(child, group);
+  child.once('close', () => running.delete(child));
+  return child;
+}
+after(() => {
+  for (const [child, group] of running) {
+    try {
+      if (child.pid !== undefined) process.kill(group ? -child.pid : child.pid, 'SIGKILL');
+    } catch {
+      // Gone meanwhile.
+    }
+  }
+});
 
 // The built bin in a process group of its own (spawnCli in the foreground): its own exit status, which
 // npx hides after a Ctrl-C (npm then ends itself with the signal).
