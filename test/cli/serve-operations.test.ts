@@ -221,7 +221,8 @@ for (const udpIo of TESTED_UDP_PATHS)
       if (i > 0) await sleep(100);
       body = await (await fetch(`http://127.0.0.1:${metricsPort}/metrics`)).text();
     }
-    const sockets = () => readProcNet('udp')?.filter((row) => row.port === server.port).length;
+    const sockets = () =>
+      readProcNet('udp')?.filter((row) => row.port === server.port && row.local === '127.0.0.1').length;
     if (HAS_PROC) assert.equal(sockets(), 2, 'one UDP socket per worker');
     const { code } = await server.stop();
     assert.equal(code, 0);
