@@ -9,9 +9,10 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { existsSync, globSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
+import { fileURLToPath } from 'node:url';
 import { makeNetns, netnsUnavailable } from './helpers/netns.ts';
 
-const ROOT = new URL('../', import.meta.url).pathname;
+const ROOT = fileURLToPath(new URL('../', import.meta.url));
 const OWN_NAMESPACE = [
   'test/lab/lab.test.ts',
   'test/lab/report.test.ts',
