@@ -51,7 +51,8 @@ const { values } = parseArgs({
   },
 });
 const only = String(values.only).split(',').filter(Boolean);
-const wanted = (name: string) => only.length === 0 || name.startsWith('dtref') || only.some((o) => name.includes(o));
+const wanted = (name: string) =>
+  only.length === 0 || name.startsWith('dtref') || only.some((o) => name.includes(o));
 const rounds = Number(values.rounds);
 const seconds = String(Number(values.seconds));
 const BIN = fileURLToPath(new URL('../dist/cli.js', import.meta.url));

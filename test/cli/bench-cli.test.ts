@@ -1,9 +1,10 @@
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
-import { setTimeout as sleep } from 'node:timers/promises';
+import type { ChildProcess } from 'node:child_process';
+import { describe, test } from 'node:test';
 import { createDaytimeServer } from '../../src/index.ts';
-import { collect, pressCtrlC, runCli, spawnBin, spawnCli } from '../helpers/cli.ts';
+import { collect, pressCtrlC, runCli, spawnBin, spawnNpx } from '../helpers/cli.ts';
 import { freePort } from '../helpers/ports.ts';
+import { waitFor } from '../helpers/proc.ts';
 import { listenPort } from '../helpers/raw-client.ts';
 
 // Closed ports and Ctrl-C, as a user meets them from the shell.
@@ -38,27 +39,39 @@ test('bench --time defaults to port 37, as get --time does', async () => {
 });
 
 describe('Ctrl-C on bench', () => {
-  const server = createDaytimeServer({ host: '127.0.0.1', port: 0 });
-  let port = 0;
-  before(async () => {
-    port = await listenPort(server);
-  });
-  after(() => server.close());
-
-  // A run meant to last ten minutes, cut short once it has served some connections.
-  const interrupt = async (child: ReturnType<typeof spawnBin>) => {
-    const done = collect(child);
-    const served = server.stats().served;
-    while (server.stats().served < served + 100) await sleep(50);
-    pressCtrlC(child);
-    return done;
+  // A run meant to last ten minutes, cut short once it has served some connections. Each run has a
+  // server of its own, so the count is that run's: a Ctrl-C must not reach a bench that has not
+  // started yet (it would die of the signal, as any process without its handler does).
+  const interrupt = async (spawnRun: (args: string[]) => ChildProcess, extra: string[] = []) => {
+    const server = createDaytimeServer({ host: '127.0.0.1', port: 0 });
+    const port = await listenPort(server);
+    try {
+      const child = spawnRun([
+        'bench',
+        `127.0.0.1:${port}`,
+        '--duration',
+        '600',
+        '--connections',
+        '4',
+        ...extra,
+      ]);
+      const done = collect(child);
+      await waitFor(
+        () => server.stats().served,
+        (n) => n >= 100,
+        'the run under way',
+      );
+      pressCtrlC(child);
+      return await done;
+    } finally {
+      await server.close();
+    }
   };
-  const args = () => ['bench', `127.0.0.1:${port}`, '--duration', '600', '--connections', '4'];
 
   test('npx daytime bench: the partial table, marked interrupted, no stack trace', {
     timeout: 90_000,
   }, async () => {
-    const result = await interrupt(spawnCli(args(), { foreground: true }));
+    const result = await interrupt((args) => spawnNpx(args, { foreground: true }));
     assert.match(
       result.stderr,
       /^interrupted {2}stopped before its end \(Ctrl-C\): the figures below are partial$/m,
@@ -69,10 +82,7 @@ describe('Ctrl-C on bench', () => {
   });
 
   test('the bin exits 130; with --json the result says interrupted', { timeout: 90_000 }, async () => {
-    const [table, json] = await Promise.all([
-      interrupt(spawnBin(args())),
-      interrupt(spawnBin([...args(), '--json'])),
-    ]);
+    const [table, json] = await Promise.all([interrupt(spawnBin), interrupt(spawnBin, ['--json'])]);
     assert.equal(table.code, 130, table.stderr);
     assert.equal(json.code, 130, json.stderr);
     const result = JSON.parse(json.stdout);

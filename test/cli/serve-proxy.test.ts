@@ -6,7 +6,7 @@ import { test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { encodeProxyV1, encodeProxyV2 } from '../../src/protocol/proxy.ts';
 import { CHAINS_UNAVAILABLE } from '../helpers/accept.ts';
-import { spawnWithFileLimit, startQuietServer } from '../helpers/cli.ts';
+import { spawnWithFileLimit, startQuietServer } from '../helpers/cli-server.ts';
 import { missingPeer } from '../helpers/peers.ts';
 import { freePort } from '../helpers/ports.ts';
 import { HAS_PROC, isAlive, openDescriptors, waitFor } from '../helpers/proc.ts';

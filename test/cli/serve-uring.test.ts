@@ -9,8 +9,10 @@ import { readDescriptorUse } from '../../src/kernel/descriptors.ts';
 import { ACCEPTS } from '../../src/tcp/accept/uring-accept-path.ts';
 import { SLOTS } from '../../src/tcp/accept/uring-slots.ts';
 import { CHAINS_UNAVAILABLE, URING_UNAVAILABLE } from '../helpers/accept.ts';
-import { ROOT, runCli, spawnUntilReady, startCliServer, startQuietServer } from '../helpers/cli.ts';
-import { freePort } from '../helpers/ports.ts';
+import { ROOT, runCli } from '../helpers/cli.ts';
+import { spawnUntilReady, startCliServer, startQuietServer } from '../helpers/cli-server.ts';
+import { missingPeer } from '../helpers/peers.ts';
+import { acceptQueued, freePort } from '../helpers/ports.ts';
 import { HAS_PROC, isAlive, openDescriptors, waitFor } from '../helpers/proc.ts';
 import { CTIME_LINE, rawQuery, resetClient } from '../helpers/raw-client.ts';
 
@@ -45,7 +47,7 @@ for (const [accept, bound, why] of [
   ['uring', SLOTS, CHAINS_UNAVAILABLE],
 ] as const)
   test(`--accept ${accept}: ${bound} single accepts in flight, quiet or logging; each logged line names its own client`, async (t) => {
-    if (why) return t.skip(why);
+    if (why) return missingPeer(t, why);
     if (!HAS_PROC) return t.skip('needs /proc');
     const quiet = await startQuietServer(['--accept', accept]);
     const armed = await waitFor(
@@ -53,7 +55,8 @@ for (const [accept, bound, why] of [
       (n) => n === undefined || n >= bound,
     );
     await quiet.stop();
-    if (armed === undefined) return t.skip("this kernel's fdinfo does not list io_uring's pending requests");
+    if (armed === undefined)
+      return missingPeer(t, "this kernel's fdinfo does not list io_uring's pending requests");
     // Not one multishot accept, which would take every queued connection before any is answered.
     assert.equal(armed, bound, `${bound} single accepts wait on the listener`);
 
@@ -122,7 +125,7 @@ for (const [accept, why] of [
   ['uring', CHAINS_UNAVAILABLE],
 ] as const)
   test(`--accept ${accept}: the listener itself wakes the loop, not only the ring's eventfd`, async (t) => {
-    if (why) return t.skip(why);
+    if (why) return missingPeer(t, why);
     if (!HAS_PROC) return t.skip('needs /proc');
     const server = await startQuietServer(['--accept', accept]);
     try {
@@ -139,7 +142,7 @@ for (const [accept, why] of [
   ['uring', CHAINS_UNAVAILABLE],
 ] as const)
   test(`--accept ${accept}: clients that reset before their reply: each send fails, is counted by code, and its descriptor is closed`, async (t) => {
-    if (why) return t.skip(why);
+    if (why) return missingPeer(t, why);
     if (!HAS_PROC) return t.skip('descriptor counts need /proc');
     const server = await startQuietServer(['--accept', accept]);
     const baseline = openDescriptors(server.pid);
@@ -165,10 +168,10 @@ for (const [accept, why] of [
   });
 
 test('--accept uring-accept: a lowered descriptor limit reaches the accept; EMFILE ends it, it is armed again, and the waiting clients are served', async (t) => {
-  if (URING_UNAVAILABLE) return t.skip(URING_UNAVAILABLE);
+  if (URING_UNAVAILABLE) return missingPeer(t, URING_UNAVAILABLE);
   if (!HAS_PROC) return t.skip('needs /proc');
   if (spawnSync('prlimit', ['--version'], { stdio: 'ignore' }).status !== 0)
-    return t.skip('prlimit (util-linux) is missing');
+    return missingPeer(t, 'prlimit (util-linux) is missing');
   const server = await startQuietServer(['--accept', 'uring-accept']);
   const lowestFree = readDescriptorUse(server.pid)?.lowestFree ?? 0;
   execFileSync('prlimit', ['--pid', String(server.pid), `--nofile=${lowestFree}:4096`]);
@@ -197,7 +200,7 @@ for (const [accept, why] of [
   ['uring', CHAINS_UNAVAILABLE],
 ] as const)
   test(`--accept ${accept} with the log line: SIGTERM drains every queued client through the single accepts, each logged`, async (t) => {
-    if (why) return t.skip(why);
+    if (why) return missingPeer(t, why);
     const server = await startCliServer([
       '--host',
       '127.0.0.1',
@@ -211,7 +214,11 @@ for (const [accept, why] of [
     process.kill(server.pid, 'SIGSTOP');
     // More clients than single accepts in flight, all queued in the kernel while the server is stopped.
     const clients = Array.from({ length: 40 }, () => rawQuery(server.port));
-    await sleep(500);
+    await waitFor(
+      () => acceptQueued(server.port),
+      (n) => n >= 40,
+      'the 40 clients queued',
+    );
     process.kill(server.pid, 'SIGTERM');
     process.kill(server.pid, 'SIGCONT');
     for (const reply of await Promise.all(clients)) assert.match(reply.data.toString('latin1'), CTIME_LINE);
@@ -227,8 +234,13 @@ for (const [accept, why] of [
 const REFUSE = `${ROOT}test/helpers/refuse-io-uring.ts`;
 const NODE = `${ROOT}node_modules/.bin/node`;
 
+// Where io_uring is refused already (kernel.io_uring_disabled, the runtime's own profile), the filter's
+// refusal cannot be told from that one: those tests are then left out, and fail under CI.
+const alreadyRefused = `io_uring cannot run here already (${URING_UNAVAILABLE}): a seccomp refusal cannot be told apart`;
+
 test('io_uring refused by a seccomp filter: auto falls back to libc and says why in the ready line, the stats and the metrics', async (t) => {
   if (process.platform !== 'linux') return t.skip('seccomp and io_uring are Linux only');
+  if (URING_UNAVAILABLE) return missingPeer(t, alreadyRefused);
   const metricsPort = await freePort();
   const serve = ['--host', '127.0.0.1', '--port', '0', '--log-format', 'json', '--quiet'];
   const { child, exited, ...ready } = await spawnUntilReady(NODE, [
@@ -250,11 +262,10 @@ test('io_uring refused by a seccomp filter: auto falls back to libc and says why
       acceptFallback: Record<string, string>;
       msg: string;
     };
-    const code = record.acceptFallback?.code;
+    const code = 'refused';
     assert.equal(record.acceptPath, 'libc');
-    assert.equal(record.acceptFallback?.path, 'uring');
-    assert.equal(code, URING_UNAVAILABLE ? code : 'refused');
-    assert.match(record.msg, /libc accept path; uring not used: .*(seccomp|disabled|ENOSYS)/);
+    assert.deepEqual([record.acceptFallback?.path, record.acceptFallback?.code], ['uring', code]);
+    assert.match(record.msg, /libc accept path; uring not used: .*seccomp/);
     assert.match((await rawQuery(ready.port)).data.toString('latin1'), CTIME_LINE);
     const body = await (await fetch(`http://127.0.0.1:${metricsPort}/metrics`)).text();
     const metric = `daytime_accept_path_listeners\\{path="libc",unavailable="uring",reason="${code}"\\} 1`;
@@ -271,6 +282,7 @@ test('io_uring refused by a seccomp filter: auto falls back to libc and says why
 
 test('io_uring refused: --accept uring is an error naming the reason, before anything listens', async (t) => {
   if (process.platform !== 'linux') return t.skip('seccomp and io_uring are Linux only');
+  if (URING_UNAVAILABLE) return missingPeer(t, alreadyRefused);
   for (const [errno, reason] of [
     [String(constants.errno.EPERM), /cannot run here: io_uring_setup was refused \(EPERM\)/],
     [String(constants.errno.ENOSYS), /cannot run here: io_uring_setup is not implemented here \(ENOSYS/],
@@ -282,7 +294,7 @@ test('io_uring refused: --accept uring is an error naming the reason, before any
       },
     );
     assert.equal(code, 1, stderr);
-    if (!URING_UNAVAILABLE) assert.match(stderr, reason);
+    assert.match(stderr, reason);
     assert.equal(stderr.trimEnd().split('\n').length, 1, stderr);
   }
 });

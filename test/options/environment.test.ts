@@ -3,7 +3,8 @@ import { test } from 'node:test';
 import { environmentOptions } from '../../src/cli/environment.ts';
 import { InvalidOptionError } from '../../src/errors.ts';
 import { SERVE_OPTIONS } from '../../src/options/serve.ts';
-import { ROOT, runBin, startCliServer } from '../helpers/cli.ts';
+import { ROOT, runBin } from '../helpers/cli.ts';
+import { startCliServer } from '../helpers/cli-server.ts';
 import { rawQuery } from '../helpers/raw-client.ts';
 
 const fromEnv = (env: NodeJS.ProcessEnv, given: Record<string, unknown> = {}) =>

@@ -8,6 +8,7 @@ import { ACCEPT_BATCH } from '../../src/tcp/accept/accept4.ts';
 import { libcPath } from '../../src/tcp/accept/libc-path.ts';
 import type { ConnectionHooks } from '../../src/tcp/accept/types.ts';
 import { isAcceptor } from '../../src/tcp/accept/types.ts';
+import { missingPeer } from '../helpers/peers.ts';
 import { waitFor } from '../helpers/proc.ts';
 
 const calls = await loadSocketCalls().catch(() => undefined);
@@ -16,10 +17,8 @@ const { EINPROGRESS } = constants.errno;
 // 2,000 connections already in the queue when the loop looks: the path takes them a bounded batch per
 // loop turn (libuv's readiness is level-triggered, so the rest comes on the next turns), so timers,
 // signals and scrapes run in between. Taken in one go they held this loop for about 100 ms.
-test('a full accept queue is taken at most ACCEPT_BATCH connections per loop turn', {
-  skip: !calls && 'koffi/libc do not load here',
-}, async () => {
-  if (!calls) return;
+test('a full accept queue is taken at most ACCEPT_BATCH connections per loop turn', async (t) => {
+  if (!calls) return missingPeer(t, 'koffi/libc do not load here');
   const server = net.createServer({ pauseOnConnect: true });
   await new Promise<void>((resolve) => server.listen({ host: '127.0.0.1', port: 0, backlog: 4096 }, resolve));
   const { port } = server.address() as net.AddressInfo;

@@ -10,6 +10,7 @@ import type { ConnectionHooks } from '../../src/tcp/accept/types.ts';
 import { isAcceptor } from '../../src/tcp/accept/types.ts';
 import { ACCEPTS, uringAcceptPath } from '../../src/tcp/accept/uring-accept-path.ts';
 import { URING_UNAVAILABLE } from '../helpers/accept.ts';
+import { missingPeer } from '../helpers/peers.ts';
 import { waitFor } from '../helpers/proc.ts';
 import { CTIME_LINE, rawQuery } from '../helpers/raw-client.ts';
 
@@ -36,7 +37,7 @@ function acceptsInFlight(): number | undefined {
 }
 
 test('completions dropped by the kernel: every accept is armed anew, the error counted, clients served', async (t) => {
-  if (!support.ok) return t.skip(URING_UNAVAILABLE ?? 'no io_uring');
+  if (!support.ok) return missingPeer(t, URING_UNAVAILABLE ?? 'no io_uring');
   let dropNext = false;
   let errno: number | undefined;
   const sys: UringSyscalls = {

@@ -6,6 +6,7 @@ import { uringSupport } from '../../src/kernel/uring-support.ts';
 import { UringReplies } from '../../src/tcp/accept/uring-replies.ts';
 import { URING_UNAVAILABLE } from '../helpers/accept.ts';
 import { fullConnection, isOpen, readsFillerThenReply, recordingHooks } from '../helpers/full-connection.ts';
+import { missingPeer } from '../helpers/peers.ts';
 import { waitFor } from '../helpers/proc.ts';
 
 // The uring path's send that cannot complete at once, on a real connection whose send buffer was filled
@@ -46,7 +47,7 @@ async function sendOnRing() {
 }
 
 test('a send the kernel cannot take at once is handed over, then sent whole once the client reads', async (t) => {
-  if (URING_UNAVAILABLE) return t.skip(URING_UNAVAILABLE);
+  if (URING_UNAVAILABLE) return missingPeer(t, URING_UNAVAILABLE);
   const { fd, client, filled, seen, kept, replies, loop } = await sendOnRing();
   assert.equal(seen.pending.length, 1, 'handed to the path that can wait, under the write timeout');
   assert.equal(replies.inFlight, 0, 'nothing of it left in the ring');
@@ -61,7 +62,7 @@ test('a send the kernel cannot take at once is handed over, then sent whole once
 });
 
 test('a client that never reads: the write timeout closes what the ring handed over, once', async (t) => {
-  if (URING_UNAVAILABLE) return t.skip(URING_UNAVAILABLE);
+  if (URING_UNAVAILABLE) return missingPeer(t, URING_UNAVAILABLE);
   const { fd, client, seen, kept, replies, loop } = await sendOnRing();
   await sleep(100);
   assert.ok(isOpen(fd));
