@@ -238,18 +238,6 @@ export class Ring {
     return (this.setupFlags & SETUP_DEFER_TASKRUN) !== 0;
   }
 
-  // Whether the kernel holds work for this thread that no io_uring_enter has run yet (DEFER_TASKRUN with
-  // TASKRUN_FLAG; otherwise false).
-  taskWork(): boolean {
-    return (Atomics.load(this.#sq, this.#sqFlagsAt) & SQ_TASKRUN) !== 0;
-  }
-
-  // Turns the registered eventfd's signals off (while this thread is in the ring anyway) or on again.
-  set eventfdSignals(on: boolean) {
-    const flags = Atomics.load(this.#cq, this.#cqFlagsAt);
-    Atomics.store(this.#cq, this.#cqFlagsAt, on ? flags & ~CQ_EVENTFD_DISABLED : flags | CQ_EVENTFD_DISABLED);
-  }
-
   // Which operations this kernel knows (IORING_REGISTER_PROBE), by opcode.
   supports(opcodes: number[]): boolean {
     const koffi = this.#sys.koffi;
