@@ -11,5 +11,8 @@ if (major < 22 || (major === 22 && minor < 12)) {
   );
   process.exit(1);
 }
+// Before anything else can write: a closed pipe ends any command quietly (cli/closed-pipe.ts).
+const { endQuietlyOnClosedPipes } = await import('./cli/closed-pipe.ts');
+endQuietlyOnClosedPipes();
 const { main } = await import('./cli/program.ts');
 await main();
