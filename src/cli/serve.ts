@@ -49,13 +49,21 @@ async function serve(flags: ServeFlags): Promise<void> {
     optionValue(SERVE_OPTIONS, 'logFormat', logFormat) ?? (process.stdout.isTTY ? 'pretty' : 'json');
   const logger = format === 'json' ? pino(jsonDestination()) : pino({}, prettyDestination());
   // Handlers first: a signal that arrives while listening is still in progress must not kill the process.
+  // One that came while the program loaded stops it here, at once.
   const stop = new AbortController();
-  onStopSignal(logger, stop);
+  let serving = false;
+  onStopSignal(logger, stop, () => serving);
   // Under npm (`npx daytime serve &`, `npm start`) the bin runs below npm's `sh -c`; when that shell
   // goes (npm killed, `kill %1`), the server drains and stops instead of running on as an orphan.
   // (A worker has its primary for a parent and follows it on its own.)
   if (process.env.npm_lifecycle_event && !process.env[WORKER_ENV])
     await signalWhenParentExits('SIGTERM', parent);
+  if (stop.signal.aborted) {
+    const signal = stop.signal.reason as NodeJS.Signals;
+    logger.info({ signal }, `${signal} received while starting: stopped before listening, nothing served`);
+    return;
+  }
+  serving = true;
   await runServe({
     ...options,
     logger,
@@ -73,13 +81,13 @@ function jsonDestination(): pino.DestinationStream {
   return destination;
 }
 
-// The first SIGINT or SIGTERM drains and stops; a second one ends the process at once (the same
-// Ctrl-C forwarded by npm is not a second one: cli/interrupt.ts).
-function onStopSignal(logger: pino.Logger, stop: AbortController): void {
+// The first SIGINT or SIGTERM drains and stops (before serving, serve() says so); a second one ends the
+// process at once (the same Ctrl-C forwarded by npm is not a second one: cli/interrupt.ts).
+function onStopSignal(logger: pino.Logger, stop: AbortController, serving: () => boolean): void {
   onStopSignals(
     (signal) => {
-      logger.info({ signal }, `${signal} received, draining`);
-      stop.abort();
+      if (serving()) logger.info({ signal }, `${signal} received, draining`);
+      stop.abort(signal);
     },
     ['SIGINT', 'SIGTERM'],
   );
