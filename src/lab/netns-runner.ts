@@ -4,6 +4,12 @@
 import { prepareNamespace } from '../kernel/netns.ts';
 import { EXPERIMENTS } from './run-lab.ts';
 
+// The lab's end is this run's end, however the lab ended (even SIGKILL, which leaves it no time to end
+// its children): the pipe on standard input closes, and this process goes, and the namespace with it.
+process.stdin
+  .on('end', () => process.exit(1))
+  .resume()
+  .unref();
 const [id, settingsJson] = process.argv.slice(2);
 const settings = JSON.parse(settingsJson ?? '{}') as Record<string, number>;
 prepareNamespace(settings);

@@ -52,9 +52,11 @@ export interface RunLabOptions {
 
 export const INTERRUPTED = 'interrupted';
 
-// A child the terminal's Ctrl-C reached before this process's own handler ran counts as interrupted too.
+// A child the signal reached before this process's own handler ran (the terminal's Ctrl-C or hangup,
+// systemd's SIGTERM, all sent to every process) counts as interrupted too.
 const interruptedBy = (error: unknown, signal: AbortSignal) =>
-  signal.aborted || ['SIGINT', 'SIGTERM'].includes((error as { signal?: string } | null)?.signal ?? '');
+  signal.aborted ||
+  ['SIGINT', 'SIGTERM', 'SIGHUP'].includes((error as { signal?: string } | null)?.signal ?? '');
 
 // The one place where lab options are checked; it throws before anything runs.
 export function selectExperiments(only: string[] | undefined): Experiment[] {

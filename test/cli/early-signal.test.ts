@@ -76,6 +76,20 @@ test('serve: SIGTERM while it loads says so and exits 0, as a drain does, having
   assert.equal(records[0].signal, 'SIGTERM');
 });
 
+test('lab: SIGTERM while it loads prints the summary of a run that did nothing, exit 143', {
+  timeout: 90_000,
+}, async (t) => {
+  if (skip) return t.skip(skip);
+  const result = await signalWhileLoading(['lab', '--only', 'capacity,udp-no-listen', '--json'], 'SIGTERM');
+  assert.equal(result.code, 143, result.stderr);
+  const report = JSON.parse(result.stdout);
+  assert.equal(report.interrupted, true);
+  assert.deepEqual(
+    report.experiments.map((e: { skipReason?: string }) => e.skipReason),
+    ['interrupted', 'interrupted'],
+  );
+});
+
 test('get, which has no stop of its own: SIGTERM while it loads ends it as by default', {
   timeout: 90_000,
 }, async (t) => {
