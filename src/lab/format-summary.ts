@@ -1,5 +1,6 @@
 import { type LabFindings, labFindings } from './findings.ts';
 import { INTERRUPTED, type LabReport } from './run-lab.ts';
+import { countersNote } from './wording.ts';
 
 // The terminal summary: the kernel, the sysctls, the capacity table, the four answers and the popular
 // answer's claims, every sentence built from this run's measurements. Returns a string; prints nothing.
@@ -36,6 +37,8 @@ export function formatLabSummary(report: LabReport): string {
     const mark = e.status === 'ok' ? 'ok     ' : e.status === 'differs' ? 'DIFFERS' : 'skipped';
     out.push(`[${mark}] ${e.title}: ${e.verdict}`);
     if (e.status === 'differs') out.push(`          expected from the research notes: ${e.expected}`);
+    const counters = countersNote(e.counters);
+    if (counters) out.push(`          ${counters}`);
   }
   out.push('');
   out.push(...answers(findings));

@@ -3,6 +3,7 @@ import { type LabFindings, labFindings } from './findings.ts';
 import { REPORT_CSS } from './report-style.ts';
 import type { LabReport } from './run-lab.ts';
 import type { ExperimentResult, Question } from './types.ts';
+import { countersNote } from './wording.ts';
 
 const escapeHtml = (text: string) =>
   text.replaceAll('&', '&amp;').replaceAll('<', '&lt;').replaceAll('>', '&gt;').replaceAll('"', '&quot;');
@@ -34,7 +35,7 @@ ${charts[q.id] ?? ''}
   const experiments = `<table id="experiments"><colgroup><col class="w22"><col class="w10"><col class="w23"><col></colgroup><thead><tr><th>experiment</th><th>status</th><th>measured</th><th>verdict</th></tr></thead><tbody>${report.experiments
     .map(
       (e) =>
-        `<tr class="${e.status}"><td data-label="experiment">${escapeHtml(e.title)}<br><code>${e.id}</code></td><td data-label="status" class="status">${e.status}</td><td data-label="measured">${figuresOf(e)}</td><td data-label="verdict">${escapeHtml(e.verdict)}${e.status === 'differs' ? `<br><em>expected: ${escapeHtml(e.expected)}</em>` : ''}</td></tr>`,
+        `<tr class="${e.status}"><td data-label="experiment">${escapeHtml(e.title)}<br><code>${e.id}</code></td><td data-label="status" class="status">${e.status}</td><td data-label="measured">${figuresOf(e)}</td><td data-label="verdict">${escapeHtml(e.verdict)}${e.status === 'differs' ? `<br><em>expected: ${escapeHtml(e.expected)}</em>` : ''}${countersHtml(e)}</td></tr>`,
     )
     .join('')}</tbody></table>`;
   return `<!doctype html>
@@ -98,6 +99,11 @@ async function questionCharts(f: LabFindings): Promise<Partial<Record<Question, 
       'UDP has no backlog: its receive buffer is the queue.',
     );
   return charts;
+}
+
+function countersHtml(e: ExperimentResult): string {
+  const note = countersNote(e.counters);
+  return note ? `<br><small class="counters">${escapeHtml(note)}</small>` : '';
 }
 
 // The experiment's own numbers, as `name value` pairs (nested tables and long lists left out).

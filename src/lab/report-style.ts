@@ -25,6 +25,7 @@ ul.figures { margin: 0; padding-left: 1rem; }
 .verdict, .status { font-weight: bold; text-transform: uppercase; font-size: 0.8rem; }
 .verdict.holds, tr.ok .status { color: var(--ok); }
 .verdict.does-not-hold, .verdict.partly, tr.differs .status { color: var(--bad); }
+.counters { color: var(--muted); }
 tr.skipped { color: var(--muted); }
 col.w10 { width: 10%; } col.w12 { width: 12%; } col.w22 { width: 22%; } col.w23 { width: 23%; } col.w35 { width: 35%; }
 @media (max-width: 760px) {
