@@ -9,8 +9,8 @@ export interface ExperimentResult {
   measurements: Record<string, unknown>;
   // What ../shared/research/backlog.md expects on Linux 6.x, for comparison (never used as a result).
   expected: string;
-  // ok: measured and as expected; differs: measured, and not as expected (the report says how);
-  // skipped: not run here (skipReason says why).
+  // ok: measured and as expected; differs: measured, and not as the research notes expected (a finding:
+  // the report says how); skipped: not run here (skipReason says why).
   status: 'ok' | 'differs' | 'skipped';
   verdict: string;
   skipReason?: string;

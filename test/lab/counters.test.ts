@@ -125,3 +125,29 @@ test('without root the report says the counters are the machine’s, with their 
   );
   assert.match(await renderLabHtml(report), /<small class="counters">Counters: this machine's, /);
 });
+
+test('a result the research notes did not expect is named for that, and the popular answer’s claims say where it is wrong', async (t) => {
+  if (skip) return t.skip(skip);
+  const report = await runLab({ only: ['capacity', 'burst', 'somaxconn-clamp'] });
+  const summary = formatLabSummary(report);
+  const html = await renderLabHtml(report);
+  for (const text of [summary, html]) assert.doesNotMatch(text, /DIFFERS|\bdiffers<\/td>/);
+  const marks = [...summary.matchAll(/^\[([^\]]+)\] /gm)].map((m) => m[1]);
+  assert.deepEqual(
+    marks,
+    report.experiments.map((e) =>
+      e.status === 'ok'
+        ? 'as expected'
+        : e.status === 'differs'
+          ? 'differs from the research notes'
+          : 'skipped',
+    ),
+  );
+  for (const e of report.experiments.filter((r) => r.status === 'differs'))
+    assert.ok(summary.includes(`\n  The research notes expected: ${e.expected}.\n`), e.id);
+  assert.match(
+    summary,
+    /"The backlog is silently limited to between 1 and 5\." The popular answer is wrong here\. /,
+  );
+  assert.match(html, /class="verdict does-not-hold">wrong here</);
+});
