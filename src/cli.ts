@@ -11,5 +11,16 @@ if (major < 22 || (major === 22 && minor < 12)) {
   );
   process.exit(1);
 }
+// Before the program loads: a stop signal in the meantime waits for the command (cli/interrupt.ts),
+// and a closed pipe ends any command quietly (cli/closed-pipe.ts).
+const [{ holdStopSignals }, { endQuietlyOnClosedPipes }] = await Promise.all([
+  import('./cli/interrupt.ts'),
+  import('./cli/closed-pipe.ts'),
+]);
+holdStopSignals();
+endQuietlyOnClosedPipes();
 const { main } = await import('./cli/program.ts');
+// Loading ran without a turn of the event loop, so a signal that came meanwhile waits there: this turn
+// hands it to the holder, before any command starts, instead of to the command once it is under way.
+await new Promise((resolve) => setImmediate(resolve));
 await main();

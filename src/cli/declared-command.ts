@@ -2,6 +2,7 @@ import { type Command, Option } from 'commander';
 import { defaultShown, envName, flagsOf, longFlag } from '../options/declare.ts';
 import type { CommandDecl } from './commands/types.ts';
 import { environmentHelp, environmentOptions } from './environment.ts';
+import { releaseStopSignals } from './interrupt.ts';
 import { givenOptions, refuseRepeatedOptions } from './options.ts';
 import { reportError, toFlag } from './run-command.ts';
 
@@ -47,7 +48,11 @@ export function declareCommand(program: Command, decl: CommandDecl, action: Comm
       const given = givenOptions<Record<string, unknown>>(command);
       const environment = decl.environment ? environmentOptions(decl.options, process.env, given) : {};
       for (const option of Object.keys(environment)) fromEnvironment.add(option);
-      process.exitCode = await action(positional, { ...environment, ...given }, command);
+      const running = action(positional, { ...environment, ...given }, command);
+      // A command that stops on signals has taken them by now, before its first await (interrupt.ts);
+      // for any other they act as by default again.
+      releaseStopSignals();
+      process.exitCode = await running;
     } catch (error) {
       process.exitCode = reportError(decl.name, error, name);
     }

@@ -8,7 +8,7 @@ import { LAB_OPTIONS } from '../options/lab.ts';
 import { LAB_COMMAND } from './commands/lab.ts';
 import { declareCommand } from './declared-command.ts';
 import { formatLabProgress } from './format-progress.ts';
-import { EXIT_INTERRUPTED, onStopSignals } from './interrupt.ts';
+import { EXIT_INTERRUPTED, exitStatusFor, onStopSignals, STOP_SIGNALS } from './interrupt.ts';
 import { EXIT_OK } from './run-command.ts';
 
 interface LabFlags {
@@ -36,12 +36,14 @@ async function checkWritable(file: string): Promise<void> {
 }
 
 async function lab(flags: LabFlags): Promise<number> {
+  // Taken first, before anything loads: SIGTERM (timeout, systemd) and SIGHUP (a closed terminal) stop a
+  // run as Ctrl-C does, with the partial results printed and every namespace runner ended.
+  const stop = new AbortController();
+  onStopSignals((signal) => stop.abort(signal), STOP_SIGNALS);
   const { runLab, selectExperiments } = await import('../lab/run-lab.ts');
   const only = optionValue(LAB_OPTIONS, 'only', flags.only);
   selectExperiments(only);
   if (flags.html) await checkWritable(flags.html);
-  const stop = new AbortController();
-  onStopSignals(() => stop.abort());
   const report = await runLab({
     only,
     signal: stop.signal,
@@ -56,7 +58,7 @@ async function lab(flags: LabFlags): Promise<number> {
   }
   if (report.interrupted) {
     if (flags.html) process.stderr.write(`lab: interrupted, so no report was written to ${flags.html}\n`);
-    return EXIT_INTERRUPTED;
+    return stop.signal.aborted ? exitStatusFor(stop.signal.reason) : EXIT_INTERRUPTED;
   }
   if (flags.html) {
     const { renderLabHtml } = await import('../lab/report-html.ts');

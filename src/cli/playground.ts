@@ -56,6 +56,8 @@ async function playground(flags: PlaygroundFlags): Promise<number> {
   return EXIT_OK;
 }
 
+// The desktop's opener (xdg-open, open, start). Where it cannot run, or runs and finds no browser (a
+// server, a container: xdg-open exits 3 or 4), it says so, with the address to open by hand.
 function openBrowser(url: string): void {
   const [command, ...args] =
     process.platform === 'darwin'
@@ -63,9 +65,15 @@ function openBrowser(url: string): void {
       : process.platform === 'win32'
         ? ['cmd', '/c', 'start', '', url]
         : ['xdg-open', url];
+  const failed = (why: string) =>
+    process.stderr.write(`playground: could not open a browser (${why}); open ${url} by hand\n`);
   const child = spawn(command as string, args, { stdio: 'ignore', detached: true });
-  child.on('error', () =>
-    process.stderr.write(`playground: cannot open a browser here (${command}); open the address above\n`),
+  child.on('error', (error: NodeJS.ErrnoException) =>
+    failed(error.code === 'ENOENT' ? `no ${command} here` : `${command}: ${error.message}`),
   );
+  child.on('exit', (code, signal) => {
+    if (code !== 0 && code !== null) failed(`${command} exited with status ${code}`);
+    else if (signal) failed(`${command} ended by ${signal}`);
+  });
   child.unref();
 }

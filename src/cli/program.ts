@@ -6,6 +6,7 @@ import { PROGRAM } from './commands/all.ts';
 import { registerCompletion } from './completion.ts';
 import { registerFleet } from './fleet.ts';
 import { registerGet } from './get.ts';
+import { releaseStopSignals } from './interrupt.ts';
 import { registerLab } from './lab.ts';
 import { argumentDescription, helpWidth, optionDescription } from './options.ts';
 import { registerPlayground } from './playground.ts';
@@ -67,4 +68,6 @@ export async function main(): Promise<void> {
   } catch (error) {
     process.exitCode = reportError(program.args[0] ?? '', error);
   }
+  // Help, the version, bad input: no command ran to take the signals.
+  releaseStopSignals();
 }

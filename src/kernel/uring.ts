@@ -23,8 +23,6 @@ const UNREGISTER_EVENTFD = 5;
 const REGISTER_PROBE = 8;
 const REGISTER_FILES2 = 13;
 const RSRC_REGISTER_SPARSE = 1 << 0;
-const SQ_TASKRUN = 1 << 2;
-const CQ_EVENTFD_DISABLED = 1 << 0;
 const { EINTR } = constants.errno;
 const SQE_WORDS = 16; // 64 bytes
 const CQE_WORDS = 4; // 16 bytes
@@ -46,7 +44,6 @@ export class Ring {
   readonly #sq: Uint32Array; // the SQ ring (head, tail, array) as 32-bit words
   readonly #sqHead: number;
   readonly #sqTailAt: number;
-  readonly #sqFlagsAt: number;
   readonly #sqMask: number;
   readonly #sqes: Uint32Array;
   readonly #sqesI32: Int32Array;
@@ -54,7 +51,6 @@ export class Ring {
   readonly #cqI32: Int32Array;
   readonly #cqHeadAt: number;
   readonly #cqTailAt: number;
-  readonly #cqFlagsAt: number;
   readonly #cqOverflowAt: number;
   readonly #cqMask: number;
   readonly #cqes: number; // word index of the first completion entry
@@ -85,7 +81,6 @@ export class Ring {
     this.#sq = new Uint32Array(memory.sqRing.buffer);
     this.#sqHead = u(40);
     this.#sqTailAt = u(44);
-    this.#sqFlagsAt = u(56);
     this.#sqMask = this.#sq[u(48)] ?? 0;
     const array = u(64);
     // Ring slot i holds the entry at index i, always: fill the indirection array once.
@@ -98,7 +93,6 @@ export class Ring {
     this.#cqHeadAt = u(80);
     this.#cqTailAt = u(84);
     this.#cqOverflowAt = u(96);
-    this.#cqFlagsAt = u(104);
     this.#cqMask = this.#cq[u(88)] ?? 0;
     this.#cqes = u(100);
     this.#cqHead = Atomics.load(this.#cq, this.#cqHeadAt);

@@ -23,10 +23,10 @@ export function formatBenchResult(r: BenchResult): string {
   const rows: [string, string][] = [
     ...(r.interrupted
       ? [
-          ['interrupted', 'stopped before its end (Ctrl-C): the figures below are partial'] as [
-            string,
-            string,
-          ],
+          [
+            'interrupted',
+            'stopped before its end (Ctrl-C, SIGTERM or SIGHUP): the figures below are partial',
+          ] as [string, string],
         ]
       : []),
     ['target', `${r.target} (${r.service}), ${r.connections} connections in flight, ${r.workers} worker(s)`],

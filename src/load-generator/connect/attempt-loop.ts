@@ -6,11 +6,14 @@ export type Done = (attempt: Attempt, outcome: Outcome) => void;
 export interface Attempt {
   readonly start: number;
   fail(outcome: Outcome): void;
+  // Closes it with no outcome: the run was stopped (Ctrl-C, SIGTERM) and will not wait for it.
+  abandon(): void;
 }
 export type NewAttempt = (done: Done) => Attempt;
 
 // A closed loop on libuv: `connections` connections in flight, each replaced as it finishes. Each one
-// connects, reads to EOF and checks the reply (a CRLF line, or 4 bytes for time).
+// connects, reads to EOF and checks the reply (a CRLF line, or 4 bytes for time). The signal ends the
+// loop at once: the connections in flight are given up, not waited for (up to --timeout).
 export function runAttemptLoop(
   config: LoopConfig,
   signal: AbortSignal,
@@ -23,7 +26,13 @@ export function runAttemptLoop(
   return new Promise((resolve) => {
     const finish = () => {
       clearInterval(sweeper);
+      signal.removeEventListener('abort', abandon);
       resolve(tally.result(path));
+    };
+    const abandon = () => {
+      for (const attempt of inFlight) attempt.abandon();
+      inFlight.clear();
+      finish();
     };
     const done = (attempt: Attempt, outcome: Outcome) => {
       if (!inFlight.delete(attempt)) return;
@@ -43,6 +52,8 @@ export function runAttemptLoop(
       },
       Math.min(100, config.timeoutMs),
     );
+    if (signal.aborted) return finish();
+    signal.addEventListener('abort', abandon, { once: true });
     const first = Math.min(config.connections, config.count ?? config.connections);
     for (let i = 0; i < first; i++) open();
     if (first === 0) finish();

@@ -30,10 +30,15 @@ export function handleAttempts(fast: FastConnect, config: LoopConfig): NewAttemp
     }
 
     fail(outcome: Outcome): void {
-      if (this.ended) return;
+      if (this.abandon()) this.done(this, outcome);
+    }
+
+    // True when this call closed it.
+    abandon(): boolean {
+      if (this.ended) return false;
       this.ended = true;
       this.close();
-      this.done(this, outcome);
+      return true;
     }
   }
   function afterConnect(status: number, handle: RawHandle): void {

@@ -140,7 +140,8 @@ export async function runLibcLoop(
     if (ep < 0) throw new Error(`epoll_create1: ${getSystemErrorName(-calls.errno())}`);
     for (let slot = 0; slot < slots; slot++) launch(slot);
     await runBlockingSlices(
-      () => active > 0 || tally.more(signal),
+      // The signal ends the loop at once: what is in flight is closed below, not waited for.
+      () => !signal.aborted && (active > 0 || tally.more(signal)),
       () => {
         const ready = calls.epollWait(ep, events.address, slots, WAIT_MS);
         for (let i = 0; i < ready; i++) onEvent(events.view.getUint32(i * EVENT_SIZE + DATA_OFFSET, true));

@@ -30,6 +30,10 @@ class SocketAttempt extends net.Socket implements Attempt, ReplyTail {
     this.destroy();
     this.done(this, outcome);
   }
+
+  abandon(): void {
+    this.destroy();
+  }
 }
 
 function onRead(this: SocketAttempt, size: number, buffer: Uint8Array): boolean {

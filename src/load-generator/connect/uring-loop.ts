@@ -113,7 +113,8 @@ export async function runUringLoop(
     if (registered < 0) throw new Error(`registering direct descriptors: ${getSystemErrorName(registered)}`);
     for (let slot = 0; slot < slots; slot++) launch(slot);
     await runBlockingSlices(
-      () => active > 0 || tally.more(signal),
+      // The signal ends the loop at once: what is in flight is closed below, not waited for.
+      () => !signal.aborted && (active > 0 || tally.more(signal)),
       () => {
         ring.enter(ENTER_GETEVENTS, 1, WAIT_MS);
         const ready = ring.ready();
