@@ -59,8 +59,12 @@ ${table(
       `${OUTCOME_WORDS.usage}: \`ERR_INVALID_OPTION\` and the other codes marked so, and the command line's own usage errors (an unknown flag, a missing argument)`,
     ],
     [
-      String(EXIT_STATUS.interrupted),
-      `${OUTCOME_WORDS.interrupted} (128 + SIGINT): Ctrl-C during \`bench\`, \`lab\` or \`fleet\``,
+      `${EXIT_STATUS.interrupted}, 143, 129`,
+      `${OUTCOME_WORDS.interrupted}: 128 + the signal. Ctrl-C (SIGINT), SIGTERM (kill, \`timeout\`, systemd) or SIGHUP (a closed terminal) during \`bench\` or \`lab\`; Ctrl-C or SIGTERM during \`fleet\` (130 for both)`,
+    ],
+    [
+      '141',
+      'the reader went away (128 + SIGPIPE): `daytime … | head` after head has exited; quiet, as `cat` and `seq` are when they are cut short',
     ],
   ],
 )}
