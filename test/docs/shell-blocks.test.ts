@@ -9,7 +9,7 @@ import {
   symlinkSync,
   writeFileSync,
 } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { constants, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, type TestContext, test } from 'node:test';
 import { EXIT_STATUS } from '../../src/error-catalog.ts';
@@ -47,14 +47,19 @@ test('every shell block in the README and docs/ is run here, run by a named test
   assert.ok(runnable.length >= 10, `only ${runnable.length} blocks run`);
 });
 
-test("the README's exit statuses are the catalog's", () => {
+// The catalog's statuses, and those a signal gives (128 + SIGHUP, SIGPIPE, SIGTERM: cli/interrupt.ts,
+// cli/closed-pipe.ts).
+test("the README's exit statuses are the catalog's and the signals'", () => {
   const readme = readFileSync(`${ROOT}README.md`, 'utf8');
   const section = readme.slice(readme.indexOf('## Exit status'));
   const table = section.slice(0, section.indexOf('\n## '));
-  const statuses = [...table.matchAll(/^\| (\d+) \|/gm)].map((m) => Number(m[1]));
+  const statuses = [...table.matchAll(/^\| ([\d, ]+) \|/gm)].flatMap((m) =>
+    (m[1] ?? '').split(', ').map(Number),
+  );
+  const { SIGHUP, SIGPIPE, SIGTERM } = constants.signals;
   assert.deepEqual(
-    statuses,
-    [0, ...Object.values(EXIT_STATUS)].sort((a, b) => a - b),
+    statuses.sort((a, b) => a - b),
+    [0, ...Object.values(EXIT_STATUS), 128 + SIGHUP, 128 + SIGPIPE, 128 + SIGTERM].sort((a, b) => a - b),
   );
 });
 

@@ -115,7 +115,9 @@ for (const accept of TESTED_ACCEPT_PATHS)
       await waitFor(exhausted, (lines) => lines.length >= 2, 'the exhaustion logged twice');
       // The uring path's chains accept into the ring's own table of direct descriptors, which
       // RLIMIT_NOFILE does not bound: a full descriptor table does not stop them.
-      if (accept === 'uring') assert.ok(okWhileExhausted > 0, 'served from direct descriptors meanwhile');
+      // (The whole run may end between two progress reports: its result says it, the limit still low.)
+      if (accept === 'uring')
+        assert.equal((await running).ok, 1000, 'served from direct descriptors while the table is full');
       else assert.equal(okWhileExhausted, 0, 'no client can be served without a descriptor');
       assert.ok(isAlive(server.pid), 'the server stays up');
       // The load drops: the limit is back (as when the other work ends).

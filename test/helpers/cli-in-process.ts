@@ -1,7 +1,7 @@
 // Run as a program (helpers/cli-cases.ts starts it): many command lines through the built CLI in this
 // one process, for the tests of what the CLI refuses (every flag's bad values), where starting a Node
 // per case cost a second each. Each case is a fresh instance of dist/cli/program.js, the module the
-// bin loads, with its own argv; what it writes to process.stdout and process.stderr and the exit code
+// bin loads, whose main() runs with the case's argv; what it writes to process.stdout and process.stderr and the exit code
 // it sets are the case's result. The cases come as JSON on stdin; the results go as JSON to the file
 // named by the first argument.
 // A case still running after CASE_TIMEOUT_MS (a command line that was not refused and started work)
@@ -40,7 +40,10 @@ for (const [i, args] of cases.entries()) {
   let timer: NodeJS.Timeout | undefined;
   try {
     const finished = await Promise.race([
-      import(`${PROGRAM}?case=${i}`).then(() => true),
+      import(`${PROGRAM}?case=${i}`).then(async (program: { main(): Promise<void> }) => {
+        await program.main();
+        return true;
+      }),
       new Promise<false>((resolve) => {
         timer = setTimeout(() => resolve(false), CASE_TIMEOUT_MS);
       }),
