@@ -1,4 +1,5 @@
 import { createHistogram, type RecordableHistogram } from 'node:perf_hooks';
+import type { ConnectPathName } from '../options/bench.ts';
 
 // otherProtocol: a reply of the other service (4 bytes without a line to daytime, a line to time):
 // the wrong port, or --time missing or extra.
@@ -7,10 +8,13 @@ export type Outcome = (typeof OUTCOMES)[number];
 export type Counts = Record<Outcome, number>;
 
 // The ways a connection can be made, fastest first; `auto` takes the first that runs here.
-export const CONNECT_PATHS = ['uring', 'libc', 'handle', 'socket'] as const;
-export type ConnectPathName = (typeof CONNECT_PATHS)[number];
-export const CONNECT_CHOICES = ['auto', ...CONNECT_PATHS] as const;
-export type ConnectChoice = (typeof CONNECT_CHOICES)[number];
+// The connect paths are named where the option is declared (options/bench.ts).
+export {
+  CONNECT_CHOICES,
+  CONNECT_PATHS,
+  type ConnectChoice,
+  type ConnectPathName,
+} from '../options/bench.ts';
 
 export interface LoopConfig {
   address: string;

@@ -1,7 +1,13 @@
-import { CONNECT_CHOICES } from '../load-generator/tally.ts';
 import type { OptionTable } from './declare.ts';
 import { clientTimeout } from './get.ts';
 import { choiceOption, integerOption, secondsOption } from './validate.ts';
+
+// How bench's connections are made, fastest first: io_uring (a socket, connect and receive linked per
+// slot), libc's epoll loop, libuv's TCP handles, net.Socket (load-generator/connect/).
+export const CONNECT_PATHS = ['uring', 'libc', 'handle', 'socket'] as const;
+export type ConnectPathName = (typeof CONNECT_PATHS)[number];
+export const CONNECT_CHOICES = ['auto', ...CONNECT_PATHS] as const;
+export type ConnectChoice = (typeof CONNECT_CHOICES)[number];
 
 // Every option of `daytime bench`; the load generator (load-generator/options.ts) takes its defaults,
 // checks and rule from here.
