@@ -85,13 +85,13 @@ async function runPrimary(options: RunServeOptions, config: ServeConfig): Promis
         '(sysctl -w net.ipv4.tcp_migrate_req=1)',
     );
   }
-  // Each worker binds its UDP sockets itself, on the ports the TCP ones got.
   const workerConfig = { ...config, port, timePort, reusePort: true };
   const pool = new WorkerPool({
     count: config.workers,
     descriptors: async (id) => {
-      const mine = await sockets.forWorker(id);
-      return { fds: mine.fds, config: { ...workerConfig, tcpFds: mine.tcpFds(FIRST_WORKER_FD) } };
+      const mine = sockets.forWorker(id);
+      const fds = { tcpFds: mine.tcpFds(FIRST_WORKER_FD), udpFds: mine.udpFds(FIRST_WORKER_FD) };
+      return { fds: mine.fds, config: { ...workerConfig, ...fds } };
     },
     release: (id) => sockets.release(id),
     loopDelay: config.metrics !== undefined,
@@ -125,7 +125,8 @@ async function runPrimary(options: RunServeOptions, config: ServeConfig): Promis
     });
     logReady(options.logger, {
       port,
-      listeners: sockets.listeners.length + (config.udp ? sockets.listeners.length : 0),
+      // Each worker's: its TCP listeners and UDP sockets.
+      listeners: sockets.listeners.length,
       acceptPaths: pool.acceptPaths(),
       acceptFallback: pool.acceptFallback() ?? (await autoFallback(config.accept)),
       udpPaths: pool.udpPaths(),

@@ -47,8 +47,11 @@ export interface DaytimeServerInput {
   // SO_REUSEPORT, so several processes can listen on one port, each with its own accept queue.
   reusePort?: boolean;
   // Listening TCP sockets to serve instead of binding --port and --time-port: a worker's, bound by its
-  // primary (which keeps a copy, so that a worker's death does not close its queue).
+  // primary (which keeps a copy, so that a worker's death does not close its queue), or this process's
+  // own, bound before it dropped privileges (--user).
   tcpFds?: TcpFd[];
+  // Bound UDP sockets to serve instead of binding them (with --udp), likewise.
+  udpFds?: UdpFd[];
   // How accepted TCP connections are taken: auto (default: the fastest that runs here), uring, libc,
   // handle or socket (accept/choose.ts).
   accept?: string;
@@ -62,10 +65,17 @@ export interface DaytimeServerInput {
   proxyFrom?: string;
 }
 
-// A listening TCP socket a worker inherits from its primary, and the service it is for.
+// A socket bound before the server starts (by the primary for a worker, or before --user's switch),
+// the service it is for, and whether it was bound on every interface (for the start-up lines).
 export interface TcpFd {
   service: 'daytime' | 'time';
   fd: number;
+  allInterfaces?: boolean;
+}
+
+export interface UdpFd extends TcpFd {
+  // The address family: the handle must match it, or every send fails (EINVAL).
+  family: 4 | 6;
 }
 
 export interface DaytimeServerConfig {
@@ -84,6 +94,7 @@ export interface DaytimeServerConfig {
   listenFds: ListenFd[] | undefined;
   reusePort: boolean;
   tcpFds: TcpFd[] | undefined;
+  udpFds: UdpFd[] | undefined;
   // The one accept decision (accept/types.ts): the path, and the PROXY requirement if any.
   accept: AcceptPlan;
   udpIo: UdpChoice;
@@ -120,6 +131,7 @@ export function normalizeServerOptions(input: DaytimeServerInput = {}): DaytimeS
     listenFds: input.listenFds,
     reusePort: Boolean(input.reusePort),
     tcpFds: input.tcpFds,
+    udpFds: input.udpFds,
     accept: acceptPlan(input),
     udpIo: value('udpIo', input.udpIo),
   };
