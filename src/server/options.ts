@@ -5,6 +5,7 @@ import { optionRules, optionValue } from '../options/declare.ts';
 import { checkOptionRules } from '../options/rules.ts';
 import { SERVE_OPTIONS } from '../options/serve.ts';
 import { choiceOption, type NumberInput } from '../options/validate.ts';
+import { type Identity, identityOf } from '../process/privileges.ts';
 import type { DaytimeFormat } from '../protocol/daytime.ts';
 import { maxWaitingForHeaders } from '../tcp/accept/proxy-waiting.ts';
 import { type AcceptPlan, PROXY_CHOICES } from '../tcp/accept/types.ts';
@@ -162,11 +163,16 @@ export interface ServeInput extends DaytimeServerInput {
   workers?: NumberInput;
   // [HOST:]PORT for the Prometheus endpoint; a port alone is every interface.
   metrics?: string;
+  // Once every socket is bound, run as this user (a name or uid) and group (default: the user's own).
+  user?: string;
+  group?: string;
 }
 
 export interface ServeConfig extends DaytimeServerConfig {
   workers: number;
   metrics: Target | undefined;
+  // Who to run as once every socket is bound (--user, --group); undefined: stay as started.
+  identity: Identity | undefined;
 }
 
 // `daytime serve` as a whole: the server's options plus the process-level ones.
@@ -182,7 +188,9 @@ export function normalizeServeOptions(input: ServeInput = {}): ServeConfig {
   }
   const metrics = value('metrics', input.metrics);
   if (metrics && !config.listenFds) checkMetricsPort(metrics, config);
-  return { ...config, workers, metrics };
+  const user = value('user', input.user);
+  const identity = user && identityOf(user, value('group', input.group));
+  return { ...config, workers, metrics, identity };
 }
 
 // The metrics listener on a port the service itself binds on the same address (or on every address)
