@@ -32,7 +32,7 @@ function lookUp(database: 'passwd' | 'group', name: string, value: string): stri
   if (result.error)
     throw new DaytimeError(
       'ERR_UNSUPPORTED',
-      `--${name} needs getent (glibc's or musl's): ${result.error.message}`,
+      `looking up ${value} needs getent (glibc's or musl's): ${result.error.message}`,
     );
   const fields = result.status === 0 ? result.stdout.split('\n')[0]?.split(':') : undefined;
   if (!fields || fields.length < 4) {
