@@ -87,6 +87,13 @@ export const ERROR_CATALOG = {
     meaning: 'serve was stopped (SIGINT or SIGTERM) while its workers were still starting.',
     action: 'Nothing, if the stop was meant; otherwise look for what sent the signal.',
   },
+  ERR_PRIVILEGES: {
+    exit: 'failure',
+    meaning:
+      'serve --user could not become the user and group it names: the process is not root (nor has CAP_SETUID and CAP_SETGID), or the switch did not hold. Said before any socket is bound where it can be known then.',
+    action:
+      'Start serve as root with --user; or leave --user out and start it as that user, with socket activation or CAP_NET_BIND_SERVICE for ports below 1024.',
+  },
   // The client (`get`, queryDaytime, queryTime) and the bench.
   ERR_EMPTY_REPLY: {
     exit: 'failure',

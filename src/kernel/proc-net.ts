@@ -9,6 +9,8 @@ export interface ProcSocketRow {
   // For a LISTEN socket, the accept-queue length (sk_ack_backlog); for UDP, bytes waiting.
   rxQueue: number;
   inode: number;
+  // Who made the socket (its owner's uid), whoever holds it now.
+  uid: number;
   family: 4 | 6;
   // UDP only: datagrams this socket dropped (receive buffer full, among others).
   drops: number | undefined;
@@ -37,6 +39,7 @@ export function parseProcNet(text: string, family: 4 | 6 = 4): ProcSocketRow[] {
       state: cols[3] ?? '',
       rxQueue: Number.parseInt(rx, 16),
       inode: Number(cols[9]),
+      uid: Number(cols[7]),
       family,
       drops: cols[12] === undefined ? undefined : Number(cols[12]),
     });

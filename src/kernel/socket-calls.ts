@@ -33,6 +33,9 @@ export interface SocketCalls {
   read(fd: number, buffer: number, length: number): number;
   write(fd: number, buffer: number, length: number): number;
   close(fd: number): number;
+  // shutdown(2). SHUT_RD on a listening TCP socket stops it listening (it leaves its SO_REUSEPORT group)
+  // but keeps its address and port: listen() makes it listen again, without bind's privileges.
+  shutdown(fd: number, how: number): number;
   // A new descriptor for the same socket, close-on-exec: the lowest free number from `lowest` (3) on.
   dup(fd: number, lowest?: number): number;
   // setsockopt(2) with an int value; 0 on success.
@@ -54,6 +57,7 @@ export const SOCK_STREAM = 1;
 export const SOCK_DGRAM = 2;
 export const SOCK_NONBLOCK = 0o4000;
 export const SOCK_CLOEXEC = 0o2000000;
+export const SHUT_RD = 0;
 export const { EINTR, EAGAIN, EPROTO, ECONNABORTED, EINPROGRESS } = constants.errno;
 const F_DUPFD_CLOEXEC = 1030;
 const EPOLL_CLOEXEC = 0o2000000;
@@ -87,6 +91,7 @@ async function bind(): Promise<SocketCalls> {
     read: lib.func('intptr_t read(int fd, intptr_t buf, size_t count)'),
     write: lib.func('intptr_t write(int fd, intptr_t buf, size_t count)'),
     close: lib.func('int close(int fd)'),
+    shutdown: lib.func('int shutdown(int fd, int how)'),
     dup: (fd, lowest = 3) => fcntl(fd, F_DUPFD_CLOEXEC, 'int', lowest),
     setIntOption: (fd, level, name, value) => setsockopt(fd, level, name, [value], 4),
     epollCreate: () => epollCreate1(EPOLL_CLOEXEC),

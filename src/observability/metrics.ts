@@ -209,7 +209,8 @@ export function snapshotRegistry(snapshot: MetricsSnapshot): Registry {
 
 // GET /metrics (one snapshot per scrape), /healthz and / on HOST:PORT (every interface where the host
 // is ''); resolves once listening.
-export async function serveMetrics(source: MetricsSource, target: Target): Promise<http.Server> {
+// `fd`: a listening socket bound for it already (before --user's switch) instead of binding the target.
+export async function serveMetrics(source: MetricsSource, target: Target, fd?: number): Promise<http.Server> {
   const own = processRegistry();
   const server = http.createServer(async (request, response) => {
     const path = request.url?.split('?')[0];
@@ -240,7 +241,8 @@ export async function serveMetrics(source: MetricsSource, target: Target): Promi
       reject(fromSystemError(error, `cannot serve metrics on ${formatHostPort(target.host, target.port)}`)),
     );
     // No host ('', from `--metrics 9464`): every interface, as server.listen takes it.
-    server.listen(target.port, target.host || undefined, resolve);
+    if (fd !== undefined) server.listen({ fd }, resolve);
+    else server.listen(target.port, target.host || undefined, resolve);
   });
   return server;
 }

@@ -19,7 +19,7 @@ export interface OptionDecl<T = unknown> {
   // The values it takes, for the completion scripts (the check itself is `parse`'s).
   choices?: readonly string[];
   // What completion offers for the value besides `choices`.
-  complete?: 'file' | 'host';
+  complete?: 'file' | 'host' | 'user' | 'group';
   // Checks a value (the one given, or the default) and returns what the library uses; throws
   // InvalidOptionError naming `name`.
   parse?: (name: string, value: NumberInput) => T;

@@ -3,6 +3,7 @@ import { parseTarget, type Target } from '../net/address.ts';
 import { parseTrustList } from '../net/cidr.ts';
 import { DEFAULT_PORT } from '../net/default-ports.ts';
 import { portOption } from '../net/service-port.ts';
+import { groupOption, userOption } from '../process/privileges.ts';
 import { DAYTIME_FORMATS } from '../protocol/daytime.ts';
 import { SERVICES } from '../protocol/replies.ts';
 import { ACCEPT_CHOICES } from '../tcp/accept/types.ts';
@@ -93,6 +94,20 @@ export const SERVE_OPTIONS = {
     help: 'processes sharing the port with SO_REUSEPORT',
     default: 1,
     parse: integer(1, 256),
+  },
+  user: {
+    arg: '<name>',
+    help: 'once every socket is bound, run as this user (supplementary groups cleared); needs root',
+    defaultText: 'the user that started it',
+    complete: 'user',
+    parse: (name, value) => userOption(name, text(value)),
+  },
+  group: {
+    arg: '<name>',
+    help: "with --user, run as this group instead of the user's own",
+    complete: 'group',
+    parse: (name, value) => groupOption(name, text(value)),
+    requires: { option: 'user', reason: 'the group is the one --user runs as' },
   },
   maxConnections: {
     arg: '<n>',

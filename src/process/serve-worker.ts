@@ -2,6 +2,7 @@ import { once } from 'node:events';
 import type { ServerLogger } from '../observability/logger.ts';
 import { LoopDelay } from '../observability/loop-delay.ts';
 import { DaytimeServer } from '../server/daytime-server.ts';
+import { dropPrivileges } from './privileges.ts';
 import type { FromWorker, ToWorker, WorkerAssignment } from './worker-pool.ts';
 
 // How often a worker sends its counters without being asked, so that little is lost if it is killed.
@@ -27,6 +28,8 @@ export async function runWorker(
     logLifecycle: false,
   });
   try {
+    // Already so when the primary dropped before starting it; checked, so that none serves as root.
+    if (assignment.identity) dropPrivileges(assignment.identity);
     await server.listen();
   } catch (error) {
     await send({ type: 'failed', message: (error as Error).message });

@@ -2,7 +2,6 @@ import { once } from 'node:events';
 import type http from 'node:http';
 import type net from 'node:net';
 import { DaytimeError } from '../errors.ts';
-import { loadSocketCalls } from '../kernel/socket-calls.ts';
 import { readSysctl } from '../kernel/sysctl.ts';
 import { loadTcpInfo } from '../kernel/tcp-info.ts';
 import { formatHostPort } from '../net/address.ts';
@@ -13,6 +12,7 @@ import { logReady } from '../observability/ready-line.ts';
 import { DaytimeServer, type ServerRuntime } from '../server/daytime-server.ts';
 import { normalizeServeOptions, type ServeConfig, type ServeInput } from '../server/options.ts';
 import { autoFallback } from '../tcp/accept/uring-choice.ts';
+import { bindThenDrop, checkIdentity, dropOnceBound, socketCallsFor, warnIfRoot } from './bind-first.ts';
 import { runWorker } from './serve-worker.ts';
 import { takeListenFds } from './socket-activation.ts';
 import { FIRST_WORKER_FD, WORKER_ENV, type WorkerAssignment, WorkerPool } from './worker-pool.ts';
@@ -32,20 +32,26 @@ export async function runServe(options: RunServeOptions): Promise<void> {
   if (assignment) return runWorker(JSON.parse(assignment) as WorkerAssignment, options);
   const activation = takeListenFds();
   if (activation.lost) throw new DaytimeError('ERR_SOCKET_ACTIVATION', activation.lost);
-  const config = normalizeServeOptions({ ...options, listenFds: activation.fds });
+  const normalized = normalizeServeOptions({ ...options, listenFds: activation.fds });
   if (activation.ignored) options.logger?.warn({ socketActivation: 'ignored' }, activation.ignored);
-  if (config.workers > 1) return runPrimary(options, config);
+  checkIdentity(normalized, options.workerCommand?.modulePath);
+  warnIfRoot(options.logger, normalized);
+  if (normalized.workers > 1) return runPrimary(options, normalized);
+  const { config, metricsFd } = normalized.identity
+    ? await bindThenDrop(normalized, options.logger)
+    : { config: normalized, metricsFd: undefined };
   const server = new DaytimeServer(config, options);
   await server.listen();
   const loopDelay = config.metrics ? new LoopDelay() : undefined;
   try {
-    const metrics = await startMetrics(config, {
+    const source = {
       snapshot: () => ({
         stats: server.stats(),
         listeners: server.listenerSamples(),
         loopDelayMs: { '': loopDelay?.maxMs() ?? 0 },
       }),
-    });
+    };
+    const metrics = await startMetrics(config, source, metricsFd);
     const listeners = server.listeners();
     logReady(options.logger, {
       port: listeners[0]?.port,
@@ -67,13 +73,10 @@ export async function runServe(options: RunServeOptions): Promise<void> {
 
 async function runPrimary(options: RunServeOptions, config: ServeConfig): Promise<void> {
   if (!options.workerCommand) throw new DaytimeError('ERR_INVALID_OPTION', 'workers need a command to start');
-  const calls = await loadSocketCalls().catch((error: Error) => {
-    throw new DaytimeError(
-      'ERR_UNSUPPORTED',
-      `--workers needs Linux with libc through koffi: ${error.message}`,
-    );
-  });
+  const calls = await socketCallsFor('--workers');
   const sockets = await WorkerSockets.bind(calls, config, config.workers);
+  // With --user the workers start as the user too: they are this process's children from here on.
+  const metricsFd = await dropOnceBound(calls, config, options.logger, sockets);
   const port = sockets.port('daytime') ?? config.port;
   const timePort = config.timePort === undefined ? undefined : sockets.port('time');
   for (const info of sockets.listeners) logListening(options.logger, info, config.workers);
@@ -85,14 +88,15 @@ async function runPrimary(options: RunServeOptions, config: ServeConfig): Promis
         '(sysctl -w net.ipv4.tcp_migrate_req=1)',
     );
   }
-  // Each worker binds its UDP sockets itself, on the ports the TCP ones got.
   const workerConfig = { ...config, port, timePort, reusePort: true };
   const pool = new WorkerPool({
     count: config.workers,
     descriptors: async (id) => {
-      const mine = await sockets.forWorker(id);
-      return { fds: mine.fds, config: { ...workerConfig, tcpFds: mine.tcpFds(FIRST_WORKER_FD) } };
+      const mine = sockets.forWorker(id);
+      const fds = { tcpFds: mine.tcpFds(FIRST_WORKER_FD), udpFds: mine.udpFds(FIRST_WORKER_FD) };
+      return { fds: mine.fds, config: { ...workerConfig, ...fds } };
     },
+    identity: config.identity,
     release: (id) => sockets.release(id),
     loopDelay: config.metrics !== undefined,
     modulePath: options.workerCommand.modulePath,
@@ -114,18 +118,23 @@ async function runPrimary(options: RunServeOptions, config: ServeConfig): Promis
     const read = await loadTcpInfo();
     // Each worker gets 100 ms to answer a scrape: a stopped worker must not make the scrape time out,
     // or no alert about its queue could ever fire. Its queue is read from the primary's copy.
-    const metrics = await startMetrics(config, {
-      snapshot: async () => {
-        const { stats, up, loopDelayMs } = await pool.snapshot(100);
-        return { stats, workersUp: up, loopDelayMs, listeners: read ? sockets.samples(read) : [] };
+    const metrics = await startMetrics(
+      config,
+      {
+        snapshot: async () => {
+          const { stats, up, loopDelayMs } = await pool.snapshot(100);
+          return { stats, workersUp: up, loopDelayMs, listeners: read ? sockets.samples(read) : [] };
+        },
       },
-    }).catch(async (error) => {
+      metricsFd,
+    ).catch(async (error) => {
       await pool.stop(1000);
       throw error;
     });
     logReady(options.logger, {
       port,
-      listeners: sockets.listeners.length + (config.udp ? sockets.listeners.length : 0),
+      // Each worker's: its TCP listeners and UDP sockets.
+      listeners: sockets.listeners.length,
       acceptPaths: pool.acceptPaths(),
       acceptFallback: pool.acceptFallback() ?? (await autoFallback(config.accept)),
       udpPaths: pool.udpPaths(),
@@ -153,12 +162,12 @@ const aborted = async (signal: AbortSignal) => {
 
 // Binds the metrics endpoint, if asked for, before the ready line: a port that cannot be had is a
 // failure to start, as for any other listener.
-async function startMetrics(config: ServeConfig, source: MetricsSource) {
+async function startMetrics(config: ServeConfig, source: MetricsSource, fd?: number) {
   const target = config.metrics;
   if (!target) return undefined;
   // prom-client is loaded only when metrics are asked for: it is most of an idle server's memory otherwise.
   const { serveMetrics } = await import('../observability/metrics.ts');
-  const server: http.Server = await serveMetrics(source, target);
+  const server: http.Server = await serveMetrics(source, target, fd);
   // Every interface ('') is named by the address bound: [::] where IPv6 is, 0.0.0.0 otherwise.
   const { address, port } = server.address() as net.AddressInfo;
   return {

@@ -6,6 +6,7 @@ import type { ServerLogger } from '../observability/logger.ts';
 import type { ServerStats } from '../observability/stats.ts';
 import { retire, sumStats } from '../observability/stats-sum.ts';
 import type { DaytimeServerConfig } from '../server/options.ts';
+import type { Identity } from './privileges.ts';
 
 // What the primary tells a worker (in DAYTIME_WORKER) and what they say over IPC.
 export interface WorkerAssignment {
@@ -14,6 +15,8 @@ export interface WorkerAssignment {
   config: DaytimeServerConfig;
   // With --metrics: measure the event loop's delay and send it with the counters.
   loopDelay: boolean;
+  // With --user: who the worker must be running as (it is, being the child of a primary that is).
+  identity?: Identity;
 }
 export type ToWorker = { type: 'stats'; request: number };
 export type FromWorker =
@@ -60,6 +63,7 @@ export interface WorkerPoolOptions {
   // The descriptors a worker inherits and the config it runs with (its tcpFds filled in).
   descriptors(id: number): Promise<{ fds: number[]; config: DaytimeServerConfig }>;
   loopDelay: boolean;
+  identity: Identity | undefined;
   // A worker could not start: let go of its sockets until the next attempt.
   release(id: number): void;
   // The script to fork (the CLI itself) and its arguments.
@@ -204,7 +208,8 @@ export class WorkerPool {
     try {
       const { fds, config } = await this.#options.descriptors(slot.id);
       if (this.#stopping) return;
-      const assignment: WorkerAssignment = { id: slot.id, config, loopDelay: this.#options.loopDelay };
+      const { loopDelay, identity } = this.#options;
+      const assignment: WorkerAssignment = { id: slot.id, config, loopDelay, identity };
       child = fork(this.#options.modulePath, this.#options.args, {
         env: { ...process.env, [WORKER_ENV]: JSON.stringify(assignment) },
         stdio: ['ignore', 'inherit', 'inherit', 'ipc', ...fds],

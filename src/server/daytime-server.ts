@@ -54,6 +54,7 @@ export class DaytimeServer {
       fd: number | undefined,
       inheritBacklog: boolean,
       host?: string,
+      allInterfaces?: boolean,
     ) =>
       this.#tcp.push(
         new TcpService({
@@ -63,6 +64,7 @@ export class DaytimeServer {
           port,
           fd,
           inheritBacklog: fd !== undefined && inheritBacklog,
+          allInterfaces,
           backlog: this.config.backlog,
           maxConnections: this.config.maxConnections,
           writeTimeoutMs: this.config.writeTimeoutMs,
@@ -71,7 +73,14 @@ export class DaytimeServer {
           logConnections: Boolean(options.logger) && options.logConnections !== false,
         }),
       );
-    const udp = (service: ServiceName, port: number, fd?: number, fdFamily?: 4 | 6, host?: string) =>
+    const udp = (
+      service: ServiceName,
+      port: number,
+      fd?: number,
+      fdFamily?: 4 | 6,
+      host?: string,
+      allInterfaces?: boolean,
+    ) =>
       this.#udp.push(
         new UdpService({
           ...common,
@@ -80,6 +89,7 @@ export class DaytimeServer {
           port,
           fd,
           fdFamily,
+          allInterfaces,
           limiter,
           io: this.config.udpIo,
           logger: options.logger,
@@ -99,15 +109,19 @@ export class DaytimeServer {
     const { port, timePort } = this.config;
     const portOf = (service: ServiceName) => (service === 'time' ? (timePort ?? 0) : port);
     if (this.config.tcpFds) {
-      // A worker's TCP sockets were bound by its primary (with the backlog asked for).
-      for (const { service, fd } of this.config.tcpFds) tcp(service, portOf(service), fd, false);
+      // Bound already (with the backlog asked for): by the primary, or before --user's switch.
+      for (const { service, fd, allInterfaces } of this.config.tcpFds)
+        tcp(service, portOf(service), fd, false, undefined, allInterfaces);
     } else {
       for (const host of hosts) {
         tcp('daytime', port, undefined, false, host);
         if (timePort !== undefined) tcp('time', timePort, undefined, false, host);
       }
     }
-    if (this.config.udp) {
+    if (this.config.udpFds) {
+      for (const { service, fd, family, allInterfaces } of this.config.udpFds)
+        udp(service, portOf(service), fd, family, undefined, allInterfaces);
+    } else if (this.config.udp) {
       for (const host of hosts) {
         udp('daytime', port, undefined, undefined, host);
         if (timePort !== undefined) udp('time', timePort, undefined, undefined, host);

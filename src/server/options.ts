@@ -5,6 +5,7 @@ import { optionRules, optionValue } from '../options/declare.ts';
 import { checkOptionRules } from '../options/rules.ts';
 import { SERVE_OPTIONS } from '../options/serve.ts';
 import { choiceOption, type NumberInput } from '../options/validate.ts';
+import { type Identity, identityOf } from '../process/privileges.ts';
 import type { DaytimeFormat } from '../protocol/daytime.ts';
 import { maxWaitingForHeaders } from '../tcp/accept/proxy-waiting.ts';
 import { type AcceptPlan, PROXY_CHOICES } from '../tcp/accept/types.ts';
@@ -47,8 +48,11 @@ export interface DaytimeServerInput {
   // SO_REUSEPORT, so several processes can listen on one port, each with its own accept queue.
   reusePort?: boolean;
   // Listening TCP sockets to serve instead of binding --port and --time-port: a worker's, bound by its
-  // primary (which keeps a copy, so that a worker's death does not close its queue).
+  // primary (which keeps a copy, so that a worker's death does not close its queue), or this process's
+  // own, bound before it dropped privileges (--user).
   tcpFds?: TcpFd[];
+  // Bound UDP sockets to serve instead of binding them (with --udp), likewise.
+  udpFds?: UdpFd[];
   // How accepted TCP connections are taken: auto (default: the fastest that runs here), uring, libc,
   // handle or socket (accept/choose.ts).
   accept?: string;
@@ -62,10 +66,17 @@ export interface DaytimeServerInput {
   proxyFrom?: string;
 }
 
-// A listening TCP socket a worker inherits from its primary, and the service it is for.
+// A socket bound before the server starts (by the primary for a worker, or before --user's switch),
+// the service it is for, and whether it was bound on every interface (for the start-up lines).
 export interface TcpFd {
   service: 'daytime' | 'time';
   fd: number;
+  allInterfaces?: boolean;
+}
+
+export interface UdpFd extends TcpFd {
+  // The address family: the handle must match it, or every send fails (EINVAL).
+  family: 4 | 6;
 }
 
 export interface DaytimeServerConfig {
@@ -84,6 +95,7 @@ export interface DaytimeServerConfig {
   listenFds: ListenFd[] | undefined;
   reusePort: boolean;
   tcpFds: TcpFd[] | undefined;
+  udpFds: UdpFd[] | undefined;
   // The one accept decision (accept/types.ts): the path, and the PROXY requirement if any.
   accept: AcceptPlan;
   udpIo: UdpChoice;
@@ -120,6 +132,7 @@ export function normalizeServerOptions(input: DaytimeServerInput = {}): DaytimeS
     listenFds: input.listenFds,
     reusePort: Boolean(input.reusePort),
     tcpFds: input.tcpFds,
+    udpFds: input.udpFds,
     accept: acceptPlan(input),
     udpIo: value('udpIo', input.udpIo),
   };
@@ -150,11 +163,16 @@ export interface ServeInput extends DaytimeServerInput {
   workers?: NumberInput;
   // [HOST:]PORT for the Prometheus endpoint; a port alone is every interface.
   metrics?: string;
+  // Once every socket is bound, run as this user (a name or uid) and group (default: the user's own).
+  user?: string;
+  group?: string;
 }
 
 export interface ServeConfig extends DaytimeServerConfig {
   workers: number;
   metrics: Target | undefined;
+  // Who to run as once every socket is bound (--user, --group); undefined: stay as started.
+  identity: Identity | undefined;
 }
 
 // `daytime serve` as a whole: the server's options plus the process-level ones.
@@ -170,7 +188,9 @@ export function normalizeServeOptions(input: ServeInput = {}): ServeConfig {
   }
   const metrics = value('metrics', input.metrics);
   if (metrics && !config.listenFds) checkMetricsPort(metrics, config);
-  return { ...config, workers, metrics };
+  const user = value('user', input.user);
+  const identity = user && identityOf(user, value('group', input.group));
+  return { ...config, workers, metrics, identity };
 }
 
 // The metrics listener on a port the service itself binds on the same address (or on every address)

@@ -32,6 +32,9 @@ export interface TcpServiceOptions {
   fd?: number;
   // True when the descriptor's backlog was set by someone else (a systemd socket unit) and is kept.
   inheritBacklog?: boolean;
+  // A descriptor bound by daytime itself (the primary, or this process before --user's switch): whether
+  // it was bound on every interface. Undefined for one inherited from systemd.
+  allInterfaces?: boolean;
   reusePort: boolean;
   maxConnections: number | undefined;
   writeTimeoutMs: number;
@@ -125,8 +128,8 @@ export class TcpService {
       address: address.address,
       port: address.port,
       family: address.family,
-      allInterfaces: host === undefined && fd === undefined,
-      inherited: fd !== undefined,
+      allInterfaces: fd === undefined ? host === undefined : this.#options.allInterfaces === true,
+      inherited: fd !== undefined && this.#options.allInterfaces === undefined,
       backlog: describeBacklog(backlog),
       acceptPath: this.#acceptor.path,
       acceptFallback: this.#acceptor.fallback,

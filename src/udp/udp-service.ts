@@ -10,7 +10,7 @@ import { countError, countServed, type ServerStats } from '../observability/stat
 import type { ReplyClock, ServiceName } from '../protocol/replies.ts';
 import { udpPaths } from './choose.ts';
 import type { ReplyLimiter } from './rate-limit.ts';
-import type { DatagramHooks, UdpChoice, UdpPath, UdpReader } from './types.ts';
+import type { DatagramHooks, UdpChoice, UdpReader } from './types.ts';
 
 export interface UdpServiceOptions {
   service: ServiceName;
@@ -22,6 +22,9 @@ export interface UdpServiceOptions {
   fd?: number;
   // An inherited descriptor's address family: the handle must match it, or every send fails (EINVAL).
   fdFamily?: 4 | 6;
+  // A descriptor bound by daytime itself (the primary, or this process before --user's switch): whether
+  // it was bound on every interface. Undefined for one inherited from systemd.
+  allInterfaces?: boolean;
   reusePort: boolean;
   // How datagrams are read and answered (accept/choose.ts): auto, mmsg or dgram.
   io?: UdpChoice;
@@ -46,35 +49,25 @@ export class UdpService {
     // Before any socket: a path asked for by name that cannot load here is an error, not a fallback.
     const paths = await udpPaths(this.#options.io ?? 'auto');
     const port = this.#options.port === 0 && tcpPort !== undefined ? tcpPort : this.#options.port;
-    let type: dgram.SocketType = this.#options.fdFamily === 4 ? 'udp4' : 'udp6';
-    let address = host ?? '::';
-    if (host !== undefined) {
-      const resolved = await lookup(host).catch((error) => {
-        throw fromSystemError(error, `cannot listen on ${formatHostPort(host, port)}/udp`);
-      });
-      type = resolved.family === 6 ? 'udp6' : 'udp4';
-      address = resolved.address;
-    }
-    let bound: AddressInfo;
-    try {
-      bound = await this.#bind(type, address, port, fd, reusePort, paths);
-    } catch (error) {
-      // No IPv6 here: all interfaces means all IPv4 ones.
-      if (host !== undefined || fd !== undefined || (error as NodeJS.ErrnoException).code !== 'EAFNOSUPPORT')
-        throw fromSystemError(
-          error,
-          `cannot listen on ${fd !== undefined ? `fd ${fd}` : `port ${port}`}/udp`,
-        );
-      bound = await this.#bind('udp4', '0.0.0.0', port, undefined, reusePort, paths);
-    }
+    const bound = await bindUdp({ host, port, fd, fdFamily: this.#options.fdFamily, reusePort }, (socket) => {
+      socket.on('error', (error: NodeJS.ErrnoException) => countError(this.#options.stats, error.code));
+      const hooks = this.#hooks();
+      this.#reader = paths.reduce<UdpReader | undefined>(
+        (r, path) => r ?? path.take(socket, hooks),
+        undefined,
+      );
+      if (this.#reader) return true;
+      const names = paths.map((p) => p.name).join(', ');
+      throw new DaytimeError('ERR_ACCEPT_PATH_UNAVAILABLE', `the ${names} UDP path cannot take this socket`);
+    });
     return {
       service: this.#options.service,
       transport: 'udp',
       address: bound.address,
       port: bound.port,
       family: bound.family,
-      allInterfaces: host === undefined && fd === undefined,
-      inherited: fd !== undefined,
+      allInterfaces: fd === undefined ? host === undefined : this.#options.allInterfaces === true,
+      inherited: fd !== undefined && this.#options.allInterfaces === undefined,
       udpPath: this.#reader?.path,
     };
   }
@@ -109,44 +102,74 @@ export class UdpService {
       error: (code, count) => countError(stats, code, count),
     };
   }
+}
 
-  // Resolves once bound and taken over by the first path that can: within Node's bind callback, so
-  // that no datagram has been read yet (a socket activated by its first datagram still holds it).
-  #bind(
-    type: dgram.SocketType,
-    address: string,
-    port: number,
-    fd: number | undefined,
-    reusePort: boolean,
-    paths: UdpPath[],
-  ): Promise<AddressInfo> {
-    return new Promise((resolve, reject) => {
-      const socket = dgram.createSocket({ type, reusePort: reusePort || undefined });
-      const onError = (error: Error) => {
+export interface UdpBinding {
+  // A name or address; undefined: every interface, IPv6 and IPv4 where the system has both.
+  host: string | undefined;
+  port: number;
+  // An inherited descriptor (and its family) instead of host and port.
+  fd?: number;
+  fdFamily?: 4 | 6;
+  reusePort: boolean;
+}
+
+// Binds a dgram socket where `binding` says and hands it to `take` within Node's bind callback, so that
+// no datagram has been read yet (a socket activated by its first datagram still holds it). `take`
+// takes the socket over, or throws (the socket is then closed). Every interface falls back to IPv4
+// where the system has no IPv6.
+export async function bindUdp(
+  binding: UdpBinding,
+  take: (socket: dgram.Socket) => unknown,
+): Promise<AddressInfo> {
+  const { host, port, fd, reusePort } = binding;
+  let type: dgram.SocketType = binding.fdFamily === 4 ? 'udp4' : 'udp6';
+  let address = host ?? '::';
+  if (host !== undefined) {
+    const resolved = await lookup(host).catch((error) => {
+      throw fromSystemError(error, `cannot listen on ${formatHostPort(host, port)}/udp`);
+    });
+    type = resolved.family === 6 ? 'udp6' : 'udp4';
+    address = resolved.address;
+  }
+  try {
+    return await bindOne(type, address, port, fd, reusePort, take);
+  } catch (error) {
+    if (error instanceof DaytimeError) throw error;
+    // No IPv6 here: all interfaces means all IPv4 ones.
+    if (host !== undefined || fd !== undefined || (error as NodeJS.ErrnoException).code !== 'EAFNOSUPPORT')
+      throw fromSystemError(error, `cannot listen on ${fd !== undefined ? `fd ${fd}` : `port ${port}`}/udp`);
+    return bindOne('udp4', '0.0.0.0', port, undefined, reusePort, take);
+  }
+}
+
+function bindOne(
+  type: dgram.SocketType,
+  address: string,
+  port: number,
+  fd: number | undefined,
+  reusePort: boolean,
+  take: (socket: dgram.Socket) => unknown,
+): Promise<AddressInfo> {
+  return new Promise((resolve, reject) => {
+    const socket = dgram.createSocket({ type, reusePort: reusePort || undefined });
+    const onError = (error: Error) => {
+      socket.close();
+      reject(error);
+    };
+    socket.once('error', onError);
+    const done = () => {
+      socket.off('error', onError);
+      const bound = socket.address();
+      try {
+        take(socket);
+        resolve(bound);
+      } catch (error) {
         socket.close();
         reject(error);
-      };
-      socket.once('error', onError);
-      const done = () => {
-        socket.off('error', onError);
-        socket.on('error', (error: NodeJS.ErrnoException) => countError(this.#options.stats, error.code));
-        const bound = socket.address();
-        const hooks = this.#hooks();
-        this.#reader = paths.reduce<UdpReader | undefined>(
-          (r, path) => r ?? path.take(socket, hooks),
-          undefined,
-        );
-        if (this.#reader) resolve(bound);
-        else {
-          socket.close();
-          const names = paths.map((p) => p.name).join(', ');
-          reject(
-            new DaytimeError('ERR_ACCEPT_PATH_UNAVAILABLE', `the ${names} UDP path cannot take this socket`),
-          );
-        }
-      };
-      if (fd !== undefined) socket.bind({ fd }, done);
-      else socket.bind({ port, address }, done);
-    });
-  }
+      }
+    };
+    if (fd !== undefined) socket.bind({ fd }, done);
+    else socket.bind({ port, address }, done);
+  });
 }

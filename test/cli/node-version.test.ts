@@ -87,6 +87,6 @@ test('the bin on a Node older than 22.12 says so in one line and exits 1', async
   assert.equal(result.stdout, '');
   assert.match(
     result.stderr,
-    /^daytime: needs Node\.js 22\.12 or newer, this is v20\.0\.0 .*pinned Node 24\)\n$/,
+    /^daytime: needs Node\.js 22\.12 or newer, this is v20\.0\.0 \(\/\S+\): put a newer node first on PATH .*pinned Node 24\)\n$/,
   );
 });

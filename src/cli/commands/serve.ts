@@ -74,6 +74,14 @@ Behind a balancer (--proxy-protocol --proxy-from CIDR,...):
   The accept path reads the header in the ring (uring), with one read(2)
   (libc) or on a net.Socket (socket). See deploy/haproxy/ and docs/fleet.md.
 
+Ports below 1024 (13, 37):
+  Started as root, --user NAME binds every socket first (the metrics port
+  too), then runs as NAME: supplementary groups cleared, then the group
+  (--group, or NAME's own), then the user, before anything is accepted; with
+  --workers the primary binds each worker's sockets and the workers run as
+  NAME too. Without root: socket activation (deploy/daytime.socket), or
+  CAP_NET_BIND_SERVICE on node. Serving as root without --user logs a warning.
+
 Socket activation:
   Started by systemd with LISTEN_FDS, it serves the sockets it was given (TCP
   and UDP; a socket whose FileDescriptorName= is "time" serves RFC 868) and
@@ -85,6 +93,7 @@ Examples:
   daytime serve --time-port 3737 --udp --metrics 127.0.0.1:9464
   daytime serve --workers 2 --quiet --log-format json
   daytime serve --metrics 9464        # metrics on every interface, port 9464
+  daytime serve --port 13 --time-port 37 --udp --user nobody   # as root
   DAYTIME_PORT=1313 DAYTIME_MAX_CONNECTIONS=1000 daytime serve
   daytime serve --host 127.0.0.1 --host ::1   # one listener per address
   socat TCP-LISTEN:1313,fork,reuseaddr EXEC:'daytime serve --inetd'

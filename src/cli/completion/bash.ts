@@ -17,8 +17,8 @@ function commandCase(command: CommandDecl): string {
       ? `COMPREPLY=($(compgen -W ${words(offered)} -- "$cur"))`
       : o.complete === 'file'
         ? 'compopt -o filenames; COMPREPLY=($(compgen -f -- "$cur"))'
-        : o.complete === 'host'
-          ? 'COMPREPLY=($(compgen -A hostname -- "$cur"))'
+        : o.complete === 'host' || o.complete === 'user' || o.complete === 'group'
+          ? `COMPREPLY=($(compgen -A ${o.complete === 'host' ? 'hostname' : o.complete} -- "$cur"))`
           : // A number, a port, an address: nothing to offer but not the flags either.
             'COMPREPLY=()';
     return `        ${spellings}) ${reply}; return ;;`;

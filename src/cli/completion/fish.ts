@@ -13,6 +13,8 @@ function line(program: string, command: string, option: CompletionOption): strin
     parts.push(option.complete === 'file' ? '-r -F' : '-x');
     if (option.choices) parts.push(`-a ${quoted(option.choices.join(' '))}`);
     if (option.complete === 'host') parts.push(`-a '(__fish_print_hostnames)'`);
+    if (option.complete === 'user') parts.push(`-a '(__fish_complete_users)'`);
+    if (option.complete === 'group') parts.push(`-a '(__fish_complete_groups)'`);
   }
   parts.push(`-d ${quoted(option.help)}`);
   return parts.join(' ');

@@ -4,7 +4,8 @@ import { argumentChoices, type CompletionOption, completionOptions } from './wor
 // Inside a single-quoted _arguments spec: the quote closes and reopens, and the description's
 // brackets and colons would end it early.
 const quoted = (text: string) => text.replaceAll("'", "'\\''");
-const described = (text: string) => quoted(text).replace(/([[\]:\\])/g, '\\$1');
+// _arguments' escapes first: quoting's '\'' must not get a backslash of its own (an apostrophe in the help).
+const described = (text: string) => quoted(text.replace(/([[\]:\\])/g, '\\$1'));
 
 function action(option: CompletionOption): string {
   if (option.value === 'none') return '';
@@ -13,8 +14,8 @@ function action(option: CompletionOption): string {
     ? `(${option.choices.join(' ')})`
     : option.complete === 'file'
       ? '_files'
-      : option.complete === 'host'
-        ? '_hosts'
+      : option.complete
+        ? `_${option.complete}s`
         : ' ';
   return `${option.value === 'optional' ? '::' : ':'}${name}:${what}`;
 }
