@@ -44,12 +44,7 @@ function firstScreen(): string[] {
 }
 
 test('npm start -s, as the README says: no banner, no rebuild, and exit 0 after Ctrl-C drains', async () => {
-  assert.deepEqual(firstScreen(), [
-    'npm ci',
-    'npm test',
-    'npm start -s',
-    'npx daytime get',
-  ]);
+  assert.deepEqual(firstScreen(), ['npm ci', 'npm test', 'npm start -s', 'npx daytime get']);
   const built = statSync(`${ROOT}dist/cli.js`).mtimeMs;
   const child = spawn('npm', ['start', '-s', '--', '--host', '127.0.0.1', '--port', '0'], {
     cwd: ROOT,
