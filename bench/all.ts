@@ -63,6 +63,12 @@ const STEPS: Step[] = [
     json: 'burst.json',
   },
   {
+    name: 'scrape-burst',
+    feeds: 'bench/README.md "Scrapes during a burst"',
+    command: harness('scrape-burst.ts', '--json', `${RESULTS}scrape-burst.json`),
+    json: 'scrape-burst.json',
+  },
+  {
     name: 'proxy',
     feeds: 'bench/README.md "Behind a balancer"',
     command: harness('proxy.ts', '--json', `${RESULTS}proxy.json`),
@@ -87,6 +93,13 @@ const STEPS: Step[] = [
     feeds: 'bench/README.md "Faults at scale" (the kills again with --accept libc)',
     command: harness('faults.ts', '--accept', 'libc', '--only', 'SIGKILLed'),
     json: 'faults-libc.json',
+    needs: root,
+  },
+  {
+    name: 'faults-uring-accept',
+    feeds: 'bench/README.md "Faults at scale" (the kills again with --accept uring-accept)',
+    command: harness('faults.ts', '--accept', 'uring-accept', '--only', 'SIGKILLed'),
+    json: 'faults-uring-accept.json',
     needs: root,
   },
   {

@@ -16,6 +16,7 @@ import { describeMachine } from './lib/machine.ts';
 import { cpuNotes, measure } from './lib/measure.ts';
 import { ENV } from './lib/peers.ts';
 import { median } from './lib/proc.ts';
+import { parseSamples } from './lib/prometheus-text.ts';
 
 const { values } = parseArgs({
   options: {
@@ -48,9 +49,9 @@ const tally = () => ({ cpu: [] as number[], busyLessLoad: [] as number[], thread
 
 async function loopDelayMs(server: Server): Promise<number> {
   const text = await (await fetch(`http://127.0.0.1:${server.metrics}/metrics`)).text();
-  const value = /^daytime_event_loop_delay_max_seconds(?:\{[^}]*\})? (\S+)$/m.exec(text)?.[1];
+  const value = parseSamples(text).find((s) => s.name === 'daytime_event_loop_delay_max_seconds')?.value;
   if (value === undefined) throw new Error('no daytime_event_loop_delay_max_seconds in /metrics');
-  return Number(value) * 1000;
+  return value * 1000;
 }
 
 // All CLIENTS connections at once, from CPU 1.

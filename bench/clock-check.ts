@@ -8,10 +8,10 @@
 import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
+import { makeNetns, type Netns, netnsUnavailable } from '../src/kernel/netns.ts';
 import { parseSchedstat } from './lib/cpu-clock.ts';
 import { buildPerf, dtload } from './lib/dtload.ts';
 import { describeMachine } from './lib/machine.ts';
-import { makeNetns, type Netns, netnsUnavailable } from './lib/netns.ts';
 import { LOCAL_PEERS, type Peer, startLocal } from './lib/peers.ts';
 import { cpuSample, median } from './lib/proc.ts';
 
@@ -36,7 +36,7 @@ const read = (pid: number) => ({
 type Reading = ReturnType<typeof read>;
 
 buildPerf();
-const noNetns = netnsUnavailable();
+const noNetns = netnsUnavailable('ip netns');
 let netns: Netns | undefined;
 const peers: Peer[] = [];
 const stop = () => {

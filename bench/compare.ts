@@ -13,13 +13,13 @@ import { execFileSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { makeNetns, netnsUnavailable } from '../src/kernel/netns.ts';
 import { uringSupport } from '../src/kernel/uring-support.ts';
 import { benchAgainstDtload } from './lib/client-rounds.ts';
 import { type CompareResult, formatCompare } from './lib/compare-report.ts';
 import { buildDturing, buildPerf, dtload } from './lib/dtload.ts';
 import { describeMachine } from './lib/machine.ts';
 import { measure } from './lib/measure.ts';
-import { makeNetns, netnsUnavailable } from './lib/netns.ts';
 import {
   cpuClockOf,
   inetdUnavailable,
@@ -43,8 +43,16 @@ const { values } = parseArgs({
     rounds: { type: 'string', default: '6' },
     seconds: { type: 'string', default: '4' },
     json: { type: 'string' },
+    // Only the servers whose name contains one of these (comma-separated; dtref always, the reference):
+    // for a quick look while working. The figures the READMEs quote come from a run of all of them.
+    only: { type: 'string', default: '' },
+    // Leave out the lone-client rounds, the system-call counts and the load generator's own rounds.
+    quick: { type: 'boolean', default: false },
   },
 });
+const only = String(values.only).split(',').filter(Boolean);
+const wanted = (name: string) =>
+  only.length === 0 || name.startsWith('dtref') || only.some((o) => name.includes(o));
 const rounds = Number(values.rounds);
 const seconds = String(Number(values.seconds));
 const BIN = fileURLToPath(new URL('../dist/cli.js', import.meta.url));
@@ -68,7 +76,17 @@ buildPerf();
 const noDturing = buildDturing();
 const uring = await uringSupport();
 const noUring = uring.ok ? undefined : uring.reason;
-const noNetns = netnsUnavailable();
+const noChains = noUring ?? (uring.ok && uring.chains !== true ? uring.chains.reason : undefined);
+// Why a peer cannot run here, or undefined.
+const unavailable = (name: string) =>
+  name === 'dturing' || name === 'dtchain'
+    ? noDturing
+    : name.endsWith('(uring)')
+      ? noChains
+      : name.includes('uring')
+        ? noUring
+        : undefined;
+const noNetns = netnsUnavailable('ip netns');
 const peers: Peer[] = [];
 const cleanups: (() => void)[] = [];
 const cleanup = () => {
@@ -88,12 +106,12 @@ try {
   const network = netns
     ? `a private network namespace made for the run (${netns.name})`
     : `the machine's loopback (no namespace: ${noNetns})`;
-  for (const spec of LOCAL_PEERS) {
-    const why = spec.name === 'dturing' ? noDturing : spec.name.includes('uring') ? noUring : undefined;
+  for (const spec of LOCAL_PEERS.filter((s) => wanted(s.name))) {
+    const why = unavailable(spec.name);
     if (why) skipped[spec.name] = why;
     else peers.push(await startLocal(spec, netns));
   }
-  const noInetd = inetdUnavailable();
+  const noInetd = wanted('openbsd-inetd (internal)') ? inetdUnavailable() : 'not asked for (--only)';
   if (noInetd) skipped['openbsd-inetd (internal)'] = noInetd;
   else {
     const inetd = await startInetd(netns);
@@ -152,7 +170,8 @@ try {
     process.stderr.write(`single-client round ${round}/${rounds}\n`);
   }
   const syscalls = new Map<string, SyscallCount>();
-  if (hasStrace()) {
+  if (values.quick) skipped.syscalls = 'not counted (--quick)';
+  else if (hasStrace()) {
     for (const peer of peers) {
       const count = await countSyscalls(peer.pid, () => load(peer, ['-c', '64', '-n', '20000', '-t', '2']));
       syscalls.set(peer.name, count);
@@ -198,13 +217,15 @@ try {
     };
   });
   const dtref = peers.find((p) => p.name === 'dtref -w 1') as Peer;
-  const clients = benchAgainstDtload({
-    port: dtref.port,
-    netns,
-    connects: noUring ? ['libc'] : ['libc', 'uring'],
-    rounds: Math.max(2, Math.ceil(rounds / 2)),
-    seconds,
-  });
+  const clients = values.quick
+    ? []
+    : benchAgainstDtload({
+        port: dtref.port,
+        netns,
+        connects: noUring ? ['libc'] : ['libc', 'uring'],
+        rounds: Math.max(2, Math.ceil(rounds / 2)),
+        seconds,
+      });
   const machine = describeMachine();
   const result: CompareResult = {
     date: new Date().toISOString(),

@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { parseArgs } from 'node:util';
+import { makeNetns, type Netns, netnsUnavailable } from '../src/kernel/netns.ts';
 import {
   type BenchOut,
   load,
@@ -22,7 +23,6 @@ import {
   workerPid,
 } from './lib/fault-run.ts';
 import { describeMachine } from './lib/machine.ts';
-import { makeNetns, type Netns, netnsUnavailable } from './lib/netns.ts';
 import { median } from './lib/proc.ts';
 import type { Scrape } from './lib/scraper.ts';
 
@@ -286,7 +286,7 @@ function table(rows: Row[]): string {
   return [head, `|${'---|'.repeat(9)}`, ...lines.map((l) => `| ${l} |`)].join('\n');
 }
 
-const why = netnsUnavailable();
+const why = netnsUnavailable('ip netns');
 if (why) {
   process.stderr.write(`faults: ${why}\n`);
   process.exit(2);

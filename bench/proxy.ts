@@ -3,9 +3,10 @@
 // header at once after connecting, as HAProxy's send-proxy does), in alternating rounds; CPU per
 // connection of each server (the scheduler's clock) with the machine-wide cross-check beside it, and
 // system calls per connection under load (perf's raw_syscalls).
-// Where io_uring runs, plain `serve --accept uring` too: the default path, to which there is no PROXY
-// counterpart yet.
-//   node bench/proxy.ts [--rounds 8] [--seconds 4] [--accept libc|socket] [--also uring|''] [--json FILE]
+// Each path in --accept in turn (uring: the PROXY header received in the ring's chain; libc: one read;
+// socket), the first path's plain server the reference for `vs plain`. A path that cannot run here is
+// skipped with the reason.
+//   node bench/proxy.ts [--rounds 6] [--seconds 4] [--accept uring,libc] [--json FILE]
 import { type ChildProcess, spawn } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
@@ -20,11 +21,9 @@ import { countSyscallsPerf, hasPerfTracepoints } from './lib/strace.ts';
 
 const { values } = parseArgs({
   options: {
-    rounds: { type: 'string', default: '8' },
+    rounds: { type: 'string', default: '6' },
     seconds: { type: 'string', default: '4' },
-    accept: { type: 'string', default: 'libc' },
-    // Plain servers beside the first (the same path as --accept): the default path where io_uring runs.
-    also: { type: 'string', default: 'uring' },
+    accept: { type: 'string', default: 'uring,libc' },
     json: { type: 'string' },
   },
 });
@@ -60,34 +59,42 @@ interface Run {
 const tally = () => ({ cpu: [] as number[], busyLessLoad: [] as number[], threadsLost: 0, errors: 0 });
 
 try {
-  const plain = await serve(['--accept', String(values.accept)]);
-  const proxied = await serve(
-    ['--accept', String(values.accept), '--proxy-protocol', '--proxy-from', '127.0.0.1'],
-    ['-x', 'v2'],
-  );
-  const runs: Run[] = [
-    { name: `serve --accept ${values.accept}, plain dtload`, ...plain, header: [], ...tally() },
-    {
-      name: `serve --proxy-protocol (${values.accept}), dtload -x v2`,
-      ...proxied,
-      header: ['-x', 'v2'],
-      ...tally(),
-    },
-    {
-      name: `serve --proxy-protocol (${values.accept}), dtload -x v1`,
-      ...proxied,
-      header: ['-x', 'v1'],
-      ...tally(),
-    },
-  ];
   const uring = await uringSupport();
-  for (const path of String(values.also).split(',').filter(Boolean)) {
-    if (path === 'uring' && !uring.ok) {
-      process.stderr.write(`proxy: plain uring skipped: ${uring.reason}\n`);
+  const unavailable = (path: string) =>
+    path !== 'uring'
+      ? undefined
+      : !uring.ok
+        ? uring.reason
+        : uring.chains === true
+          ? undefined
+          : uring.chains.reason;
+  const runs: Run[] = [];
+  for (const path of String(values.accept).split(',').filter(Boolean)) {
+    const why = unavailable(path);
+    if (why) {
+      process.stderr.write(`proxy: ${path} skipped: ${why}\n`);
       continue;
     }
-    const server = await serve(['--accept', path]);
-    runs.push({ name: `serve --accept ${path}, plain dtload`, ...server, header: [], ...tally() });
+    const plain = await serve(['--accept', path]);
+    const proxied = await serve(
+      ['--accept', path, '--proxy-protocol', '--proxy-from', '127.0.0.1'],
+      ['-x', 'v2'],
+    );
+    runs.push(
+      { name: `serve --accept ${path}, plain dtload`, ...plain, header: [], ...tally() },
+      {
+        name: `serve --proxy-protocol (${path}), dtload -x v2`,
+        ...proxied,
+        header: ['-x', 'v2'],
+        ...tally(),
+      },
+      {
+        name: `serve --proxy-protocol (${path}), dtload -x v1`,
+        ...proxied,
+        header: ['-x', 'v1'],
+        ...tally(),
+      },
+    );
   }
   const load = (run: Run, extra: string[]) =>
     dtload(run.port, ['-c', '64', '-t', '2', ...run.header, ...extra]);

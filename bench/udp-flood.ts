@@ -11,6 +11,7 @@ import { writeFileSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { makeNetns, type Netns, netnsUnavailable } from '../src/kernel/netns.ts';
 import { buildPerf, dtload } from './lib/dtload.ts';
 import {
   countReplies,
@@ -21,7 +22,6 @@ import {
   udpCounters,
 } from './lib/flood.ts';
 import { cpuNotes, measure } from './lib/measure.ts';
-import { makeNetns, type Netns, netnsUnavailable } from './lib/netns.ts';
 import { ENV } from './lib/peers.ts';
 import { median } from './lib/proc.ts';
 
@@ -38,7 +38,7 @@ const PORT = 9999;
 const round2 = (x: number) => Math.round(x * 100) / 100;
 const BIN = fileURLToPath(new URL('../dist/cli.js', import.meta.url));
 
-const unavailable = netnsUnavailable();
+const unavailable = netnsUnavailable('ip netns');
 if (unavailable) {
   process.stderr.write(`udp-flood: ${unavailable}\n`);
   process.exit(2);

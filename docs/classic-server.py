@@ -1,5 +1,5 @@
 # The classic example as the socket-programming tutorials write it, with its backlog and a slow
-# handler as arguments, for README's "See it yourself":
+# handler as arguments, for "See it yourself: three terminals" in docs/lab.md:
 #   python3 docs/classic-server.py [PORT=9999] [BACKLOG=5] [SECONDS_PER_CLIENT=0]
 import socket, sys, time
 

@@ -1,8 +1,19 @@
+import type { ErrorCode } from './error-catalog.ts';
+
+// A code Node or the kernel gave (ECONNREFUSED, EADDRINUSE...), passed on as it came: not the project's,
+// so not in the catalog. The brand makes passing one on a visible choice (systemCode) rather than a
+// string that a typo in one of our own codes would also be.
+declare const passedOn: unique symbol;
+export type SystemCode = string & { readonly [passedOn]: true };
+export const systemCode = (code: string): SystemCode => code as SystemCode;
+
 // Every error the library throws carries a stable `code`, so scripts can branch without parsing text.
+// The constructor takes the catalog's codes (error-catalog.ts), so a code it lacks does not compile;
+// `code` itself is a plain string, as passed-on codes are strings too.
 export class DaytimeError extends Error {
   readonly code: string;
 
-  constructor(code: string, message: string, options?: { cause?: unknown }) {
+  constructor(code: ErrorCode | SystemCode, message: string, options?: { cause?: unknown }) {
     super(message, options);
     this.name = 'DaytimeError';
     this.code = code;
@@ -52,7 +63,11 @@ export class OptionConflictError extends InvalidOptionError {
 // Node's own socket errors carry codes such as ECONNREFUSED; keep the code and the original as `cause`.
 export function fromSystemError(error: unknown, what: string, hint = ''): DaytimeError {
   if (error instanceof DaytimeError) return error;
-  const code = (error as NodeJS.ErrnoException | undefined)?.code ?? 'ERR_UNKNOWN';
+  const given = (error as NodeJS.ErrnoException | undefined)?.code;
   const detail = error instanceof Error ? error.message : String(error);
-  return new DaytimeError(code, `${what}: ${detail}${hint && ` (${hint})`}`, { cause: error });
+  return new DaytimeError(
+    given === undefined ? 'ERR_UNKNOWN' : systemCode(given),
+    `${what}: ${detail}${hint && ` (${hint})`}`,
+    { cause: error },
+  );
 }

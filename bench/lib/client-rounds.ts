@@ -3,8 +3,8 @@
 // connections a second is the figure. Inside the server's namespace where it has one.
 import { execFileSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import type { Netns } from '../../src/kernel/netns.ts';
 import { dtload } from './dtload.ts';
-import type { Netns } from './netns.ts';
 import { ENV } from './peers.ts';
 import { median } from './proc.ts';
 

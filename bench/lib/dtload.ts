@@ -21,10 +21,10 @@ export function buildPerf(): void {
 
 // The io_uring reference server, built where liburing-dev is installed; otherwise why not.
 export function buildDturing(): string | undefined {
-  const make = spawnSync('make', ['-s', '-C', PERF, 'dturing'], { encoding: 'utf8' });
+  const make = spawnSync('make', ['-s', '-C', PERF, 'dturing', 'dtchain'], { encoding: 'utf8' });
   if (make.status === 0) return undefined;
   const detail = (make.stderr || make.stdout || String(make.error ?? '')).trim().split('\n')[0];
-  return `make dturing failed (it needs liburing-dev): ${detail}`;
+  return `make dturing dtchain failed (they need liburing-dev): ${detail}`;
 }
 
 export type DtloadResult = Record<string, number>;

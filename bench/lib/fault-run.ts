@@ -4,7 +4,7 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
-import type { Netns } from './netns.ts';
+import type { Netns } from '../../src/kernel/netns.ts';
 import type { Scrape } from './scraper.ts';
 
 export const ROOT = fileURLToPath(new URL('../../', import.meta.url));

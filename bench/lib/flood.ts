@@ -4,9 +4,9 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { readdirSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import type { Netns } from '../../src/kernel/netns.ts';
 import { parseNetstat } from '../../src/kernel/netstat.ts';
 import { PERF, waitListening } from './dtload.ts';
-import type { Netns } from './netns.ts';
 import { ENV } from './peers.ts';
 
 const BIN = fileURLToPath(new URL('../../dist/cli.js', import.meta.url));

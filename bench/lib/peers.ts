@@ -6,9 +6,9 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { makeNetns, type Netns } from '../../src/kernel/netns.ts';
 import { type CpuCgroup, cpuCgroupUnavailable, makeCpuCgroup } from './cgroup.ts';
 import { freePort, PERF, waitListening } from './dtload.ts';
-import { makeNetns, type Netns } from './netns.ts';
 import { type CpuSample, cpuSample, SCHEDSTAT_CLOCK } from './proc.ts';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
@@ -72,7 +72,14 @@ export const LOCAL_PEERS: PeerSpec[] = [
     name: 'dturing',
     command: (p) => [`${PERF}dturing`, ['-a', '127.0.0.1', '-p', String(p), '-b', '511']],
   },
+  // The kernel serving the whole connection in C: the bound for the uring path's chains (8 slots, as
+  // the uring path arms).
+  {
+    name: 'dtchain',
+    command: (p) => [`${PERF}dtchain`, ['-a', '127.0.0.1', '-p', String(p), '-b', '511', '-s', '8']],
+  },
   { name: 'daytime serve (uring)', command: serve('uring') },
+  { name: 'daytime serve (uring-accept)', command: serve('uring-accept') },
   { name: 'daytime serve (libc)', command: serve('libc') },
   { name: 'daytime serve (handle)', command: serve('handle') },
   { name: 'naive net.createServer', command: (p) => [NODE, [`${ROOT}bench/servers/naive.ts`, String(p)]] },

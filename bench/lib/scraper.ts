@@ -1,6 +1,8 @@
 // Run inside the fault matrix's namespace: node scraper.ts PORT INTERVAL_MS SECONDS. Scrapes
 // http://127.0.0.1:PORT/metrics every INTERVAL_MS for SECONDS, as Prometheus would (one request at a
 // time, each with a 1 s timeout), and prints one JSON document with every scrape.
+import { parseSamples } from './prometheus-text.ts';
+
 const [port, interval, seconds] = process.argv.slice(2).map(Number);
 
 export interface Scrape {
@@ -27,15 +29,11 @@ while (Date.now() < end) {
     const response = await fetch(`http://127.0.0.1:${port}/metrics`, { signal: AbortSignal.timeout(1000) });
     const body = await response.text();
     scrape.status = response.status;
-    for (const line of body.split('\n')) {
-      const match = /^(\w+)(\{[^}]*\})? (\S+)$/.exec(line);
-      if (!match?.[1]) continue;
-      const [, name, labels = '', value] = match;
-      if (name.endsWith('_total') && name.startsWith('daytime_'))
-        scrape.totals[name + labels] = Number(value);
-      if (name === 'daytime_worker_up') scrape.up[/worker="(\d+)"/.exec(labels)?.[1] ?? ''] = Number(value);
+    for (const { name, labels, series, value } of parseSamples(body)) {
+      if (name.endsWith('_total') && name.startsWith('daytime_')) scrape.totals[series] = value;
+      if (name === 'daytime_worker_up') scrape.up[labels.worker ?? ''] = value;
       if (name === 'daytime_event_loop_delay_max_seconds')
-        scrape.loopDelayMax = Math.max(scrape.loopDelayMax, Number(value));
+        scrape.loopDelayMax = Math.max(scrape.loopDelayMax, value);
     }
   } catch {
     // No answer within the second: status 0.

@@ -1,7 +1,10 @@
 import type { Command } from 'commander';
+import { optionValue } from '../options/declare.ts';
+import { FLEET_OPTIONS } from '../options/fleet.ts';
+import { FLEET_COMMAND } from './commands/fleet.ts';
+import { declareCommand } from './declared-command.ts';
 import { formatFleetProgress } from './format-progress.ts';
 import { EXIT_INTERRUPTED, onStopSignals } from './interrupt.ts';
-import { givenOptions, refuseRepeatedOptions } from './options.ts';
 import { EXIT_FAILURE, EXIT_OK, EXIT_USAGE, reportError } from './run-command.ts';
 
 interface FleetFlags {
@@ -10,47 +13,8 @@ interface FleetFlags {
   json?: boolean;
 }
 
-const HELP_AFTER = `
-As root, builds a fleet in network namespaces: a client, a balancer (Debian's
-HAProxy, unprivileged, with deploy/haproxy/daytime.cfg), a switch and N hosts
-running \`daytime serve --proxy-protocol\`, joined by veth pairs and a bridge
-(10.77.0.0/16, nothing outside the namespaces is touched). The scenarios:
-  spread           30,000 connections through the balancer: no error, each host
-                   within 20 % of its share
-  proxy-v2         the hosts' log lines name the client's address, not the
-                   balancer's
-  rolling-restart  every host in turn under load: drained in HAProxy, SIGTERM,
-                   restarted, back once UP
-  kill-host        kill -9 of a host under load: errors only for what it held,
-                   none once it is DOWN
-  reload           HAProxy reloaded three times under load (master-worker,
-                   SIGUSR2)
-  queueing         a host stopped (SIGSTOP) without and with a server maxconn:
-                   where connections wait
-then removes every namespace, interface and process it made, also on Ctrl-C or
-a failure.
-
-Exit status: 0 when every scenario met its figures, 1 when one did not, 2
-without root or haproxy, 130 when stopped by Ctrl-C.
-
-Examples:
-  sudo npx daytime fleet
-  sudo npx daytime fleet --hosts 4 --only spread,kill-host --json
-`;
-
 export function registerFleet(program: Command): void {
-  const command = program
-    .command('fleet')
-    .summary('run daytime servers behind HAProxy in network namespaces, and measure')
-    .description('Build a fleet of daytime hosts behind HAProxy in network namespaces and run the scenarios.')
-    .option('--hosts <n>', 'daytime hosts behind the balancer, 2..9', '3')
-    .option('--only <scenarios>', 'comma-separated scenarios to run (default: all)')
-    .option('--json', 'print the report as JSON on stdout')
-    .addHelpText('after', HELP_AFTER)
-    .action(async () => {
-      process.exitCode = await fleet(givenOptions<FleetFlags>(command));
-    });
-  refuseRepeatedOptions(command);
+  declareCommand(program, FLEET_COMMAND, (_args, options) => fleet(options as FleetFlags));
 }
 
 async function fleet(flags: FleetFlags): Promise<number> {
@@ -58,7 +22,7 @@ async function fleet(flags: FleetFlags): Promise<number> {
     const { runFleet, normalizeFleetOptions, fleetUnavailable } = await import('../fleet/run-fleet.ts');
     const { formatFleetReport } = await import('../fleet/format.ts');
     const { fleetVerdicts } = await import('../fleet/verdicts.ts');
-    const only = flags.only?.split(',').map((s) => s.trim());
+    const only = optionValue(FLEET_OPTIONS, 'only', flags.only);
     normalizeFleetOptions({ hosts: flags.hosts, only });
     const unavailable = fleetUnavailable();
     if (unavailable) {

@@ -3,10 +3,13 @@ import { access, stat } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { InvalidOptionError } from '../errors.ts';
+import { optionValue } from '../options/declare.ts';
+import { LAB_OPTIONS } from '../options/lab.ts';
+import { LAB_COMMAND } from './commands/lab.ts';
+import { declareCommand } from './declared-command.ts';
 import { formatLabProgress } from './format-progress.ts';
-import { EXIT_INTERRUPTED, onStopSignals } from './interrupt.ts';
-import { givenOptions, refuseRepeatedOptions } from './options.ts';
-import { EXIT_OK, reportError } from './run-command.ts';
+import { EXIT_INTERRUPTED, exitStatusFor, onStopSignals, STOP_SIGNALS } from './interrupt.ts';
+import { EXIT_OK } from './run-command.ts';
 
 interface LabFlags {
   only?: string;
@@ -14,40 +17,8 @@ interface LabFlags {
   html?: string;
 }
 
-const HELP_AFTER = `
-Experiments on the running kernel, each answering part of: Is listen(5)
-different from listen(1)? Why may the backlog be 0? Is there a preferred value?
-Does it apply to UDP? Every figure is measured now; nothing is hard-coded.
-Listeners are made with socket(2)/listen(2) through libc, so backlog 0,
-listen() again and listen() on UDP can be tried as they are.
-
-Experiments: capacity, syn-retry, syn-give-up, burst, queued-data,
-close-resets, relisten, somaxconn-clamp, node-backlog, node-eager-accept,
-udp-no-listen, udp-rcvbuf, unix-eagain; as root, in private network namespaces:
-ns-somaxconn, ns-abort-on-overflow, ns-classic-retry. Clients use their own
-timeouts (the kernel's own SYN give-up is about 131 s); a full run takes under
-20 s. Ctrl-C stops it, removes what it made and prints what was measured so far
-(exit 130).
-
-Examples:
-  daytime lab                         # summary on stdout, progress on stderr
-  daytime lab --only capacity,udp-no-listen --json
-  daytime lab --html report.html      # charts as inline SVG; opens offline
-`;
-
 export function registerLab(program: Command): void {
-  const command = program
-    .command('lab')
-    .summary('measure what listen(backlog) does on this kernel')
-    .description('Run experiments on this kernel that answer the backlog questions with numbers.')
-    .option('--only <ids>', 'run only these experiments (comma-separated)')
-    .option('--json', 'print the report as one JSON document')
-    .option('--html <file>', 'also write a self-contained HTML report with charts to FILE')
-    .addHelpText('after', HELP_AFTER)
-    .action(async () => {
-      process.exitCode = await lab(givenOptions<LabFlags>(command));
-    });
-  refuseRepeatedOptions(command);
+  declareCommand(program, LAB_COMMAND, (_args, options) => lab(options as LabFlags));
 }
 
 // The report is written after a run of 20 s: a path that cannot be written is bad input, found first.
@@ -65,37 +36,35 @@ async function checkWritable(file: string): Promise<void> {
 }
 
 async function lab(flags: LabFlags): Promise<number> {
-  try {
-    const { runLab, selectExperiments } = await import('../lab/run-lab.ts');
-    const only = flags.only?.split(',').map((s) => s.trim());
-    selectExperiments(only);
-    if (flags.html) await checkWritable(flags.html);
-    const stop = new AbortController();
-    onStopSignals(() => stop.abort());
-    const report = await runLab({
-      only,
-      signal: stop.signal,
-      onProgress: (event) => process.stderr.write(`${formatLabProgress(event)}\n`),
-    });
-    // The results first: a report that cannot be written after all must not lose them.
-    if (flags.json) {
-      process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
-    } else {
-      const { formatLabSummary } = await import('../lab/format-summary.ts');
-      process.stdout.write(formatLabSummary(report));
-    }
-    if (report.interrupted) {
-      if (flags.html) process.stderr.write(`lab: interrupted, so no report was written to ${flags.html}\n`);
-      return EXIT_INTERRUPTED;
-    }
-    if (flags.html) {
-      const { renderLabHtml } = await import('../lab/report-html.ts');
-      const { writeFile } = await import('node:fs/promises');
-      await writeFile(flags.html, await renderLabHtml(report));
-      process.stderr.write(`lab: report written to ${flags.html}\n`);
-    }
-    return EXIT_OK;
-  } catch (error) {
-    return reportError('lab', error);
+  // Taken first, before anything loads: SIGTERM (timeout, systemd) and SIGHUP (a closed terminal) stop a
+  // run as Ctrl-C does, with the partial results printed and every namespace runner ended.
+  const stop = new AbortController();
+  onStopSignals((signal) => stop.abort(signal), STOP_SIGNALS);
+  const { runLab, selectExperiments } = await import('../lab/run-lab.ts');
+  const only = optionValue(LAB_OPTIONS, 'only', flags.only);
+  selectExperiments(only);
+  if (flags.html) await checkWritable(flags.html);
+  const report = await runLab({
+    only,
+    signal: stop.signal,
+    onProgress: (event) => process.stderr.write(`${formatLabProgress(event)}\n`),
+  });
+  // The results first: a report that cannot be written after all must not lose them.
+  if (flags.json) {
+    process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
+  } else {
+    const { formatLabSummary } = await import('../lab/format-summary.ts');
+    process.stdout.write(formatLabSummary(report));
   }
+  if (report.interrupted) {
+    if (flags.html) process.stderr.write(`lab: interrupted, so no report was written to ${flags.html}\n`);
+    return stop.signal.aborted ? exitStatusFor(stop.signal.reason) : EXIT_INTERRUPTED;
+  }
+  if (flags.html) {
+    const { renderLabHtml } = await import('../lab/report-html.ts');
+    const { writeFile } = await import('node:fs/promises');
+    await writeFile(flags.html, await renderLabHtml(report));
+    process.stderr.write(`lab: report written to ${flags.html}\n`);
+  }
+  return EXIT_OK;
 }

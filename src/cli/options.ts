@@ -1,8 +1,8 @@
 import type { Command, Help, Option } from 'commander';
 import { OptionConflictError } from '../errors.ts';
 
-// The flags the user typed, by attribute name: commander's defaults left out, so the normalizers
-// apply their own (the same constants the help shows) and judge conflicts on what was asked for.
+// The flags the user typed, by attribute name: commander's defaults (where a command still gives it
+// any) left out, so the normalizers apply the declared ones and judge conflicts on what was asked for.
 export function givenOptions<T extends object>(command: Command): Partial<T> {
   const values = command.opts<Record<string, unknown>>();
   return Object.fromEntries(
@@ -10,22 +10,27 @@ export function givenOptions<T extends object>(command: Command): Partial<T> {
   ) as Partial<T>;
 }
 
+// An optional value left out (`--inetd --inetd`) is said as such.
+const said = (value: string | undefined) => (value === undefined ? 'none' : JSON.stringify(value));
+
 // A flag that takes one value, given twice, is refused rather than silently replaced by the second
 // (the same rule as a conflict: exit 2, one line). `repeatable` lists the long names that collect.
 export function refuseRepeatedOptions(command: Command, repeatable: readonly string[] = []): Command {
   for (const option of command.options as readonly Option[]) {
     if (!(option.required || option.optional) || option.variadic || repeatable.includes(option.name()))
       continue;
+    let seen = false;
     let first: string | undefined;
     command.on(`option:${option.name()}`, (value: string) => {
-      if (first === undefined) {
+      if (!seen) {
+        seen = true;
         first = value;
         return;
       }
       throw new OptionConflictError(
         'repeated',
         [option.attributeName(), option.attributeName()],
-        `it takes one value (${JSON.stringify(first)}, then ${JSON.stringify(value)}); give it once`,
+        `it takes one value (${said(first)}, then ${said(value)}); give it once`,
       );
     });
   }
@@ -40,9 +45,11 @@ export const helpWidth = (stream: NodeJS.WriteStream) => Math.min(HELP_WIDTH, st
 export function optionDescription(option: Option): string {
   const extra: string[] = [];
   if (option.argChoices) extra.push(`choices: ${option.argChoices.join(', ')}`);
-  if (option.defaultValue !== undefined && (option.required || option.optional)) {
-    extra.push(`default: ${option.defaultValueDescription ?? String(option.defaultValue)}`);
-  }
+  // Declared options show their default through defaultValueDescription alone (declared-command.ts).
+  const shown =
+    option.defaultValueDescription ??
+    (option.defaultValue === undefined ? undefined : String(option.defaultValue));
+  if (shown !== undefined && (option.required || option.optional)) extra.push(`default: ${shown}`);
   return [option.description, extra.length > 0 ? `(${extra.join(', ')})` : ''].filter(Boolean).join(' ');
 }
 

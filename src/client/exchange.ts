@@ -3,7 +3,8 @@ import { lookup } from 'node:dns/promises';
 import net from 'node:net';
 import { performance } from 'node:perf_hooks';
 import { DaytimeError, fromSystemError } from '../errors.ts';
-import { formatHostPort, unmapIPv4 } from '../net/address.ts';
+import { formatHostPort } from '../net/address.ts';
+import { unmapIPv4 } from '../net/ip.ts';
 import { encodeProxyV1, encodeProxyV2 } from '../protocol/proxy.ts';
 import type { QueryConfig } from './options.ts';
 

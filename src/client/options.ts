@@ -1,19 +1,13 @@
 import { DEFAULT_PORT } from '../net/default-ports.ts';
 import { portOption } from '../net/service-port.ts';
+import { optionRules, optionValue } from '../options/declare.ts';
+import { GET_OPTIONS, type ProxyVersion } from '../options/get.ts';
 import { checkOptionRules } from '../options/rules.ts';
-import {
-  choiceOption,
-  hostOption,
-  integerOption,
-  type NumberInput,
-  secondsOption,
-} from '../options/validate.ts';
+import { choiceOption, hostOption, integerOption, type NumberInput } from '../options/validate.ts';
 
-export const DEFAULT_TIMEOUT_MS = 5000;
 // RFC 867 asks for one short line; anything longer is not a daytime server.
 export const MAX_REPLY_BYTES = 512;
-export const PROXY_VERSIONS = ['v1', 'v2'] as const;
-export type ProxyVersion = (typeof PROXY_VERSIONS)[number];
+const RULES = optionRules(GET_OPTIONS);
 
 export interface QueryInput {
   host?: string;
@@ -41,21 +35,17 @@ export interface QueryConfig {
 // The one place where client options are checked; it throws before any socket exists.
 export function normalizeQueryOptions(input: QueryInput = {}, defaultPort = DEFAULT_PORT): QueryConfig {
   const transport = choiceOption('transport', input.transport ?? 'tcp', ['tcp', 'udp'] as const);
-  checkOptionRules({ proxy: input.proxy, udp: transport === 'udp' }, [
-    { conflicts: ['proxy', 'udp'], reason: 'a PROXY header is sent on a TCP connection, before its data' },
-  ]);
+  checkOptionRules({ proxy: input.proxy, udp: transport === 'udp' }, RULES);
   const timeoutMs =
     input.timeoutMs !== undefined
       ? integerOption('timeoutMs', input.timeoutMs, { min: 1, max: 3_600_000 })
-      : input.timeout !== undefined
-        ? secondsOption('timeout', input.timeout, { min: 0.001, max: 3600 })
-        : DEFAULT_TIMEOUT_MS;
+      : optionValue(GET_OPTIONS, 'timeout', input.timeout);
   return {
     host: hostOption('host', input.host ?? 'localhost'),
     port: portOption('port', input.port ?? defaultPort, { protocol: transport }),
     timeoutMs,
     signal: input.signal,
     transport,
-    proxy: input.proxy === undefined ? undefined : choiceOption('proxy', input.proxy, PROXY_VERSIONS),
+    proxy: optionValue(GET_OPTIONS, 'proxy', input.proxy),
   };
 }

@@ -2,7 +2,7 @@
 // on the balancer with daytime bench's engine, one NDJSON progress line every 100 ms on stdout and a
 // result line at the end. SIGTERM or SIGINT ends the load early (the result still comes).
 //   node load-agent.js HOST PORT CONNECTIONS SECONDS|count:N
-import { runBench } from '../bench/run-bench.ts';
+import { runBench } from '../load-generator/run-bench.ts';
 
 const [host = '', port = '', connections = '32', amount = '60'] = process.argv.slice(2);
 const stop = new AbortController();

@@ -1,6 +1,6 @@
 import type { ChildProcess } from 'node:child_process';
-import type { BenchResult } from '../bench/run-bench.ts';
 import { DaytimeError } from '../errors.ts';
+import type { BenchResult } from '../load-generator/run-bench.ts';
 import { DIST, eachLine, exited, spawnIn } from './processes.ts';
 
 export interface LoadSample {

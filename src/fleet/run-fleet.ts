@@ -1,6 +1,9 @@
 import { spawnSync } from 'node:child_process';
 import { DaytimeError, InvalidOptionError } from '../errors.ts';
-import { integerOption, type NumberInput } from '../options/validate.ts';
+import { netnsUnavailable } from '../kernel/netns.ts';
+import { optionValue } from '../options/declare.ts';
+import { FLEET_OPTIONS } from '../options/fleet.ts';
+import type { NumberInput } from '../options/validate.ts';
 import { Haproxy, hasHaproxy } from './haproxy.ts';
 import { DaytimeHost } from './processes.ts';
 import { queueing } from './queueing.ts';
@@ -47,10 +50,8 @@ export interface FleetReport {
 
 // Why the fleet cannot run here, or undefined: it needs root (namespaces), ip and haproxy.
 export function fleetUnavailable(): string | undefined {
-  if (process.platform !== 'linux') return 'the fleet needs Linux network namespaces';
-  if (process.getuid?.() !== 0) return 'the fleet needs root (it creates network namespaces)';
-  if (spawnSync('ip', ['netns', 'list'], { stdio: 'ignore' }).status !== 0)
-    return 'the fleet needs ip netns (iproute2)';
+  const namespaces = netnsUnavailable('ip netns');
+  if (namespaces) return `the fleet ${namespaces}`;
   if (!hasHaproxy()) return 'the fleet needs haproxy (apt-get install haproxy)';
   if (spawnSync('setpriv', ['--version'], { stdio: 'ignore' }).status !== 0)
     return 'the fleet needs setpriv (util-linux)';
@@ -58,7 +59,7 @@ export function fleetUnavailable(): string | undefined {
 }
 
 export function normalizeFleetOptions(options: RunFleetOptions): { hosts: number; only: ScenarioName[] } {
-  const hosts = integerOption('hosts', options.hosts ?? 3, { min: 2, max: 9 });
+  const hosts = optionValue(FLEET_OPTIONS, 'hosts', options.hosts);
   const names = Object.keys(SCENARIOS) as ScenarioName[];
   const only = (options.only ?? names).map((name) => name.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`));
   for (const name of only) {

@@ -26,7 +26,7 @@ export const MMSGHDR = {
 } as const;
 export const IOVEC = { size: 16, base: 0, length: 8 } as const;
 // sizeof(struct sockaddr_in6), the largest source address an IPv4 or IPv6 socket reports.
-export const SOCKADDR_IN6 = 28;
+export { SOCKADDR_IN6 } from '../net/ip.ts';
 
 let loaded: Promise<DatagramCalls> | undefined;
 

@@ -1,4 +1,5 @@
 import { readFileSync, readlinkSync } from 'node:fs';
+import { formatIPv4, formatIPv6, HOST_LE, readIPv6 } from '../net/ip.ts';
 
 export interface ProcSocketRow {
   local: string;
@@ -8,23 +9,20 @@ export interface ProcSocketRow {
   // For a LISTEN socket, the accept-queue length (sk_ack_backlog); for UDP, bytes waiting.
   rxQueue: number;
   inode: number;
+  // Who made the socket (its owner's uid), whoever holds it now.
+  uid: number;
   family: 4 | 6;
   // UDP only: datagrams this socket dropped (receive buffer full, among others).
   drops: number | undefined;
 }
 
-// /proc/net prints addresses as the kernel stores them: hex, each 32-bit word in host (little-endian
-// on x86 and ARM) order. "0100007F" is 127.0.0.1.
+// /proc/net prints addresses as the kernel stores them, each 32-bit word as a hex number in host
+// order: "0100007F" is 127.0.0.1 on a little-endian machine. The text is what ss shows (inet_ntop's).
 export function decodeProcAddress(hex: string): string {
   const words = hex.match(/.{8}/g) ?? [];
-  const bytes = words.flatMap((w) => (w.match(/../g) ?? []).reverse().map((b) => Number.parseInt(b, 16)));
-  if (bytes.length === 4) return bytes.join('.');
-  const groups: string[] = [];
-  for (let i = 0; i < bytes.length; i += 2)
-    groups.push((((bytes[i] ?? 0) << 8) | (bytes[i + 1] ?? 0)).toString(16));
-  const text = groups.join(':');
-  if (text.startsWith('0:0:0:0:0:ffff:')) return `::ffff:${bytes.slice(12).join('.')}`;
-  return text.replace(/(^|:)0(:0)+(:|$)/, '::').replace(/:{3,}/, '::');
+  const view = new DataView(new ArrayBuffer(4 * words.length));
+  for (const [i, word] of words.entries()) view.setUint32(4 * i, Number.parseInt(word, 16), HOST_LE);
+  return words.length === 1 ? formatIPv4(view.getUint32(0)) : formatIPv6(readIPv6(view, 0));
 }
 
 // Rows of /proc/net/{tcp,tcp6,udp,udp6}. The backlog itself is not there (ss shows it as Send-Q).
@@ -41,6 +39,7 @@ export function parseProcNet(text: string, family: 4 | 6 = 4): ProcSocketRow[] {
       state: cols[3] ?? '',
       rxQueue: Number.parseInt(rx, 16),
       inode: Number(cols[9]),
+      uid: Number(cols[7]),
       family,
       drops: cols[12] === undefined ? undefined : Number(cols[12]),
     });

@@ -1,9 +1,10 @@
+import { constants } from 'node:os';
 import { loadLibc } from './libc.ts';
 
-// The system calls of the libc accept and connect paths, through koffi. Signatures take addresses as
-// integers (`intptr_t`) into memory allocated once, not Buffers: measured here, a call with pointer
-// arguments costs about 1 µs more per connection than the same call with integers
-// (research/accept-path.md).
+// The system calls of the libc accept and connect paths and of the lab's raw sockets, through koffi.
+// Signatures take addresses as integers (`intptr_t`) into memory allocated once, not Buffers: measured
+// here, a call with pointer arguments costs about 1 µs more per connection than the same call with
+// integers (research/accept-path.md).
 
 export interface PollHandle {
   start(options: { readable?: boolean; writable?: boolean }, callback: () => void): void;
@@ -23,9 +24,18 @@ export interface SocketCalls {
   socket(domain: number, type: number, protocol: number): number;
   connect(fd: number, address: number, length: number): number;
   accept4(fd: number, address: number, lengthAddress: number, flags: number): number;
+  bind(fd: number, address: number, length: number): number;
+  // listen(2) as is: any backlog, 0 included, and again on a listening socket to change it.
+  listen(fd: number, backlog: number): number;
+  // The socket's own address and its peer's, with the room at `lengthAddress` (a socklen_t).
+  getsockname(fd: number, address: number, lengthAddress: number): number;
+  getpeername(fd: number, address: number, lengthAddress: number): number;
   read(fd: number, buffer: number, length: number): number;
   write(fd: number, buffer: number, length: number): number;
   close(fd: number): number;
+  // shutdown(2). SHUT_RD on a listening TCP socket stops it listening (it leaves its SO_REUSEPORT group)
+  // but keeps its address and port: listen() makes it listen again, without bind's privileges.
+  shutdown(fd: number, how: number): number;
   // A new descriptor for the same socket, close-on-exec: the lowest free number from `lowest` (3) on.
   dup(fd: number, lowest?: number): number;
   // setsockopt(2) with an int value; 0 on success.
@@ -34,27 +44,21 @@ export interface SocketCalls {
   epollCtl(epfd: number, op: number, fd: number, event: number): number;
   // Blocks this thread (a worker's, for the load generator) for up to `timeoutMs`.
   epollWait(epfd: number, events: number, max: number, timeoutMs: number): number;
-  // The binary form of a numeric address (4 or 16 bytes) at `destination`; 1 on success.
-  inetPton(family: number, text: string, destination: number): number;
-  // Writes the text form of an address (16 or 4 bytes at `source`) to `destination`; 0 on failure.
-  inetNtop(family: number, source: number, destination: number, size: number): number;
-  // errno as the last call left it.
+  // errno as the last call left it, and libc's words for one.
   errno(): number;
+  strerror(errno: number): string;
   // libuv's uv_poll on the descriptor: readiness from Node's own event loop, no thread of ours.
   poll(fd: number, events: { readable?: boolean; writable?: boolean }, callback: () => void): PollHandle;
   alloc(size: number): NativeMemory;
 }
 
-export const AF_INET = 2;
-export const AF_INET6 = 10;
+export { AF_INET, AF_INET6 } from '../net/ip.ts';
 export const SOCK_STREAM = 1;
+export const SOCK_DGRAM = 2;
 export const SOCK_NONBLOCK = 0o4000;
 export const SOCK_CLOEXEC = 0o2000000;
-export const EINTR = 4;
-export const EAGAIN = 11;
-export const EPROTO = 71;
-export const ECONNABORTED = 103;
-export const EINPROGRESS = 115;
+export const SHUT_RD = 0;
+export const { EINTR, EAGAIN, EPROTO, ECONNABORTED, EINPROGRESS } = constants.errno;
 const F_DUPFD_CLOEXEC = 1030;
 const EPOLL_CLOEXEC = 0o2000000;
 
@@ -80,17 +84,21 @@ async function bind(): Promise<SocketCalls> {
     socket: lib.func('int socket(int domain, int type, int protocol)'),
     connect: lib.func('int connect(int fd, intptr_t addr, uint32_t addrlen)'),
     accept4: lib.func('int accept4(int fd, intptr_t addr, intptr_t addrlen, int flags)'),
+    bind: lib.func('int bind(int fd, intptr_t addr, uint32_t addrlen)'),
+    listen: lib.func('int listen(int fd, int backlog)'),
+    getsockname: lib.func('int getsockname(int fd, intptr_t addr, intptr_t addrlen)'),
+    getpeername: lib.func('int getpeername(int fd, intptr_t addr, intptr_t addrlen)'),
     read: lib.func('intptr_t read(int fd, intptr_t buf, size_t count)'),
     write: lib.func('intptr_t write(int fd, intptr_t buf, size_t count)'),
     close: lib.func('int close(int fd)'),
+    shutdown: lib.func('int shutdown(int fd, int how)'),
     dup: (fd, lowest = 3) => fcntl(fd, F_DUPFD_CLOEXEC, 'int', lowest),
     setIntOption: (fd, level, name, value) => setsockopt(fd, level, name, [value], 4),
     epollCreate: () => epollCreate1(EPOLL_CLOEXEC),
     epollCtl: lib.func('int epoll_ctl(int epfd, int op, int fd, intptr_t event)'),
     epollWait: lib.func('int epoll_wait(int epfd, intptr_t events, int maxevents, int timeout)'),
-    inetPton: lib.func('int inet_pton(int af, const char *src, intptr_t dst)'),
-    inetNtop: lib.func('intptr_t inet_ntop(int af, intptr_t src, intptr_t dst, uint32_t size)'),
     errno: () => koffi.errno(),
+    strerror: lib.func('const char *strerror(int errnum)'),
     poll,
     alloc(size) {
       const pointer = koffi.alloc('uint8_t', size);

@@ -17,6 +17,7 @@ export const OP_READ = 22;
 export const OP_SEND = 26;
 export const OP_RECV = 27;
 export const OP_SOCKET = 45;
+export const OP_FIXED_FD_INSTALL = 54;
 
 // Submission flags.
 export const IOSQE_FIXED_FILE = 1 << 0;
@@ -104,6 +105,23 @@ export const prepSocket = (ring: Ring, r: Tagged & { domain: number; type: numbe
 // Connects a socket (a direct slot with IOSQE_FIXED_FILE) to the sockaddr at `address`.
 export const prepConnect = (ring: Ring, r: Tagged & { fd: number; address: number; length: number }) =>
   ring.prep(OP_CONNECT, r.link ?? 0, r.fd, r.address, 0, 0, r.tag, r.tagHi ?? 0, r.length, 0, 0);
+
+// Installs the socket in a direct descriptor slot into the process's descriptor table (Linux 6.8), close
+// on exec; the completion's result is the new descriptor. The slot keeps its own reference until closed.
+export const prepFixedFdInstall = (ring: Ring, r: Tagged & { slot: number }) =>
+  ring.prep(
+    OP_FIXED_FD_INSTALL,
+    IOSQE_FIXED_FILE | (r.link ?? 0),
+    r.slot,
+    0,
+    0,
+    0,
+    r.tag,
+    r.tagHi ?? 0,
+    0,
+    0,
+    0,
+  );
 
 // Nothing: completes at once with result 0 (the ring's own tests).
 export const prepNop = (ring: Ring, r: Tagged) =>

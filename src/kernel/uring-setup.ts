@@ -1,3 +1,4 @@
+import { constants } from 'node:os';
 import type { Mapping, UringSyscalls } from './uring-syscalls.ts';
 
 // Setting an io_uring instance up: io_uring_setup, then the three mappings of its memory. Layouts from
@@ -8,7 +9,7 @@ export const SETUP_DEFER_TASKRUN = 1 << 13;
 const SETUP_TASKRUN_FLAG = 1 << 9;
 const SETUP_CQSIZE = 1 << 3;
 const FEAT_SINGLE_MMAP = 1 << 0;
-const EINVAL = 22;
+const { EINVAL } = constants.errno;
 export const PARAMS_SIZE = 120;
 const SQE_BYTES = 64;
 const CQE_BYTES = 16;

@@ -1,4 +1,5 @@
 import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
+import { constants } from 'node:os';
 import { getSystemErrorName } from 'node:util';
 import {
   loadSocketCalls,
@@ -7,6 +8,7 @@ import {
   SOCK_STREAM,
   type SocketCalls,
 } from './socket-calls.ts';
+import { readSysctl } from './sysctl.ts';
 import { ENTER_GETEVENTS, FEAT_CQE_SKIP, FEAT_EXT_ARG, FEAT_NODROP, Ring } from './uring.ts';
 import { RING_ENTRIES } from './uring-loop.ts';
 import {
@@ -16,6 +18,7 @@ import {
   OP_ASYNC_CANCEL,
   OP_CLOSE,
   OP_CONNECT,
+  OP_FIXED_FD_INSTALL,
   OP_RECV,
   OP_SEND,
   OP_SOCKET,
@@ -32,13 +35,14 @@ import { loadUringSyscalls, type UringSyscalls } from './uring-syscalls.ts';
 // people. The ring tried is as large as the paths' own (RING_ENTRIES), so a limit on locked memory that
 // refuses theirs refuses it too; a ring refused later (another listener's) says why where it happens.
 
+// `chains`: whether the kernel can serve a whole connection in the ring (accept into a direct descriptor,
+// send from it, close it, and move a socket whose reply must wait into the descriptor table with
+// IORING_OP_FIXED_FD_INSTALL, Linux 6.8), or why not.
 export type UringSupport =
-  | { ok: true; sys: UringSyscalls; calls: SocketCalls }
+  | { ok: true; sys: UringSyscalls; calls: SocketCalls; chains: true | { code: string; reason: string } }
   | { ok: false; code: string; reason: string };
 
-const ENOSYS = 38;
-const ENOMEM = 12;
-const ECANCELED = 125;
+const { EACCES, ECANCELED, ENOMEM, ENOSYS, EPERM } = constants.errno;
 const AF_UNIX = 1;
 
 let checked: Promise<UringSupport> | undefined;
@@ -68,8 +72,11 @@ async function check(): Promise<UringSupport> {
     ring.close();
     return { ok: false, ...missing };
   }
+  const chains = ring.supports([OP_FIXED_FD_INSTALL])
+    ? true
+    : tooOld('moving a direct descriptor into the descriptor table (IORING_OP_FIXED_FD_INSTALL, 6.8)');
   keepSpareRing(sys, ring);
-  return { ok: true, sys, calls };
+  return { ok: true, sys, calls, chains };
 }
 
 const tooOld = (what: string) => ({ code: 'too-old', reason: `this kernel's io_uring lacks ${what}` });
@@ -120,12 +127,12 @@ function exercise(sys: UringSyscalls, calls: SocketCalls, ring: Ring) {
 
 // Why io_uring_setup refused, in the words of the place that refused it.
 function refusal(sys: UringSyscalls, errno: number): { code: string; reason: string } {
-  if (errno === 1 || errno === 13) {
-    const disabled = readSysctl('kernel/io_uring_disabled');
-    if (disabled === '2')
+  if (errno === EPERM || errno === EACCES) {
+    const disabled = readSysctl('kernel.io_uring_disabled');
+    if (disabled === 2)
       return { code: 'disabled', reason: 'io_uring is disabled here (kernel.io_uring_disabled = 2)' };
-    if (disabled === '1') {
-      const group = readSysctl('kernel/io_uring_group') ?? '-1';
+    if (disabled === 1) {
+      const group = readSysctl('kernel.io_uring_group') ?? -1;
       return {
         code: 'disabled',
         reason: `io_uring is limited to group ${group} here (kernel.io_uring_disabled = 1, kernel.io_uring_group)`,
@@ -199,13 +206,5 @@ export function errnoName(errno: number): string {
     return getSystemErrorName(-errno);
   } catch {
     return `errno ${errno}`;
-  }
-}
-
-function readSysctl(name: string): string | undefined {
-  try {
-    return readFileSync(`/proc/sys/${name}`, 'utf8').trim();
-  } catch {
-    return undefined;
   }
 }

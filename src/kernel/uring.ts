@@ -1,3 +1,4 @@
+import { constants } from 'node:os';
 import { SETUP_DEFER_TASKRUN, setUpRing } from './uring-setup.ts';
 import type { Mapping, UringSyscalls } from './uring-syscalls.ts';
 
@@ -22,9 +23,7 @@ const UNREGISTER_EVENTFD = 5;
 const REGISTER_PROBE = 8;
 const REGISTER_FILES2 = 13;
 const RSRC_REGISTER_SPARSE = 1 << 0;
-const SQ_TASKRUN = 1 << 2;
-const CQ_EVENTFD_DISABLED = 1 << 0;
-const EINTR = 4;
+const { EINTR } = constants.errno;
 const SQE_WORDS = 16; // 64 bytes
 const CQE_WORDS = 4; // 16 bytes
 const TWO_32 = 2 ** 32;
@@ -45,7 +44,6 @@ export class Ring {
   readonly #sq: Uint32Array; // the SQ ring (head, tail, array) as 32-bit words
   readonly #sqHead: number;
   readonly #sqTailAt: number;
-  readonly #sqFlagsAt: number;
   readonly #sqMask: number;
   readonly #sqes: Uint32Array;
   readonly #sqesI32: Int32Array;
@@ -53,7 +51,6 @@ export class Ring {
   readonly #cqI32: Int32Array;
   readonly #cqHeadAt: number;
   readonly #cqTailAt: number;
-  readonly #cqFlagsAt: number;
   readonly #cqOverflowAt: number;
   readonly #cqMask: number;
   readonly #cqes: number; // word index of the first completion entry
@@ -84,7 +81,6 @@ export class Ring {
     this.#sq = new Uint32Array(memory.sqRing.buffer);
     this.#sqHead = u(40);
     this.#sqTailAt = u(44);
-    this.#sqFlagsAt = u(56);
     this.#sqMask = this.#sq[u(48)] ?? 0;
     const array = u(64);
     // Ring slot i holds the entry at index i, always: fill the indirection array once.
@@ -97,7 +93,6 @@ export class Ring {
     this.#cqHeadAt = u(80);
     this.#cqTailAt = u(84);
     this.#cqOverflowAt = u(96);
-    this.#cqFlagsAt = u(104);
     this.#cqMask = this.#cq[u(88)] ?? 0;
     this.#cqes = u(100);
     this.#cqHead = Atomics.load(this.#cq, this.#cqHeadAt);
@@ -235,18 +230,6 @@ export class Ring {
   // DEFER_TASKRUN (with TASKRUN_FLAG): completions are posted only inside io_uring_enter on this thread.
   get deferred(): boolean {
     return (this.setupFlags & SETUP_DEFER_TASKRUN) !== 0;
-  }
-
-  // Whether the kernel holds work for this thread that no io_uring_enter has run yet (DEFER_TASKRUN with
-  // TASKRUN_FLAG; otherwise false).
-  taskWork(): boolean {
-    return (Atomics.load(this.#sq, this.#sqFlagsAt) & SQ_TASKRUN) !== 0;
-  }
-
-  // Turns the registered eventfd's signals off (while this thread is in the ring anyway) or on again.
-  set eventfdSignals(on: boolean) {
-    const flags = Atomics.load(this.#cq, this.#cqFlagsAt);
-    Atomics.store(this.#cq, this.#cqFlagsAt, on ? flags & ~CQ_EVENTFD_DISABLED : flags | CQ_EVENTFD_DISABLED);
   }
 
   // Which operations this kernel knows (IORING_REGISTER_PROBE), by opcode.

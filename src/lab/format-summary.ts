@@ -1,5 +1,6 @@
 import { type LabFindings, labFindings } from './findings.ts';
 import { INTERRUPTED, type LabReport } from './run-lab.ts';
+import { claimVerdictSentence, countersNote, statusLabel } from './wording.ts';
 
 // The terminal summary: the kernel, the sysctls, the capacity table, the four answers and the popular
 // answer's claims, every sentence built from this run's measurements. Returns a string; prints nothing.
@@ -33,9 +34,10 @@ export function formatLabSummary(report: LabReport): string {
     out.push('');
   }
   for (const e of report.experiments) {
-    const mark = e.status === 'ok' ? 'ok     ' : e.status === 'differs' ? 'DIFFERS' : 'skipped';
-    out.push(`[${mark}] ${e.title}: ${e.verdict}`);
-    if (e.status === 'differs') out.push(`          expected from the research notes: ${e.expected}`);
+    out.push(`[${statusLabel(e.status)}] ${e.title}: ${e.verdict}`);
+    if (e.status === 'differs') out.push(`  The research notes expected: ${e.expected}.`);
+    const counters = countersNote(e.counters);
+    if (counters) out.push(`  ${counters}`);
   }
   out.push('');
   out.push(...answers(findings));
@@ -49,6 +51,6 @@ function answers({ questions, claims }: LabFindings): string[] {
   lines.push('');
   lines.push("The popular answer's claims, on this machine:");
   for (const c of claims)
-    lines.push(`- "${c.claim}" ${c.verdict.toUpperCase()}.${c.numbers ? ` ${c.numbers}` : ''}`);
+    lines.push(`- "${c.claim}" ${claimVerdictSentence(c.verdict)}${c.numbers ? ` ${c.numbers}` : ''}`);
   return lines;
 }

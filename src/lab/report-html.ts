@@ -3,6 +3,7 @@ import { type LabFindings, labFindings } from './findings.ts';
 import { REPORT_CSS } from './report-style.ts';
 import type { LabReport } from './run-lab.ts';
 import type { ExperimentResult, Question } from './types.ts';
+import { CLAIM_VERDICTS, countersNote, statusLabel } from './wording.ts';
 
 const escapeHtml = (text: string) =>
   text.replaceAll('&', '&amp;').replaceAll('<', '&lt;').replaceAll('>', '&gt;').replaceAll('"', '&quot;');
@@ -28,13 +29,13 @@ ${charts[q.id] ?? ''}
   const claims = `<table id="claims"><colgroup><col class="w35"><col class="w12"><col></colgroup><thead><tr><th>the claim</th><th>verdict</th><th>the numbers that decide it</th></tr></thead><tbody>${findings.claims
     .map(
       (c) =>
-        `<tr><td data-label="claim">${escapeHtml(c.claim)}</td><td data-label="verdict" class="verdict ${c.verdict.replaceAll(' ', '-')}">${c.verdict}</td><td data-label="numbers">${escapeHtml(c.numbers)}</td></tr>`,
+        `<tr><td data-label="claim">${escapeHtml(c.claim)}</td><td data-label="verdict" class="verdict ${c.verdict.replaceAll(' ', '-')}">${CLAIM_VERDICTS[c.verdict]}</td><td data-label="numbers">${escapeHtml(c.numbers)}</td></tr>`,
     )
     .join('')}</tbody></table>`;
   const experiments = `<table id="experiments"><colgroup><col class="w22"><col class="w10"><col class="w23"><col></colgroup><thead><tr><th>experiment</th><th>status</th><th>measured</th><th>verdict</th></tr></thead><tbody>${report.experiments
     .map(
       (e) =>
-        `<tr class="${e.status}"><td data-label="experiment">${escapeHtml(e.title)}<br><code>${e.id}</code></td><td data-label="status" class="status">${e.status}</td><td data-label="measured">${figuresOf(e)}</td><td data-label="verdict">${escapeHtml(e.verdict)}${e.status === 'differs' ? `<br><em>expected: ${escapeHtml(e.expected)}</em>` : ''}</td></tr>`,
+        `<tr class="${e.status}"><td data-label="experiment">${escapeHtml(e.title)}<br><code>${e.id}</code></td><td data-label="status" class="status">${statusLabel(e.status)}</td><td data-label="measured">${figuresOf(e)}</td><td data-label="verdict">${escapeHtml(e.verdict)}${e.status === 'differs' ? `<br><em>The research notes expected: ${escapeHtml(e.expected)}.</em>` : ''}${countersHtml(e)}</td></tr>`,
     )
     .join('')}</tbody></table>`;
   return `<!doctype html>
@@ -98,6 +99,11 @@ async function questionCharts(f: LabFindings): Promise<Partial<Record<Question, 
       'UDP has no backlog: its receive buffer is the queue.',
     );
   return charts;
+}
+
+function countersHtml(e: ExperimentResult): string {
+  const note = countersNote(e.counters);
+  return note ? `<br><small class="counters">${escapeHtml(note)}</small>` : '';
 }
 
 // The experiment's own numbers, as `name value` pairs (nested tables and long lists left out).

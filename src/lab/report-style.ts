@@ -1,7 +1,7 @@
 // The report's stylesheet: one column on a phone (390 px), answer and chart side by side on a wide
 // screen, nothing wider than the page (tables wrap, charts scale down), and a clean printout.
 export const REPORT_CSS = `
-:root { color-scheme: light; --ink: #1f2328; --muted: #59636e; --line: #d0d7de; --ok: #1a7f37; --bad: #b42318; }
+:root { color-scheme: light; --ink: #1f2328; --muted: #59636e; --line: #d0d7de; --ok: #1a7f37; --bad: #b42318; --finding: #8250df; }
 * { box-sizing: border-box; }
 body { font-family: DejaVu Sans, Liberation Sans, Arial, sans-serif; color: var(--ink); margin: 0 auto; max-width: 72rem; padding: 1rem; line-height: 1.45; }
 h1 { font-size: 1.6rem; margin: 0.5rem 0; }
@@ -24,7 +24,10 @@ code { font-size: 0.85em; overflow-wrap: anywhere; }
 ul.figures { margin: 0; padding-left: 1rem; }
 .verdict, .status { font-weight: bold; text-transform: uppercase; font-size: 0.8rem; }
 .verdict.holds, tr.ok .status { color: var(--ok); }
-.verdict.does-not-hold, .verdict.partly, tr.differs .status { color: var(--bad); }
+.verdict.does-not-hold, .verdict.partly { color: var(--bad); }
+/* A result the research notes did not expect is a finding, not a failure. */
+tr.differs .status { color: var(--finding); }
+.counters { color: var(--muted); }
 tr.skipped { color: var(--muted); }
 col.w10 { width: 10%; } col.w12 { width: 12%; } col.w22 { width: 22%; } col.w23 { width: 23%; } col.w35 { width: 35%; }
 @media (max-width: 760px) {

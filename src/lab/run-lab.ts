@@ -14,7 +14,8 @@ import { synRetry } from './experiments/syn-retry.ts';
 import { udpNoListen } from './experiments/udp-no-listen.ts';
 import { udpRcvbuf } from './experiments/udp-rcvbuf.ts';
 import { unixEagain } from './experiments/unix-eagain.ts';
-import type { Experiment, ExperimentResult, LabProgress } from './types.ts';
+import { runWithOwnCounters } from './own-counters.ts';
+import type { Experiment, ExperimentResult, ExperimentStep, LabProgress } from './types.ts';
 
 export const EXPERIMENTS: Experiment[] = [
   capacity,
@@ -52,9 +53,11 @@ export interface RunLabOptions {
 
 export const INTERRUPTED = 'interrupted';
 
-// A child the terminal's Ctrl-C reached before this process's own handler ran counts as interrupted too.
+// A child the signal reached before this process's own handler ran (the terminal's Ctrl-C or hangup,
+// systemd's SIGTERM, all sent to every process) counts as interrupted too.
 const interruptedBy = (error: unknown, signal: AbortSignal) =>
-  signal.aborted || ['SIGINT', 'SIGTERM'].includes((error as { signal?: string } | null)?.signal ?? '');
+  signal.aborted ||
+  ['SIGINT', 'SIGTERM', 'SIGHUP'].includes((error as { signal?: string } | null)?.signal ?? '');
 
 // The one place where lab options are checked; it throws before anything runs.
 export function selectExperiments(only: string[] | undefined): Experiment[] {
@@ -71,7 +74,8 @@ export function selectExperiments(only: string[] | undefined): Experiment[] {
   return EXPERIMENTS.filter((e) => only.includes(e.id));
 }
 
-// Runs the experiments on this kernel, one after another (they read namespace-wide counters).
+// Runs the experiments on this kernel, one after another (those that read namespace-wide counters in
+// namespaces of their own where that can be done: own-counters.ts).
 export async function runLab(options: RunLabOptions = {}): Promise<LabReport> {
   const experiments = selectExperiments(options.only);
   const environment = readEnvironment();
@@ -108,11 +112,14 @@ export async function runLab(options: RunLabOptions = {}): Promise<LabReport> {
     progress({ type: 'experiment', id, title: experiment.title });
     const t0 = performance.now();
     try {
-      const outcome = await experiment.run({
+      const context = {
         signal,
-        progress: (step) => progress({ type: 'step', id, ...step }),
+        progress: (step: ExperimentStep) => progress({ type: 'step', id, ...step }),
         somaxconn: environment.sysctls['net.core.somaxconn'] ?? undefined,
-      });
+      };
+      const outcome = experiment.counters
+        ? await runWithOwnCounters(experiment, context)
+        : await experiment.run(context);
       return { ...base, ...outcome, durationMs: Math.round(performance.now() - t0) };
     } catch (error) {
       if (interruptedBy(error, signal)) return skipped(INTERRUPTED);

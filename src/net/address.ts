@@ -1,5 +1,6 @@
 import net from 'node:net';
 import { InvalidOptionError } from '../errors.ts';
+import { withoutZone } from './ip.ts';
 import { type PortOptions, portOption } from './service-port.ts';
 
 // "[::1]:9999" for IPv6, "127.0.0.1:9999" otherwise: the form users paste back into `daytime get`.
@@ -7,25 +8,8 @@ export function formatHostPort(host: string, port: number): string {
   return host.includes(':') ? `[${host}]:${port}` : `${host}:${port}`;
 }
 
-// A dual-stack listener sees IPv4 peers as ::ffff:a.b.c.d; people expect a.b.c.d.
-export function unmapIPv4(address: string): string {
-  return address.startsWith('::ffff:') && address.includes('.') ? address.slice(7) : address;
-}
-
-// The eight 16-bit groups of an IPv6 address in text form, "::1", "fe80::1%eth0" and "::ffff:192.0.2.1"
-// (an IPv4 tail) included.
-export function ipv6Groups(address: string): number[] {
-  const zoneless = address.split('%')[0] ?? '';
-  const v4 = /(\d+)\.(\d+)\.(\d+)\.(\d+)$/.exec(zoneless);
-  const hex = (high: string | undefined, low: string | undefined) =>
-    ((Number(high) << 8) | Number(low)).toString(16);
-  const text = v4 ? `${zoneless.slice(0, v4.index)}${hex(v4[1], v4[2])}:${hex(v4[3], v4[4])}` : zoneless;
-  const [left = '', right] = text.split('::');
-  const parse = (s: string) => (s ? s.split(':').map((g) => Number.parseInt(g, 16)) : []);
-  const head = parse(left);
-  const tail = right === undefined ? [] : parse(right);
-  return [...head, ...Array(8 - head.length - tail.length).fill(0), ...tail];
-}
+// Where the accept paths have always found it (the address module is ip.ts).
+export { unmapIPv4 } from './ip.ts';
 
 export interface Target {
   host: string;
@@ -35,7 +19,7 @@ export interface Target {
 const FORMS = 'HOST, HOST:PORT, :PORT, [IPV6] or [IPV6]:PORT';
 // A name or an IPv4 address; resolution itself happens at connect time (ENOTFOUND, exit 1).
 const HOST_NAME = /^[A-Za-z0-9_.-]{1,253}$/;
-const isIPv6 = (text: string) => net.isIPv6(text.split('%')[0] ?? '');
+const isIPv6 = (text: string) => net.isIPv6(withoutZone(text));
 
 // Parses HOST, HOST:PORT, :PORT, [IPV6] and [IPV6]:PORT; PORT is a number or a service name from
 // /etc/services. A bare IPv6 address without brackets is taken whole as the host, since its colons

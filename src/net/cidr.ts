@@ -1,5 +1,16 @@
-import net from 'node:net';
 import { InvalidOptionError } from '../errors.ts';
+import {
+  AF_INET,
+  AF_INET6,
+  IN_ADDR,
+  IN6_ADDR,
+  isMappedIPv4,
+  SOCKADDR_IN6,
+  sockaddrFamily,
+  withoutZone,
+  writeIP,
+  writeSockaddr,
+} from './ip.ts';
 
 // Networks a connection may come from (--proxy-from): IPv4 and IPv6 prefixes as 32-bit words, so that
 // an accepted connection's address, as the kernel wrote it, is matched without a string or an object.
@@ -15,9 +26,6 @@ export interface TrustList {
   v6: number[];
 }
 
-const AF_INET = 2;
-const AF_INET6 = 10;
-
 // "10.0.0.0/8,2001:db8::/32,192.0.2.7" (a bare address is one host) or "any".
 export function parseTrustList(text: string, name = 'proxyFrom'): TrustList {
   const expected = 'a list of addresses or CIDR networks (10.0.0.0/8,2001:db8::/32), or "any"';
@@ -27,7 +35,9 @@ export function parseTrustList(text: string, name = 'proxyFrom'): TrustList {
   const items = text.split(',').map((item) => item.trim());
   for (const item of items) {
     const [address = '', prefixText, extra] = item.split('/');
-    const family = net.isIPv4(address) ? 4 : net.isIPv6(address) && !address.includes('%') ? 6 : 0;
+    // An address as 32-bit words in network order: one for IPv4, four for IPv6. A zone id is refused.
+    const bytes = new DataView(new ArrayBuffer(16));
+    const family = writeIP(bytes, 0, address);
     const bits = family === 4 ? 32 : 128;
     const prefix = prefixText === undefined ? bits : /^\d{1,3}$/.test(prefixText) ? Number(prefixText) : -1;
     if (!family || extra !== undefined || prefix < 0 || prefix > bits)
@@ -37,11 +47,11 @@ export function parseTrustList(text: string, name = 'proxyFrom'): TrustList {
         text,
         item ? `${JSON.stringify(item)} is not one` : undefined,
       );
-    const words = addressWords(address);
+    const words = Array.from({ length: family === 4 ? 1 : 4 }, (_, i) => bytes.getUint32(4 * i));
     const masks = maskWords(prefix, family);
     const into = family === 4 ? v4 : v6;
     // An IPv4 network is matched in the IPv4 list, whether given as such or as ::ffff:a.b.c.d/96+.
-    const mapped = family === 6 && isMapped(words) && prefix >= 96;
+    const mapped = family === 6 && isMappedIPv4(bytes, 0) && prefix >= 96;
     if (mapped) v4.push(((words[3] ?? 0) & mask32(prefix - 96)) >>> 0, mask32(prefix - 96));
     else for (let i = 0; i < words.length; i++) into.push(((words[i] ?? 0) & (masks[i] ?? 0)) >>> 0);
     if (!mapped) into.push(...masks);
@@ -53,14 +63,14 @@ export function parseTrustList(text: string, name = 'proxyFrom'): TrustList {
 // (a dual-stack listener's IPv4 client) is matched as IPv4.
 export function trustsSockaddr(list: TrustList, view: DataView): boolean {
   if (list.any) return true;
-  const family = view.getUint16(0, true);
-  if (family === AF_INET) return inV4(list.v4, view.getUint32(4, false));
+  const family = sockaddrFamily(view, 0);
+  if (family === AF_INET) return inV4(list.v4, view.getUint32(IN_ADDR));
   if (family !== AF_INET6) return false;
-  const w0 = view.getUint32(8, false);
-  const w1 = view.getUint32(12, false);
-  const w2 = view.getUint32(16, false);
-  const w3 = view.getUint32(20, false);
-  if (w0 === 0 && w1 === 0 && w2 === 0xffff) return inV4(list.v4, w3);
+  if (isMappedIPv4(view, IN6_ADDR)) return inV4(list.v4, view.getUint32(IN6_ADDR + 12));
+  const w0 = view.getUint32(IN6_ADDR);
+  const w1 = view.getUint32(IN6_ADDR + 4);
+  const w2 = view.getUint32(IN6_ADDR + 8);
+  const w3 = view.getUint32(IN6_ADDR + 12);
   const v6 = list.v6;
   for (let i = 0; i < v6.length; i += 8) {
     if (
@@ -74,19 +84,11 @@ export function trustsSockaddr(list: TrustList, view: DataView): boolean {
   return false;
 }
 
-// The same for an address as text (what a net.Socket reports).
+// The same for an address as text (what a net.Socket reports; a link-local peer's zone id is dropped).
 export function trustsAddress(list: TrustList, address: string): boolean {
   if (list.any) return true;
-  const view = new DataView(new ArrayBuffer(24));
-  if (net.isIPv4(address)) {
-    view.setUint16(0, AF_INET, true);
-    view.setUint32(4, addressWords(address)[0] ?? 0, false);
-  } else if (net.isIPv6(address)) {
-    view.setUint16(0, AF_INET6, true);
-    for (const [i, word] of addressWords(address.split('%')[0] ?? '').entries())
-      view.setUint32(8 + 4 * i, word, false);
-  } else return false;
-  return trustsSockaddr(list, view);
+  const view = new DataView(new ArrayBuffer(SOCKADDR_IN6));
+  return writeSockaddr(view, 0, withoutZone(address), 0) > 0 && trustsSockaddr(list, view);
 }
 
 function inV4(v4: number[], address: number): boolean {
@@ -99,25 +101,4 @@ const mask32 = (bits: number) => (bits <= 0 ? 0 : (0xffffffff << (32 - Math.min(
 function maskWords(prefix: number, family: 4 | 6): number[] {
   if (family === 4) return [mask32(prefix)];
   return [0, 1, 2, 3].map((i) => mask32(prefix - 32 * i));
-}
-
-const isMapped = (w: number[]) => w[0] === 0 && w[1] === 0 && w[2] === 0xffff;
-
-// An address as 32-bit words in network order: one for IPv4, four for IPv6 (an embedded IPv4 tail
-// included).
-function addressWords(address: string): number[] {
-  if (net.isIPv4(address))
-    return [address.split('.').reduce((w, octet) => ((w << 8) | Number(octet)) >>> 0, 0)];
-  let text = address;
-  const tail = /(\d+\.\d+\.\d+\.\d+)$/.exec(text)?.[1];
-  if (tail) {
-    const w = addressWords(tail)[0] ?? 0;
-    text = `${text.slice(0, -tail.length)}${(w >>> 16).toString(16)}:${(w & 0xffff).toString(16)}`;
-  }
-  const [left = '', right] = text.split('::');
-  const groups = (s: string) => (s ? s.split(':').map((g) => Number.parseInt(g, 16)) : []);
-  const head = groups(left);
-  const rest = right === undefined ? [] : groups(right);
-  const all = [...head, ...Array(8 - head.length - rest.length).fill(0), ...rest];
-  return [0, 1, 2, 3].map((i) => (((all[2 * i] ?? 0) << 16) | (all[2 * i + 1] ?? 0)) >>> 0);
 }

@@ -1,6 +1,5 @@
 import { readFileSync } from 'node:fs';
 import { InvalidOptionError } from '../errors.ts';
-import type { NumberInput } from '../options/validate.ts';
 
 export const SERVICES_FILE = '/etc/services';
 
@@ -54,7 +53,7 @@ export interface PortOptions {
 // A port as users write it: a number (passed through, range-checked) or a service name from
 // /etc/services (`daytime` -> 13), as inetd, getaddrinfo(3) and nc take it. Throws
 // InvalidOptionError (exit 2 on the command line) naming the option, before any socket opens.
-export function portOption(name: string, value: NumberInput, options: PortOptions = {}): number {
+export function portOption(name: string, value: number | string, options: PortOptions = {}): number {
   const { min = 1, protocol = 'tcp', servicesFile = SERVICES_FILE } = options;
   const text = typeof value === 'string' ? value.trim() : String(value);
   const expected = `a port number from ${min} to 65535 or a service name from ${servicesFile}`;

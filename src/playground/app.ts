@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { once } from 'node:events';
 import http, { type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { httpStatusOf } from '../error-catalog.ts';
 import { DaytimeError, InvalidOptionError } from '../errors.ts';
 import { formatHostPort } from '../net/address.ts';
 import { readAsset } from './assets.ts';
@@ -51,11 +52,7 @@ export async function createPlaygroundApp(options: PlaygroundAppOptions = {}): P
 
   const startRun = (input: unknown): PlaygroundSnapshot => {
     if (run && !isFinal(run.snapshot().status)) {
-      throw new HttpError(
-        409,
-        'ERR_RUN_GOING',
-        'a run is going on: one at a time (stop it with DELETE /api/run)',
-      );
+      throw new HttpError('ERR_RUN_GOING', 'a run is going on: one at a time (stop it with DELETE /api/run)');
     }
     const stop = new AbortController();
     const number = runs + 1;
@@ -89,8 +86,7 @@ export async function createPlaygroundApp(options: PlaygroundAppOptions = {}): P
         return json(response, 202, startRun(await readJson(request)));
       case 'PATCH /api/run': {
         const body = (await readJson(request)) as { acceptsPerSecond?: unknown } | null;
-        if (!run || isFinal(run.snapshot().status))
-          throw new HttpError(409, 'ERR_NO_RUN', 'no run is going on');
+        if (!run || isFinal(run.snapshot().status)) throw new HttpError('ERR_NO_RUN', 'no run is going on');
         if (body?.acceptsPerSecond === undefined) {
           throw new InvalidOptionError(
             'acceptsPerSecond',
@@ -106,9 +102,9 @@ export async function createPlaygroundApp(options: PlaygroundAppOptions = {}): P
       }
     }
     if (['/api/config', '/api/state', '/api/events', '/api/run'].includes(path)) {
-      throw new HttpError(405, 'ERR_METHOD', `${method} is not allowed on ${path}`);
+      throw new HttpError('ERR_METHOD', `${method} is not allowed on ${path}`);
     }
-    throw new HttpError(404, 'ERR_NOT_FOUND', `no such API: ${path}`);
+    throw new HttpError('ERR_NOT_FOUND', `no such API: ${path}`);
   };
 
   const events = (response: ServerResponse) => {
@@ -134,21 +130,23 @@ export async function createPlaygroundApp(options: PlaygroundAppOptions = {}): P
       const refusal = refuse(request, url, { hosts, token, needsToken: isApi || url.pathname === '/' });
       if (refusal) {
         if (!isApi && refusal.code === 'ERR_TOKEN') return page401(response);
-        return json(response, refusal.status, { error: { code: refusal.code, message: refusal.message } });
+        return json(response, httpStatusOf(refusal.code), {
+          error: { code: refusal.code, message: refusal.message },
+        });
       }
       if (isApi) return await api(request, response, url.pathname);
       if (request.method !== 'GET' && request.method !== 'HEAD') {
-        throw new HttpError(405, 'ERR_METHOD', `${request.method} is not allowed here`);
+        throw new HttpError('ERR_METHOD', `${request.method} is not allowed here`);
       }
       const asset = await readAsset(url.pathname);
-      if (!asset) throw new HttpError(404, 'ERR_NOT_FOUND', `nothing at ${url.pathname}`);
+      if (!asset) throw new HttpError('ERR_NOT_FOUND', `nothing at ${url.pathname}`);
       // The lab's report is a document of its own with its styles inline, and no scripts.
       const csp = url.pathname === '/lab-report.html' ? { 'content-security-policy': REPORT_CSP } : {};
       response.writeHead(200, { ...SECURITY_HEADERS, ...csp, 'content-type': asset.type });
       response.end(request.method === 'HEAD' ? undefined : asset.body);
     } catch (error) {
-      const status =
-        error instanceof HttpError ? error.status : error instanceof InvalidOptionError ? 400 : 500;
+      // The catalog's status for the code (400 for bad parameters); 500 for anything else.
+      const status = error instanceof DaytimeError ? httpStatusOf(error.code) : 500;
       const code = error instanceof DaytimeError ? error.code : 'ERR_INTERNAL';
       const message = error instanceof Error ? error.message : String(error);
       if (!response.headersSent) json(response, status, { error: { code, message } });

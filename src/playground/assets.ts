@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises';
 
-// The page's files live in the package's top-level playground/ folder (plain HTML, CSS and JavaScript,
+// The page's files live in the package's top-level playground-page/ folder (plain HTML, CSS and JavaScript,
 // nothing fetched from elsewhere), and the lab's report in docs/. This module sits one folder deep in
 // src/ or in dist/, so the package root is two levels up either way.
 const ROOT = new URL('../../', import.meta.url);
@@ -14,12 +14,12 @@ const TYPES: Record<string, string> = {
 
 // URL path → file under the package root. Nothing else is served from disk.
 export const ASSETS: Record<string, string> = {
-  '/': 'playground/index.html',
-  '/assets/app.js': 'playground/app.js',
-  '/assets/lanes.js': 'playground/lanes.js',
-  '/assets/view.js': 'playground/view.js',
-  '/assets/style.css': 'playground/style.css',
-  '/assets/icon.svg': 'playground/icon.svg',
+  '/': 'playground-page/index.html',
+  '/assets/app.js': 'playground-page/app.js',
+  '/assets/lanes.js': 'playground-page/lanes.js',
+  '/assets/view.js': 'playground-page/view.js',
+  '/assets/style.css': 'playground-page/style.css',
+  '/assets/icon.svg': 'playground-page/icon.svg',
   '/lab-report.html': 'docs/lab-report.html',
 };
 

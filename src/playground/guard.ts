@@ -2,9 +2,10 @@ import { timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import { networkInterfaces } from 'node:os';
 import { formatHostPort } from '../net/address.ts';
+import { withoutZone } from '../net/ip.ts';
 
+// The status for each code is the catalog's (httpStatusOf).
 export interface Refusal {
-  status: 401 | 403;
   code: 'ERR_TOKEN' | 'ERR_HOST' | 'ERR_ORIGIN';
   message: string;
 }
@@ -20,7 +21,7 @@ export function allowedHosts(host: string, port: number): Set<string> {
   if (LOOPBACK.includes(host) || WILDCARD.includes(host)) for (const name of LOOPBACK) names.add(name);
   if (WILDCARD.includes(host)) {
     for (const list of Object.values(networkInterfaces())) {
-      for (const address of list ?? []) names.add(address.address.replace(/%.*$/, ''));
+      for (const address of list ?? []) names.add(withoutZone(address.address));
     }
   }
   return new Set([...names].filter((n) => n !== '').map((n) => formatHostPort(n.toLowerCase(), port)));
@@ -49,7 +50,6 @@ export function refuse(
   const host = request.headers.host ?? '';
   if (!options.hosts.has(host.toLowerCase())) {
     return {
-      status: 403,
       code: 'ERR_HOST',
       message: `Host ${JSON.stringify(host)} is not this playground's address`,
     };
@@ -57,14 +57,12 @@ export function refuse(
   const origin = request.headers.origin;
   if (origin !== undefined && !isOwnOrigin(origin, options.hosts)) {
     return {
-      status: 403,
       code: 'ERR_ORIGIN',
       message: `requests from ${JSON.stringify(origin)} are refused`,
     };
   }
   if (options.needsToken && !sameToken(tokenOf(request, url), options.token)) {
     return {
-      status: 401,
       code: 'ERR_TOKEN',
       message: 'a valid token is needed: use the address `daytime playground` printed (…/?token=…)',
     };

@@ -1,4 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { HttpErrorCode } from '../error-catalog.ts';
 import { DaytimeError } from '../errors.ts';
 
 // Responses of the playground's app: JSON with a status, security headers on everything.
@@ -13,11 +14,11 @@ export const SECURITY_HEADERS = {
   'cache-control': 'no-store',
 };
 
+// An error the API answers with: only the catalog's API codes, whose status the catalog gives
+// (httpStatusOf), so that one place says ERR_NOT_FOUND is a 404.
 export class HttpError extends DaytimeError {
-  readonly status: number;
-  constructor(status: number, code: string, message: string) {
+  constructor(code: HttpErrorCode, message: string) {
     super(code, message);
-    this.status = status;
   }
 }
 
@@ -38,24 +39,19 @@ export function page401(response: ServerResponse): void {
 export async function readJson(request: IncomingMessage): Promise<unknown> {
   const type = request.headers['content-type'] ?? '';
   if (!/^application\/json\b/i.test(type)) {
-    throw new HttpError(
-      415,
-      'ERR_CONTENT_TYPE',
-      'send the parameters as JSON (Content-Type: application/json)',
-    );
+    throw new HttpError('ERR_CONTENT_TYPE', 'send the parameters as JSON (Content-Type: application/json)');
   }
   let size = 0;
   const chunks: Buffer[] = [];
   for await (const chunk of request) {
     size += (chunk as Buffer).length;
-    if (size > MAX_BODY)
-      throw new HttpError(413, 'ERR_TOO_LARGE', `a request body is at most ${MAX_BODY} bytes`);
+    if (size > MAX_BODY) throw new HttpError('ERR_TOO_LARGE', `a request body is at most ${MAX_BODY} bytes`);
     chunks.push(chunk as Buffer);
   }
   const text = Buffer.concat(chunks).toString('utf8');
   try {
     return text.trim() === '' ? {} : JSON.parse(text);
   } catch {
-    throw new HttpError(400, 'ERR_BAD_JSON', 'the request body is not valid JSON');
+    throw new HttpError('ERR_BAD_JSON', 'the request body is not valid JSON');
   }
 }

@@ -4,7 +4,7 @@
 // {"acceptsPerSecond": N | "max"} and {"stop": true}, one a line. When stdin closes (the app went
 // away), the run stops, and with this process the namespace is gone.
 import { createInterface } from 'node:readline';
-import { prepareNamespace } from '../lab/netns.ts';
+import { prepareNamespace } from '../kernel/netns.ts';
 import { runEngine } from './engine.ts';
 import { normalizeAcceptRate, type PlaygroundParams, SYSCTL_NAMES, type SysctlName } from './params.ts';
 

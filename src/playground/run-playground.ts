@@ -1,6 +1,6 @@
 import { spawn } from 'node:child_process';
 import { createInterface } from 'node:readline';
-import { netnsUnavailable, siblingScript, unshareArgs } from '../lab/netns.ts';
+import { netnsUnavailable, siblingScript, unshareArgs } from '../kernel/netns.ts';
 import { runEngine } from './engine.ts';
 import {
   type AcceptRate,
@@ -28,7 +28,7 @@ export interface PlaygroundRun {
 }
 
 // Why a run cannot have a network namespace (and sysctls) of its own here; undefined when it can.
-export const namespaceUnavailable = netnsUnavailable;
+export const namespaceUnavailable = (): string | undefined => netnsUnavailable('unshare');
 
 // Starts one run. Parameters are checked first (InvalidOptionError, before any socket opens). Where it
 // can (root, Linux, unshare), the run happens in a network namespace of its own, made for it and gone

@@ -2,7 +2,7 @@
 // balancer in TCP mode sends one header before the client's bytes, naming the client. The receiver
 // must not start before a complete, valid header; a listener either requires it or does not.
 import net from 'node:net';
-import { ipv6Groups } from '../net/address.ts';
+import { formatIPv4, formatIPv6, readIPv6, withoutZone, writeIP } from '../net/ip.ts';
 
 export const V2_SIGNATURE = Buffer.from([
   0x0d, 0x0a, 0x0d, 0x0a, 0x00, 0x0d, 0x0a, 0x51, 0x55, 0x49, 0x54, 0x0a,
@@ -170,8 +170,10 @@ function parseV2(b: Uint8Array, received: number, addresses: boolean): ProxyPars
   const tcp = familyTransport === 0x11 || familyTransport === 0x21;
   if (!tcp || !addresses) return { status: 'done', header: { version: 2, command: 'PROXY', length } };
   const buffer = Buffer.from(b.buffer, b.byteOffset, length);
-  if (familyTransport === 0x11) return done(buffer, length, ipv4(buffer, 16), ipv4(buffer, 20), 24);
-  return done(buffer, length, ipv6(buffer, 16), ipv6(buffer, 32), 48);
+  const view = new DataView(b.buffer, b.byteOffset, length);
+  if (familyTransport === 0x11)
+    return done(buffer, length, formatIPv4(view.getUint32(16)), formatIPv4(view.getUint32(20)), 24);
+  return done(buffer, length, ipv6(view, 16), ipv6(view, 32), 48);
 }
 
 // After the addresses, TLVs (type, 16-bit length, value) up to the header's end: each must fit.
@@ -203,26 +205,9 @@ function done(
   };
 }
 
-const ipv4 = (b: Buffer, at: number) => `${b[at]}.${b[at + 1]}.${b[at + 2]}.${b[at + 3]}`;
-
-// The canonical text form (RFC 5952: lower case, the longest run of zero groups as ::).
-function ipv6(b: Buffer, at: number): string {
-  const groups = Array.from({ length: 8 }, (_, i) => b.readUInt16BE(at + 2 * i));
-  let best = -1;
-  let bestLength = 1;
-  for (let i = 0; i < 8; ) {
-    let j = i;
-    while (j < 8 && groups[j] === 0) j++;
-    if (j - i > bestLength) {
-      best = i;
-      bestLength = j - i;
-    }
-    i = j === i ? i + 1 : j;
-  }
-  const hex = groups.map((g) => g.toString(16));
-  if (best === -1) return hex.join(':');
-  return `${hex.slice(0, best).join(':')}::${hex.slice(best + bestLength).join(':')}`;
-}
+// The canonical text form (RFC 5952), an IPv4-mapped address in hex too (::ffff:a00:1), as this
+// decoder has always reported it.
+const ipv6 = (view: DataView, at: number) => formatIPv6(readIPv6(view, at), false);
 
 // Encoders, for clients and tests that speak for a balancer.
 export function encodeProxyV1(source: ProxyEndpoint, destination: ProxyEndpoint): Buffer {
@@ -237,13 +222,8 @@ export function encodeProxyV2(source?: ProxyEndpoint, destination?: ProxyEndpoin
   if (!source || !destination) return Buffer.concat([V2_SIGNATURE, Buffer.from([0x20, 0x00, 0x00, 0x00])]);
   const six = net.isIPv6(source.address);
   const addresses = Buffer.alloc(six ? 36 : 12);
-  const put = (address: string, at: number) => {
-    const parts = six ? ipv6Groups(address) : address.split('.').map(Number);
-    for (const [i, part] of parts.entries()) {
-      if (six) addresses.writeUInt16BE(part, at + 2 * i);
-      else addresses.writeUInt8(part, at + i);
-    }
-  };
+  const view = new DataView(addresses.buffer, addresses.byteOffset, addresses.length);
+  const put = (address: string, at: number) => writeIP(view, at, withoutZone(address));
   put(source.address, 0);
   put(destination.address, six ? 16 : 4);
   addresses.writeUInt16BE(source.port, six ? 32 : 8);

@@ -2,15 +2,15 @@ import type net from 'node:net';
 import { checkDescriptors, countOpenDescriptors, reserveDescriptors } from '../kernel/descriptors.ts';
 import { readProcNet, socketInode } from '../kernel/proc-net.ts';
 import { loadSocketCalls } from '../kernel/socket-calls.ts';
-import type { ListenerInfo } from './listener-info.ts';
-import { logListening } from './listener-log.ts';
-import type { ServerLogger } from './logger.ts';
+import type { ListenerInfo, ListenerSample } from '../observability/listener-info.ts';
+import { logListening } from '../observability/listener-log.ts';
+import type { ServerLogger } from '../observability/logger.ts';
+import { copyStats, emptyStats, type ServerStats } from '../observability/stats.ts';
+import { ReplyClock, type ServiceName } from '../protocol/replies.ts';
+import { TcpService } from '../tcp/tcp-service.ts';
+import { ReplyLimiter } from '../udp/rate-limit.ts';
+import { UdpService } from '../udp/udp-service.ts';
 import { type DaytimeServerConfig, type DaytimeServerInput, normalizeServerOptions } from './options.ts';
-import { ReplyLimiter } from './rate-limit.ts';
-import { ReplyClock, type ServiceName } from './replies.ts';
-import { copyStats, emptyStats, type ServerStats } from './stats.ts';
-import { TcpService } from './tcp-service.ts';
-import { UdpService } from './udp-service.ts';
 
 // How the server reports: not options of the service itself, so not normalized with them.
 export interface ServerRuntime {
@@ -24,16 +24,7 @@ export interface ServerRuntime {
 
 export interface DaytimeServerOptions extends DaytimeServerInput, ServerRuntime {}
 
-// One listener's kernel queue, for metrics: where it listens, what waits, the backlog in force.
-export interface ListenerSample {
-  service: ServiceName;
-  address: string;
-  port: number;
-  queued: number;
-  backlog: number;
-}
-
-export type { ListenerInfo, ServerLogger };
+export type { ListenerInfo, ListenerSample, ServerLogger };
 
 // RFC 867 daytime and, if asked, RFC 868 time, over TCP and, if asked, UDP.
 export class DaytimeServer {
@@ -63,6 +54,7 @@ export class DaytimeServer {
       fd: number | undefined,
       inheritBacklog: boolean,
       host?: string,
+      allInterfaces?: boolean,
     ) =>
       this.#tcp.push(
         new TcpService({
@@ -72,6 +64,7 @@ export class DaytimeServer {
           port,
           fd,
           inheritBacklog: fd !== undefined && inheritBacklog,
+          allInterfaces,
           backlog: this.config.backlog,
           maxConnections: this.config.maxConnections,
           writeTimeoutMs: this.config.writeTimeoutMs,
@@ -80,7 +73,14 @@ export class DaytimeServer {
           logConnections: Boolean(options.logger) && options.logConnections !== false,
         }),
       );
-    const udp = (service: ServiceName, port: number, fd?: number, fdFamily?: 4 | 6, host?: string) =>
+    const udp = (
+      service: ServiceName,
+      port: number,
+      fd?: number,
+      fdFamily?: 4 | 6,
+      host?: string,
+      allInterfaces?: boolean,
+    ) =>
       this.#udp.push(
         new UdpService({
           ...common,
@@ -89,6 +89,7 @@ export class DaytimeServer {
           port,
           fd,
           fdFamily,
+          allInterfaces,
           limiter,
           io: this.config.udpIo,
           logger: options.logger,
@@ -108,15 +109,19 @@ export class DaytimeServer {
     const { port, timePort } = this.config;
     const portOf = (service: ServiceName) => (service === 'time' ? (timePort ?? 0) : port);
     if (this.config.tcpFds) {
-      // A worker's TCP sockets were bound by its primary (with the backlog asked for).
-      for (const { service, fd } of this.config.tcpFds) tcp(service, portOf(service), fd, false);
+      // Bound already (with the backlog asked for): by the primary, or before --user's switch.
+      for (const { service, fd, allInterfaces } of this.config.tcpFds)
+        tcp(service, portOf(service), fd, false, undefined, allInterfaces);
     } else {
       for (const host of hosts) {
         tcp('daytime', port, undefined, false, host);
         if (timePort !== undefined) tcp('time', timePort, undefined, false, host);
       }
     }
-    if (this.config.udp) {
+    if (this.config.udpFds) {
+      for (const { service, fd, family, allInterfaces } of this.config.udpFds)
+        udp(service, portOf(service), fd, family, undefined, allInterfaces);
+    } else if (this.config.udp) {
       for (const host of hosts) {
         udp('daytime', port, undefined, undefined, host);
         if (timePort !== undefined) udp('time', timePort, undefined, undefined, host);

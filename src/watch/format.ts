@@ -1,11 +1,13 @@
+import { formatHostPort } from '../net/address.ts';
 import type { WatchSample } from './watch-queue.ts';
 
 const rate = (n: number | undefined) => (n === undefined ? '-' : `${n}/s`);
 
 // A block of lines for one sample: one row per listening socket, then the counters.
 export function formatWatchSample(sample: WatchSample): string {
+  const where = sample.host === undefined ? `port ${sample.port}` : formatHostPort(sample.host, sample.port);
   const lines = [
-    `${sample.time}  port ${sample.port}  (${sample.source === 'proc' ? '/proc/net/tcp: no backlog' : sample.source})`,
+    `${sample.time}  ${where}  (${sample.source === 'proc' ? '/proc/net/tcp: no backlog' : sample.source})`,
   ];
   if (sample.tcp.length === 0 && sample.udp.length === 0) lines.push('  nothing listens on this port');
   for (const l of sample.tcp) {

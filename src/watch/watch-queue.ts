@@ -1,9 +1,10 @@
+import { lookup } from 'node:dns/promises';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { readListenQueues } from '../kernel/listen-queue.ts';
 import { readKernelCounters } from '../kernel/netstat.ts';
 import { readProcNet } from '../kernel/proc-net.ts';
 import { readUdpBuffers } from '../kernel/udp-buffers.ts';
-import { formatHostPort } from '../net/address.ts';
+import { formatHostPort, unmapIPv4 } from '../net/address.ts';
 
 export interface WatchedTcpListener {
   local: string;
@@ -28,6 +29,8 @@ export interface WatchedUdpSocket {
 
 export interface WatchSample {
   time: string;
+  // The host asked for, when one was: only the sockets that take its connections are listed.
+  host?: string;
   port: number;
   // Where the TCP rows came from: ss shows the backlog, /proc/net/tcp does not.
   source: 'ss' | 'proc' | 'none';
@@ -38,6 +41,9 @@ export interface WatchSample {
 }
 
 export interface WatchOptions {
+  // A name or an address: only the sockets bound to one of its addresses, or to every address (they
+  // take its connections too), are listed. Undefined: every socket on the port.
+  host?: string;
   port: number;
   intervalMs?: number;
   // Stop after this many samples; forever (until the signal) when undefined.
@@ -56,12 +62,14 @@ const rate = (delta: number, seconds: number) => Math.round((delta / seconds) * 
 
 // Samples every listening socket on a port and the kernel's overflow counters, once an interval.
 export async function watchQueue({
+  host,
   port,
   intervalMs = 1000,
   count,
   signal,
   onSample,
 }: WatchOptions): Promise<void> {
+  const bound = await boundTo(host);
   let previous: { at: number; counters: Record<string, number> } | undefined;
   let previousDrops: { at: number; byInode: Map<number, number> } | undefined;
   for (let n = 0; count === undefined || n < count; n++) {
@@ -87,17 +95,20 @@ export async function watchQueue({
       }
     }
     if (counters) previous = { at, counters };
-    const udp = await readUdp(port);
+    const udp = (await readUdp(port)).filter((socket) => bound(socket.local));
     for (const socket of udp) {
       const before = previousDrops?.byInode.get(socket.inode);
       if (previousDrops && before !== undefined && socket.drops !== undefined)
         socket.dropsPerSecond = rate(socket.drops - before, (at - previousDrops.at) / 1000);
     }
     previousDrops = { at, byInode: new Map(udp.map((s) => [s.inode, s.drops ?? 0])) };
+    const { source, tcp } = await readTcp(port);
     onSample({
       time: new Date().toISOString(),
+      ...(host === undefined ? {} : { host }),
       port,
-      ...(await readTcp(port)),
+      source,
+      tcp: tcp.filter((listener) => bound(listener.local)),
       udp,
       perSecond,
     });
@@ -129,4 +140,22 @@ async function readUdp(port: number): Promise<WatchedUdpSocket[]> {
       drops: row.drops,
       dropsPerSecond: undefined,
     }));
+}
+
+const EVERY_ADDRESS = ['*', '0.0.0.0', '::'];
+
+// Whether a socket's local address ("127.0.0.1:9999", "[::]:9999", "*:9999", "[::1%lo]:9999") is one
+// HOST's connections reach: one of HOST's addresses (resolved once), or every address.
+async function boundTo(host: string | undefined): Promise<(local: string) => boolean> {
+  if (host === undefined) return () => true;
+  const addresses = (await lookup(host, { all: true })).map((a) => a.address);
+  return (local) => {
+    const address = unmapIPv4(
+      local
+        .slice(0, local.lastIndexOf(':'))
+        .replace(/^\[|\]$/g, '')
+        .split('%')[0] ?? '',
+    );
+    return EVERY_ADDRESS.includes(address) || addresses.includes(address);
+  };
 }

@@ -4,10 +4,11 @@ import net from 'node:net';
 import { after, before, describe, test } from 'node:test';
 import { createDaytimeServer } from '../../src/index.ts';
 import { runCli } from '../helpers/cli.ts';
-import { freeUdpPort } from '../helpers/ports.ts';
+import { missingPeer } from '../helpers/peers.ts';
+import { freePort, freeUdpPort } from '../helpers/ports.ts';
 import { listenPort } from '../helpers/raw-client.ts';
 
-describe('daytime get, spawned with npx', () => {
+describe('daytime get against a server', () => {
   const server = createDaytimeServer({ host: '127.0.0.1', port: 0 });
   let port: number;
   before(async () => {
@@ -35,10 +36,7 @@ test('refused and timed-out queries print one line and exit 1', async () => {
   const silent = net.createServer(() => {});
   await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
   const silentPort = (silent.address() as net.AddressInfo).port;
-  const closed = net.createServer();
-  await new Promise<void>((resolve) => closed.listen(0, '127.0.0.1', resolve));
-  const closedPort = (closed.address() as net.AddressInfo).port;
-  await new Promise((resolve) => closed.close(resolve));
+  const closedPort = await freePort();
 
   const [timedOut, refused] = await Promise.all([
     runCli(['get', `127.0.0.1:${silentPort}`, '--timeout', '0.5']),
@@ -127,7 +125,8 @@ describe('daytime get: what a newcomer gets wrong, answered in one line', () => 
 });
 
 test('ports by service name from /etc/services: get 127.0.0.1:daytime is port 13', async (t) => {
-  if (!/^daytime\s+13\/tcp/m.test(readServices())) return t.skip('/etc/services has no daytime entry here');
+  if (!/^daytime\s+13\/tcp/m.test(readServices()))
+    return missingPeer(t, '/etc/services has no daytime entry (apt-get install netbase)');
   const result = await runCli(['get', '127.0.0.1:daytime', '--json', '--timeout', '2']);
   // Whether or not something answers on 13 here, the port asked for was 13.
   if (result.code === 0) assert.equal(JSON.parse(result.stdout).peer, '127.0.0.1:13');

@@ -1,10 +1,11 @@
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, realpathSync, rmSync } from 'node:fs';
+import { cpSync, mkdtempSync, realpathSync, rmSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
 import { test } from 'node:test';
 import { collect, ROOT } from '../helpers/cli.ts';
+import { missingPeer } from '../helpers/peers.ts';
 
 // A machine whose own Node is older than the package needs, with the pinned Node 24 in node_modules.
 const BIN = `${ROOT}node_modules/.bin`;
@@ -24,18 +25,18 @@ const below = (version: string) => {
 
 // npx as the machine has it: run by the machine's own Node where that is older than 22.12 (this
 // project's machines have v20); elsewhere npm's own script run by the pinned Node made to report 22.11.
-function npxOnAnOlderNode(args: string[], env: NodeJS.ProcessEnv) {
+function npxOnAnOlderNode(cwd: string, args: string[], env: NodeJS.ProcessEnv) {
   const own = spawnSync('node', ['-v'], { env: { ...process.env, PATH: machinePath }, encoding: 'utf8' });
   if (own.status === 0 && below(own.stdout.trim()))
     return spawn('npx', args, {
-      cwd: ROOT,
+      cwd,
       env: { ...env, PATH: machinePath },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
   const which = spawnSync('sh', ['-c', 'command -v npx'], { env: { PATH: machinePath }, encoding: 'utf8' });
   const script = realpathSync(which.stdout.trim());
   return spawn(`${BIN}/node`, ['--import', olderNode(OLD), script, ...args], {
-    cwd: ROOT,
+    cwd,
     env: { ...env, PATH: machinePath },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
@@ -43,14 +44,27 @@ function npxOnAnOlderNode(args: string[], env: NodeJS.ProcessEnv) {
 
 test('npx daytime on a machine whose Node is older than 22.12: no EBADENGINE warning, the pinned Node runs it', async (t) => {
   const npx = spawnSync('sh', ['-c', 'command -v npx'], { env: { PATH: machinePath }, encoding: 'utf8' });
-  if (npx.status !== 0) return t.skip('npx is not on this machine');
+  if (npx.status !== 0) return missingPeer(t, 'npx is not on this machine');
   // A fresh npm cache: npx then links the checkout into its cache first, as on a user's first run, and
-  // that install is where npm checks `engines`. npm's own log level, as a user has it.
+  // that install is where npm checks `engines`. npm's own log level, as a user has it. The install
+  // runs `prepare`, which builds dist/ again: in a copy of the checkout (its node_modules linked), so
+  // the other test files running meanwhile never meet a dist/ half rewritten.
   const cache = mkdtempSync(join(tmpdir(), 'daytime-npm-cache-'));
+  const clone = mkdtempSync(join(tmpdir(), 'daytime-clone-'));
   try {
+    for (const entry of [
+      'package.json',
+      'package-lock.json',
+      'tsconfig.json',
+      'tsconfig.build.json',
+      'src',
+      'dist',
+    ])
+      cpSync(join(ROOT, entry), join(clone, entry), { recursive: true });
+    symlinkSync(join(ROOT, 'node_modules'), join(clone, 'node_modules'));
     const { npm_config_loglevel: _quietened, ...env } = process.env;
     const result = await collect(
-      npxOnAnOlderNode(['daytime', '--version'], { ...env, npm_config_cache: cache, NO_COLOR: '1' }),
+      npxOnAnOlderNode(clone, ['daytime', '--version'], { ...env, npm_config_cache: cache, NO_COLOR: '1' }),
     );
     assert.equal(result.code, 0, result.stderr);
     assert.doesNotMatch(result.stderr, /EBADENGINE|Unsupported engine/);
@@ -59,6 +73,7 @@ test('npx daytime on a machine whose Node is older than 22.12: no EBADENGINE war
     assert.match(result.stdout, /^\d+\.\d+\.\d+\n$/);
   } finally {
     rmSync(cache, { recursive: true, force: true });
+    rmSync(clone, { recursive: true, force: true });
   }
 });
 
@@ -72,6 +87,6 @@ test('the bin on a Node older than 22.12 says so in one line and exits 1', async
   assert.equal(result.stdout, '');
   assert.match(
     result.stderr,
-    /^daytime: needs Node\.js 22\.12 or newer, this is v20\.0\.0 .*pinned Node 24\)\n$/,
+    /^daytime: needs Node\.js 22\.12 or newer, this is v20\.0\.0 \(\/\S+\): put a newer node first on PATH .*pinned Node 24\)\n$/,
   );
 });

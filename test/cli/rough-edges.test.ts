@@ -3,7 +3,9 @@ import { spawn, spawnSync } from 'node:child_process';
 import { readFileSync, statSync } from 'node:fs';
 import { test } from 'node:test';
 import { queryTime } from '../../src/index.ts';
-import { CLI_ENV, collect, pressCtrlC, ROOT, runCli, spawnCli, startQuietServer } from '../helpers/cli.ts';
+import { CLI_ENV, collect, pressCtrlC, ROOT, runCli, spawnCli, spawnNpx } from '../helpers/cli.ts';
+import { startQuietServer } from '../helpers/cli-server.ts';
+import { missingPeer } from '../helpers/peers.ts';
 import { rawQuery } from '../helpers/raw-client.ts';
 
 // What a user sees on every run: npm start, ps and ss, --help, the pretty log.
@@ -52,10 +54,11 @@ test('npm start -s, as the README says: no banner, no rebuild, and exit 0 after 
   });
   const done = collect(child);
   const lines = await readLines(child).until(/"ready":true/);
-  assert.match(lines[0] ?? '', /^\{"level":30,/, "the first line is the server's own");
+  // (Info, or as root the warning that the server runs as root: serve-user.test.ts.)
+  assert.match(lines[0] ?? '', /^\{"level":(30|40),"time":\d+,/, "the first line is the server's own");
   const ready = JSON.parse(lines.find((l) => l.includes('"ready":true')) ?? '{}');
-  // The README's query, on the port this test's server got.
-  const query = await runCli(['get', `127.0.0.1:${ready.port}`]);
+  // The README's query as written (npx), on the port this test's server got.
+  const query = await collect(spawnNpx(['get', `127.0.0.1:${ready.port}`]));
   assert.equal(query.code, 0, query.stderr);
   assert.match(query.stdout, /^\w{3} \w{3} [ \d]\d \d\d:\d\d:\d\d \d{4}\n$/);
   // The terminal's SIGINT reaches npm and the server; npm forwards it again, within the same moment.
@@ -80,7 +83,7 @@ test('ps and ss -p show "daytime serve", not MainThread, and ps aux the flags', 
         /^daytime serve +daytime serve --log-format json --host 127\.0\.0\.1 --port 0/,
       );
     const ss = spawnSync('ss', ['-Hltnp', `sport = :${server.port}`], { encoding: 'utf8' });
-    if (ss.status !== 0) return t.skip('ss (iproute2) is not installed');
+    if (ss.status !== 0) return missingPeer(t, 'ss (iproute2) is not installed');
     assert.match(ss.stdout, new RegExp(`users:\\(\\("daytime serve",pid=${server.pid},`));
   } finally {
     await server.stop();

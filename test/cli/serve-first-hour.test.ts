@@ -4,20 +4,12 @@ import { once } from 'node:events';
 import { readFileSync } from 'node:fs';
 import net from 'node:net';
 import { test } from 'node:test';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { queryDaytime } from '../../src/index.ts';
-import {
-  CLI_ENV,
-  collect,
-  ROOT,
-  runCli,
-  spawnCli,
-  startCliServer,
-  startQuietServer,
-} from '../helpers/cli.ts';
+import { CLI_ENV, collect, ROOT, runCli, spawnCli, stdoutShows } from '../helpers/cli.ts';
+import { startCliServer, startQuietServer } from '../helpers/cli-server.ts';
 import { scrape } from '../helpers/metrics.ts';
 import { missingPeer } from '../helpers/peers.ts';
-import { freePort } from '../helpers/ports.ts';
+import { bound, freePort } from '../helpers/ports.ts';
 import { isAlive, waitFor } from '../helpers/proc.ts';
 import { CTIME_LINE, rawQuery } from '../helpers/raw-client.ts';
 
@@ -49,9 +41,9 @@ test('--metrics on a port that is taken: one line naming EADDRINUSE, exit 1, nev
   }
 });
 
+// (`--metrics 9464` is a port on every interface, as Prometheus exporters take it: typed-forms.test.ts.)
 test('address flags are checked before anything binds: a bare number is a port, not a host (exit 2)', async () => {
   for (const args of [
-    ['--metrics', '9464'],
     ['--host', '9464'],
     ['--metrics', '127.0.0.1'],
   ]) {
@@ -98,11 +90,10 @@ const services = (() => {
     return '';
   }
 })();
-test('ports as service names from /etc/services: --port daytime is 13, --time-port time is 37', {
-  skip:
-    (!/^daytime\s+13\/tcp/m.test(services) && '/etc/services has no daytime entry') ||
-    (process.getuid?.() !== 0 && 'binding ports 13 and 37 needs root'),
-}, async () => {
+test('ports as service names from /etc/services: --port daytime is 13, --time-port time is 37', async (t) => {
+  if (!/^daytime\s+13\/tcp/m.test(services))
+    return missingPeer(t, '/etc/services has no daytime entry (apt-get install netbase)');
+  if (process.getuid?.() !== 0) return missingPeer(t, 'binding ports 13 and 37 needs root');
   const server = await startCliServer([
     '--host',
     '127.0.0.1',
@@ -171,10 +162,14 @@ test('npx daytime serve in the background, then kill %1: the server drains and g
 }, async () => {
   // The README's background commands, as a shell script runs them (no job control: `kill %1` reaches
   // npm only, which passes it to its shell and not to the server).
+  // The script's `read` stands for the user's pause: it returns once the server has said it is ready.
   const script =
-    'npx --no-install daytime serve --host 127.0.0.1 --port 0 --quiet --log-format json & sleep 4; kill %1; wait';
-  const child = spawn('bash', ['-c', script], { cwd: ROOT, env: CLI_ENV, stdio: ['ignore', 'pipe', 'pipe'] });
-  const { stdout } = await collect(child);
+    'npx --no-install daytime serve --host 127.0.0.1 --port 0 --quiet --log-format json & read -r _; kill %1; wait';
+  const child = spawn('bash', ['-c', script], { cwd: ROOT, env: CLI_ENV, stdio: ['pipe', 'pipe', 'pipe'] });
+  const done = collect(child);
+  await stdoutShows(child, /"ready":true/);
+  child.stdin?.end('\n');
+  const { stdout } = await done;
   const pid = Number(/"pid":(\d+)/.exec(stdout)?.[1]);
   assert.ok(pid > 0, stdout);
   await waitFor(
@@ -198,7 +193,7 @@ test("the README's socket activation line: the socket handed over is served", as
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   const result = collect(child);
-  await sleep(300);
+  await bound(port);
   const reply = await queryDaytime({ host: '127.0.0.1', port, timeout: 30 });
   assert.match(`${reply.line}\r\n`, CTIME_LINE);
   child.kill('SIGTERM');
@@ -226,7 +221,7 @@ test('socket activation through npx, which loses the sockets: one line saying so
     { cwd: ROOT, env: CLI_ENV, stdio: ['ignore', 'pipe', 'pipe'] },
   );
   const result = collect(child);
-  await sleep(300);
+  await bound(port);
   net.connect(port, '127.0.0.1').on('error', () => {});
   const { code, stderr, stdout } = await result;
   assert.equal(code, 1);
@@ -238,7 +233,8 @@ test('socket activation through npx, which loses the sockets: one line saying so
 
 test('LISTEN_PID naming another process: one warning line, and --port is bound instead', async () => {
   const server = await startQuietServer([], { LISTEN_PID: '1', LISTEN_FDS: '1' });
-  const warnings = server.logs.filter((l) => l.level === 40);
+  // Besides the one about running as root, when the suite runs as root (serve-user.test.ts).
+  const warnings = server.logs.filter((l) => l.level === 40 && l.root !== true);
   assert.equal(warnings.length, 1);
   assert.match(String(warnings[0]?.msg), /LISTEN_PID is 1, not this process/);
   assert.match((await rawQuery(server.port)).data.toString('latin1'), CTIME_LINE);

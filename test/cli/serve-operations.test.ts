@@ -5,9 +5,11 @@ import { test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { queryDaytime, queryTime, readListenQueues, readProcNet } from '../../src/index.ts';
 import { AUTO_ACCEPT_PATH, TESTED_ACCEPT_PATHS, TESTED_UDP_PATHS } from '../helpers/accept.ts';
-import { CLI_ENV, ROOT, startCliServer, startQuietServer } from '../helpers/cli.ts';
+import { CLI_ENV, ROOT } from '../helpers/cli.ts';
+import { startCliServer, startQuietServer } from '../helpers/cli-server.ts';
+import { sample } from '../helpers/metrics.ts';
 import { missingPeer } from '../helpers/peers.ts';
-import { freePort } from '../helpers/ports.ts';
+import { bound, freePort } from '../helpers/ports.ts';
 import { HAS_PROC, isAlive, waitFor } from '../helpers/proc.ts';
 import { CTIME_LINE, rawQuery } from '../helpers/raw-client.ts';
 
@@ -108,7 +110,7 @@ test('--workers 2: connections spread over both workers, a killed worker is repl
   assert.ok(after.has(newPid), 'the replacement serves connections');
 
   const body = await (await fetch(`http://127.0.0.1:${metricsPort}/metrics`)).text();
-  const served = Number(/^daytime_served_total\{service="daytime",transport="tcp"\} (\d+)$/m.exec(body)?.[1]);
+  const served = sample(body, 'daytime_served_total', { service: 'daytime', transport: 'tcp' });
   // The killed worker's counts are kept; the survivor's and the replacement's are added.
   assert.equal(served, 200);
   assert.match(body, /^daytime_accept_path_listeners\{path="\w+"\} 2$/m, 'one listener per worker');
@@ -183,7 +185,7 @@ for (const udpIo of TESTED_UDP_PATHS)
     child.stdout.on('data', (chunk) => {
       logs += chunk;
     });
-    await sleep(300);
+    await bound(port, 'udp');
     // The first datagram wakes systemd-socket-activate and waits in the socket for the server: the path
     // takes the socket over before Node has read it.
     const reply = await queryTime({ host: '127.0.0.1', port, transport: 'udp', timeout: 30 });
@@ -220,7 +222,8 @@ for (const udpIo of TESTED_UDP_PATHS)
       if (i > 0) await sleep(100);
       body = await (await fetch(`http://127.0.0.1:${metricsPort}/metrics`)).text();
     }
-    const sockets = () => readProcNet('udp')?.filter((row) => row.port === server.port).length;
+    const sockets = () =>
+      readProcNet('udp')?.filter((row) => row.port === server.port && row.local === '127.0.0.1').length;
     if (HAS_PROC) assert.equal(sockets(), 2, 'one UDP socket per worker');
     const { code } = await server.stop();
     assert.equal(code, 0);

@@ -5,7 +5,8 @@ import net from 'node:net';
 import { test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { encodeProxyV1, encodeProxyV2 } from '../../src/protocol/proxy.ts';
-import { spawnWithFileLimit, startQuietServer } from '../helpers/cli.ts';
+import { CHAINS_UNAVAILABLE } from '../helpers/accept.ts';
+import { spawnWithFileLimit, startQuietServer } from '../helpers/cli-server.ts';
 import { missingPeer } from '../helpers/peers.ts';
 import { freePort } from '../helpers/ports.ts';
 import { HAS_PROC, isAlive, openDescriptors, waitFor } from '../helpers/proc.ts';
@@ -25,6 +26,13 @@ function proxiedQuery(port: number, header: Buffer, timeoutMs = 60_000): Promise
   });
 }
 
+// What --proxy-protocol takes by itself here.
+const AUTO_PROXY_PATH = !CHAINS_UNAVAILABLE
+  ? 'proxy-uring'
+  : process.platform === 'linux'
+    ? 'proxy-libc'
+    : 'proxy-socket';
+
 test('--proxy-protocol with --udp says UDP is answered without a header; metrics count headers and refusals', async () => {
   const metricsPort = await freePort();
   const server = await startQuietServer([
@@ -39,7 +47,7 @@ test('--proxy-protocol with --udp says UDP is answered without a header; metrics
   ]);
   assert.ok(server.logs.some((l) => l.level === 40 && /applies to TCP only/.test(String(l.msg))));
   const ready = server.logs.find((l) => l.ready);
-  assert.equal(ready?.acceptPath, process.platform === 'linux' ? 'proxy-libc' : 'proxy-socket');
+  assert.equal(ready?.acceptPath, AUTO_PROXY_PATH);
   assert.equal(ready?.proxyFrom, '127.0.0.1');
   assert.match(String(ready?.msg), /believed only from 127\.0\.0\.1/);
   const self = { address: '127.0.0.1', port: server.port };
@@ -56,7 +64,7 @@ test('--proxy-protocol with --udp says UDP is answered without a header; metrics
   assert.match(body, /^daytime_proxy_headers_total\{version="v1",command="PROXY"\} 1$/m);
   assert.match(body, /^daytime_proxy_headers_total\{version="v2",command="LOCAL"\} 1$/m);
   assert.match(body, /^daytime_proxy_refused_total\{reason="timeout"\} 1$/m);
-  assert.match(body, /^daytime_accept_path_listeners\{path="proxy-(libc|socket)"\} 1$/m);
+  assert.match(body, /^daytime_accept_path_listeners\{path="proxy-(uring|libc|socket)"\} 1$/m);
 });
 
 test('a flood of clients that connect and say nothing cannot take the descriptors (ulimit -n 256)', async (t) => {

@@ -2,15 +2,15 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { createDaytimeServer } from '../../src/index.ts';
 import { runCli, runCliOnTty, scriptPath } from '../helpers/cli.ts';
+import { missingPeer } from '../helpers/peers.ts';
 import { listenPort } from '../helpers/raw-client.ts';
 
 const BAR = /[█░]{30} \d+%/;
 const REDRAW = '\x1b[J';
 
-describe('on a terminal the CLI draws live; piped it does not', {
-  // Under CI (.ci/run installs util-linux) a missing script(1) fails instead.
-  skip: scriptPath || process.env.CI === 'true' ? false : 'script(1) (util-linux) is not installed',
-}, () => {
+const noScript = scriptPath ? undefined : 'script(1) (util-linux) is not installed';
+
+describe('on a terminal the CLI draws live; piped it does not', () => {
   const server = createDaytimeServer({ host: '127.0.0.1', port: 0 });
   let port = 0;
   before(async () => {
@@ -18,7 +18,8 @@ describe('on a terminal the CLI draws live; piped it does not', {
   });
   after(() => server.close());
 
-  test('bench: a progress bar on the terminal, then the table; none when stderr is a pipe', async () => {
+  test('bench: a progress bar on the terminal, then the table; none when stderr is a pipe', async (t) => {
+    if (noScript) return missingPeer(t, noScript);
     // The bar is drawn once a second: 2.5 s gives it two turns.
     const args = ['bench', `127.0.0.1:${port}`, '--duration', '2.5', '--connections', '4'];
     const tty = await runCliOnTty(args);
@@ -31,7 +32,8 @@ describe('on a terminal the CLI draws live; piped it does not', {
     assert.match(piped.stderr, /conn\/s\s+[\d,]+/);
   });
 
-  test('watch: each sample redraws the last in place on the terminal; piped, samples are appended', async () => {
+  test('watch: each sample redraws the last in place on the terminal; piped, samples are appended', async (t) => {
+    if (noScript) return missingPeer(t, noScript);
     const args = ['watch', String(port), '--count', '3', '--interval', '0.2'];
     const tty = await runCliOnTty(args);
     assert.equal(tty.code, 0, tty.stdout + tty.stderr);

@@ -3,7 +3,8 @@ import { spawnSync } from 'node:child_process';
 import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
 import { test } from 'node:test';
 import { URING_UNAVAILABLE } from '../helpers/accept.ts';
-import { ROOT, spawnUntilReady } from '../helpers/cli.ts';
+import { ROOT } from '../helpers/cli.ts';
+import { spawnUntilReady } from '../helpers/cli-server.ts';
 import { missingPeer } from '../helpers/peers.ts';
 import { CTIME_LINE, rawQuery } from '../helpers/raw-client.ts';
 
@@ -78,7 +79,7 @@ function ringBytes(pid: number): number {
 
 test('an unprivileged user with RLIMIT_MEMLOCK 64 KiB: auto runs on libc and the ready line says why', async (t) => {
   const why = unavailable();
-  if (why) return why.startsWith('prlimit') || why.startsWith('setpriv') ? missingPeer(t, why) : t.skip(why);
+  if (why) return missingPeer(t, why);
   const server = await serveAs(64 * 1024);
   try {
     assert.equal(server.ready.acceptPath, 'libc');
@@ -93,7 +94,7 @@ test('an unprivileged user with RLIMIT_MEMLOCK 64 KiB: auto runs on libc and the
 
 test("a limit with room for one ring but not two: the second listener's fallback is named too", async (t) => {
   const why = unavailable();
-  if (why) return why.startsWith('prlimit') || why.startsWith('setpriv') ? missingPeer(t, why) : t.skip(why);
+  if (why) return missingPeer(t, why);
   // What the process holds with room for everything: libuv's rings and one ring per listener.
   const roomy = await serveAs(4 * 1024 * 1024, ['--time-port', '0']);
   const all = ringBytes(roomy.pid);

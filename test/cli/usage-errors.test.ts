@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { runCli } from '../helpers/cli.ts';
+import { assertRefusedAlike, runCliCases } from '../helpers/cli-cases.ts';
 
 // Every case must exit 2 with exactly one line on stderr naming the problem, and bind nothing
 // (a server that had bound would have logged "listening" on stdout).
@@ -39,7 +40,13 @@ const cases: [string[], RegExp][] = [
     ['get', '--timeout', '1', '--timeout', '2'],
     /^daytime get: --timeout was given twice: it takes one value/,
   ],
-  [['get', 'a', 'b'], /too many arguments/],
+  // HOST PORT is nc's order (issue 27); a third argument is one too many.
+  [['get', 'a', 'b', 'c'], /too many arguments/],
+  [['get', 'localhost', 'no-such-service'], /port argument must be a port number .*has no such service/],
+  [['get', 'localhost:13', '9999'], /target must be a HOST alone when a PORT follows/],
+  [['watch', '127.0.0.1'], /port argument must be a port number/],
+  [['watch', '[::1]'], /target must be PORT, :PORT, HOST:PORT or \[IPV6\]:PORT/],
+  [['serve', '--metrics', '127.0.0.1'], /--metrics must be PORT, :PORT or HOST:PORT/],
   [['serve', '--time-port', '9999'], /--time-port must be different from --port/],
   [['serve', '--time-port', 'x'], /--time-port must be a port number from 0 to 65535 or a service name/],
   [['serve', '--proxy-from', 'any'], /--proxy-from needs --proxy-protocol/],
@@ -94,7 +101,7 @@ const cases: [string[], RegExp][] = [
 ];
 
 test('bad flags exit 2 with one line and bind nothing', async () => {
-  const results = await Promise.all(cases.map(([args]) => runCli(args)));
+  const results = await runCliCases(cases.map(([args]) => args));
   results.forEach((result, i) => {
     const [args, pattern] = cases[i] ?? [[], /./];
     const label = `daytime ${args.join(' ')}`;
@@ -105,6 +112,17 @@ test('bad flags exit 2 with one line and bind nothing', async () => {
     assert.match(lines[0] ?? '', pattern, label);
     assert.doesNotMatch(result.stderr, /\n\s+at /, `${label}: no stack trace`);
   });
+});
+
+// As processes of their own, one of each kind (commander's own refusal, a value, a conflict, a repeat):
+// the exit status the shell sees, and the same line.
+test('the same refusals from the bin itself: exit 2 and the same line', async () => {
+  await assertRefusedAlike([
+    ['serve', '--bogus'],
+    ['get', '--timeout', '0'],
+    ['serve', '--udp-rate', '5'],
+    ['bench', '-n', '5', '-n', '10'],
+  ]);
 });
 
 test('--help teaches the backlog and exits 0', async () => {

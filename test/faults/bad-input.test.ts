@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import net from 'node:net';
 import { test } from 'node:test';
 import { runBin } from '../helpers/cli.ts';
+import { assertRefusedAlike, runCliCases } from '../helpers/cli-cases.ts';
 
 // Every flag of every subcommand with wrong types, out-of-range and huge numbers, empty strings and
 // non-ASCII text: one line on stderr naming the flag, exit 2, no stack trace, nothing on stdout (a
@@ -56,22 +57,8 @@ for (const target of ['', 'host:', 'host:x', 'host:0', 'host:99999', '[::1]:x', 
 }
 for (const port of ['', '0', 'x', '70000', '٣', '-1']) cases.push({ args: ['watch', port], flag: 'port' });
 
-async function pool<T, R>(items: T[], size: number, run: (item: T) => Promise<R>): Promise<R[]> {
-  const results: R[] = [];
-  let next = 0;
-  await Promise.all(
-    Array.from({ length: size }, async () => {
-      while (next < items.length) {
-        const i = next++;
-        results[i] = await run(items[i] as T);
-      }
-    }),
-  );
-  return results;
-}
-
 test(`bad input: ${cases.length} wrong flag values, each one line and exit 2`, async () => {
-  const results = await pool(cases, 4, ({ args }) => runBin(args));
+  const results = await runCliCases(cases.map(({ args }) => args));
   const failures: string[] = [];
   results.forEach((r, i) => {
     const { args, flag } = cases[i] ?? { args: [], flag: '' };
@@ -88,6 +75,17 @@ test(`bad input: ${cases.length} wrong flag values, each one line and exit 2`, a
   assert.deepEqual(failures, []);
 });
 
+// The bin itself, for a few of them: the exit status the shell sees, and the same line as above.
+test('bad input, as processes of their own: exit 2 and the same one line', async () => {
+  await assertRefusedAlike([
+    ['serve', '--port', 'x'],
+    ['serve', '--proxy-from', 'any'],
+    ['get', 'host:0'],
+    ['bench', '--connections', '0'],
+    ['watch', '9999', '--interval', '٣'],
+  ]);
+});
+
 test('get against misbehaving servers: a clear line and exit 1 within its timeout', async () => {
   const behaviours: [string, (s: net.Socket) => void, RegExp][] = [
     ['sends nothing', (s) => s.end(), /closed without sending a line/],
@@ -96,23 +94,26 @@ test('get against misbehaving servers: a clear line and exit 1 within its timeou
     ['closes mid-line', (s) => s.end('Tue Nov 24 1'), /does not end in CRLF/],
     ['hangs', () => {}, /no complete reply .* within 1 s/],
   ];
-  for (const [name, behaviour, pattern] of behaviours) {
-    const sockets: net.Socket[] = [];
-    const server = net.createServer((s) => {
-      sockets.push(s.on('error', () => {}));
-      behaviour(s);
-    });
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    const { port } = server.address() as net.AddressInfo;
-    const started = Date.now();
-    const r = await runBin(['get', `127.0.0.1:${port}`, '--timeout', '1']);
-    const elapsed = Date.now() - started;
-    for (const s of sockets) s.destroy();
-    server.close();
-    assert.equal(r.code, 1, name);
-    assert.equal(r.stderr.trimEnd().split('\n').length, 1, `${name}: ${r.stderr}`);
-    assert.match(r.stderr, pattern, name);
-    // Generous: the 1 s timeout plus a loaded machine's process start.
-    assert.ok(elapsed < 30_000, `${name}: ${elapsed} ms`);
-  }
+  // Each against a server of its own, all at once.
+  await Promise.all(
+    behaviours.map(async ([name, behaviour, pattern]) => {
+      const sockets: net.Socket[] = [];
+      const server = net.createServer((s) => {
+        sockets.push(s.on('error', () => {}));
+        behaviour(s);
+      });
+      await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+      const { port } = server.address() as net.AddressInfo;
+      const started = Date.now();
+      const r = await runBin(['get', `127.0.0.1:${port}`, '--timeout', '1']);
+      const elapsed = Date.now() - started;
+      for (const s of sockets) s.destroy();
+      server.close();
+      assert.equal(r.code, 1, name);
+      assert.equal(r.stderr.trimEnd().split('\n').length, 1, `${name}: ${r.stderr}`);
+      assert.match(r.stderr, pattern, name);
+      // Generous: the 1 s timeout plus a loaded machine's process start.
+      assert.ok(elapsed < 30_000, `${name}: ${elapsed} ms`);
+    }),
+  );
 });

@@ -1,15 +1,17 @@
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { after, before, test } from 'node:test';
+import { makeNetns, netnsUnavailable } from '../../src/kernel/netns.ts';
 import { TESTED_ACCEPT_PATHS } from '../helpers/accept.ts';
-import { ROOT, startCliServer } from '../helpers/cli.ts';
-import { makeNetns, netnsUnavailable } from '../helpers/netns.ts';
+import { ROOT } from '../helpers/cli.ts';
+import { startCliServer } from '../helpers/cli-server.ts';
+import { missingPeer } from '../helpers/peers.ts';
 
 // A reply that the kernel will not take. With net.ipv4.tcp_notsent_lowat = 0 (per network namespace),
 // a TCP socket never has room for unsent data (tcp_stream_memory_free() compares 0 < 0), so every write
 // returns EAGAIN and stays pending: what a server sees when its replies cannot leave. Here that makes
 // the connections that --max-connections and --write-timeout are about, on every accept path.
-const unavailable = netnsUnavailable();
+const unavailable = netnsUnavailable('ip netns');
 const NODE = `${ROOT}node_modules/.bin/node`;
 let ns: ReturnType<typeof makeNetns> | undefined;
 before(() => {
@@ -50,9 +52,8 @@ async function run(accept: string, flags: string[], clients: number) {
 }
 
 for (const accept of TESTED_ACCEPT_PATHS) {
-  test(`--accept ${accept}: --write-timeout closes a connection whose reply cannot be sent, counted ETIMEDOUT`, {
-    skip: unavailable,
-  }, async () => {
+  test(`--accept ${accept}: --write-timeout closes a connection whose reply cannot be sent, counted ETIMEDOUT`, async (t) => {
+    if (unavailable) return missingPeer(t, unavailable);
     const { code, stats, results } = await run(accept, ['--write-timeout', '1'], 10);
     assert.equal(code, 0);
     assert.deepEqual(
@@ -70,9 +71,8 @@ for (const accept of TESTED_ACCEPT_PATHS) {
     assert.deepEqual(stats?.errors, { ETIMEDOUT: 10 });
   });
 
-  test(`--accept ${accept}: --max-connections: over the limit, new connections are closed at once and counted`, {
-    skip: unavailable,
-  }, async () => {
+  test(`--accept ${accept}: --max-connections: over the limit, new connections are closed at once and counted`, async (t) => {
+    if (unavailable) return missingPeer(t, unavailable);
     // Five connections wait for their write (until the 2 s write timeout); the other fifteen are over
     // the limit meanwhile.
     const { stats, results } = await run(accept, ['--max-connections', '5', '--write-timeout', '2'], 20);

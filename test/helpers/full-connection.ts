@@ -2,11 +2,12 @@ import assert from 'node:assert/strict';
 import { once } from 'node:events';
 import { fstatSync } from 'node:fs';
 import net from 'node:net';
+import { constants } from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { SocketCalls } from '../../src/kernel/socket-calls.ts';
 import { RawSocket, SOCK_STREAM } from '../../src/lab/raw-socket.ts';
 
-const EAGAIN = 11;
+const { EAGAIN } = constants.errno;
 
 // A daytime line always fits the empty send buffer of a new connection, so a server cannot be made to
 // meet a write that does not complete from outside. This is a real connection whose send buffer was

@@ -1,30 +1,21 @@
 import { once } from 'node:events';
 import net from 'node:net';
+import { parseSamples, sampleValue } from '../../bench/lib/prometheus-text.ts';
 
 export async function scrape(port: number, path = '/metrics'): Promise<string> {
   return (await fetch(`http://127.0.0.1:${port}${path}`)).text();
 }
 
 // The value of one sample in an exposition: `name` with exactly these labels (none: a bare sample).
-export function sample(body: string, name: string, labels: Record<string, string> = {}): number | undefined {
-  const wanted = Object.entries(labels)
-    .map(([k, v]) => `${k}="${v}"`)
-    .join(',');
-  const head = wanted ? `${name}{${wanted}}` : name;
-  for (const line of body.split('\n')) {
-    if (line.startsWith(`${head} `)) return Number(line.slice(head.length + 1));
-  }
-  return undefined;
-}
+export const sample = sampleValue;
 
 // Every `_total` sample of an exposition, by its full name with labels.
 export function totals(body: string): Map<string, number> {
-  const result = new Map<string, number>();
-  for (const line of body.split('\n')) {
-    const match = /^(\w+_total(?:\{[^}]*\})?) (\S+)$/.exec(line);
-    if (match?.[1]) result.set(match[1], Number(match[2]));
-  }
-  return result;
+  return new Map(
+    parseSamples(body)
+      .filter((s) => s.name.endsWith('_total'))
+      .map((s) => [s.series, s.value]),
+  );
 }
 
 // One HTTP/1.1 connection kept alive, as Prometheus keeps its scrape connections: requests are written

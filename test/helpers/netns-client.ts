@@ -4,7 +4,8 @@
 // socket ever becomes writable (tcp_notsent_lowat 0), libuv would never see a connect complete, since it
 // waits for writability; a blocking connect returns once the handshake is done.
 import { loadLibc } from '../../src/kernel/libc.ts';
-import { AF_INET, loadSocketCalls, SOCK_STREAM } from '../../src/kernel/socket-calls.ts';
+import { AF_INET, EAGAIN, loadSocketCalls, SOCK_STREAM } from '../../src/kernel/socket-calls.ts';
+import { SOCKADDR_IN, writeSockaddr } from '../../src/net/ip.ts';
 
 const [port = 0, count = 1] = process.argv.slice(2).map(Number);
 const calls = await loadSocketCalls();
@@ -18,17 +19,15 @@ const SO_RCVTIMEO = 20;
 const timeout = Buffer.alloc(16);
 timeout.writeBigInt64LE(30n, 0);
 
-const address = calls.alloc(16);
-address.view.setUint16(0, AF_INET, true);
-address.view.setUint16(2, port, false);
-address.bytes.set([127, 0, 0, 1], 4);
+const address = calls.alloc(SOCKADDR_IN);
+writeSockaddr(address.view, 0, '127.0.0.1', port);
 const buffer = calls.alloc(4096);
 
 const clients: (number | string)[] = [];
 for (let i = 0; i < count; i++) {
   const fd = calls.socket(AF_INET, SOCK_STREAM, 0);
   setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, timeout, 16);
-  clients.push(calls.connect(fd, address.address, 16) === 0 ? fd : `connect errno ${calls.errno()}`);
+  clients.push(calls.connect(fd, address.address, SOCKADDR_IN) === 0 ? fd : `connect errno ${calls.errno()}`);
 }
 const results = clients.map((fd) => {
   if (typeof fd === 'string') return { bytes: 0, end: fd };
@@ -41,7 +40,7 @@ const results = clients.map((fd) => {
     }
     const errno = n < 0 ? calls.errno() : 0;
     calls.close(fd);
-    return { bytes, end: n === 0 ? 'eof' : errno === 11 ? 'timeout' : `errno ${errno}` };
+    return { bytes, end: n === 0 ? 'eof' : errno === EAGAIN ? 'timeout' : `errno ${errno}` };
   }
 });
 process.stdout.write(`${JSON.stringify(results)}\n`);

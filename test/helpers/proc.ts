@@ -16,15 +16,20 @@ export function isAlive(pid: number): boolean {
   }
 }
 
-// Polls until check() holds or the (generous) deadline passes; returns the last value seen.
+// Polls until check() holds and returns that value; throws once the (generous) deadline passes, with
+// `what` was awaited and the last value seen, so a wait that never ends is a failure and not a value
+// the caller might forget to check.
 export async function waitFor<T>(
   read: () => T,
   check: (value: T) => boolean,
+  what = 'the condition',
   timeoutMs = 30_000,
 ): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   let value = read();
-  while (!check(value) && Date.now() < deadline) {
+  while (!check(value)) {
+    if (Date.now() > deadline)
+      throw new Error(`${what}: not within ${timeoutMs} ms; last ${JSON.stringify(value)?.slice(0, 500)}`);
     await sleep(50);
     value = read();
   }

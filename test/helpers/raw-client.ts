@@ -2,11 +2,11 @@ import net from 'node:net';
 
 export interface RawReply {
   data: Buffer;
-  // True when the server closed its side (EOF) after the data.
-  eof: boolean;
 }
 
-// A bare TCP client: connect, read everything until the server closes, report the bytes.
+// A bare TCP client: connect, read everything until the server closes its side, report the bytes.
+// Resolves only on that EOF: a reset, or no EOF within timeoutMs, rejects. So a resolved query is
+// itself the check that the server closed the connection after its reply.
 export function rawQuery(port: number, host = '127.0.0.1', timeoutMs = 60_000): Promise<RawReply> {
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
@@ -15,7 +15,7 @@ export function rawQuery(port: number, host = '127.0.0.1', timeoutMs = 60_000): 
     socket.on('data', (chunk: Buffer) => chunks.push(chunk));
     socket.on('end', () => {
       socket.destroy();
-      resolve({ data: Buffer.concat(chunks), eof: true });
+      resolve({ data: Buffer.concat(chunks) });
     });
     socket.on('error', reject);
   });

@@ -3,6 +3,7 @@
 // of this process and its children answers io_uring_setup with EPERM (or ENOSYS with
 // DAYTIME_TEST_SECCOMP_ERRNO=38). A real kernel condition, per process; the machine's
 // kernel.io_uring_disabled stays as it is.
+import { constants } from 'node:os';
 import koffi from 'koffi';
 
 const PR_SET_NO_NEW_PRIVS = 38;
@@ -18,7 +19,7 @@ const LD = 0x20;
 const JEQ = 0x15;
 const RET = 0x06;
 
-const errno = Number(process.env.DAYTIME_TEST_SECCOMP_ERRNO ?? 1);
+const errno = Number(process.env.DAYTIME_TEST_SECCOMP_ERRNO ?? constants.errno.EPERM);
 const nr = SYS_SECCOMP[process.arch];
 const arch = AUDIT_ARCH[process.arch];
 if (nr === undefined || arch === undefined) throw new Error(`no seccomp numbers for ${process.arch}`);

@@ -1,9 +1,9 @@
 import { spawn, spawnSync } from 'node:child_process';
 import { once } from 'node:events';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
+import { waitFor } from './proc.ts';
 
 export const HAS_STRACE = spawnSync('strace', ['-V'], { stdio: 'ignore' }).status === 0;
 
@@ -20,8 +20,20 @@ export async function straceCalls(pid: number, calls: string[]) {
       stdio: 'ignore',
     },
   );
-  // Attaching takes a moment; a call made before it is not seen.
-  await sleep(500);
+  // Attaching takes a moment, and a call made before it is not seen: until every thread of the process
+  // names strace as its tracer (/proc/PID/task/*/status).
+  const tracer = (tid: string) => {
+    try {
+      return /^TracerPid:\s+(\d+)/m.exec(readFileSync(`/proc/${pid}/task/${tid}/status`, 'utf8'))?.[1];
+    } catch {
+      return String(child.pid); // a thread that ended meanwhile
+    }
+  };
+  await waitFor(
+    () => readdirSync(`/proc/${pid}/task`).map(tracer),
+    (tracers) => tracers.every((t) => t === String(child.pid)),
+    `strace attached to ${pid}`,
+  );
   return {
     async stop(): Promise<{ name: string; line: string }[]> {
       // strace ends by itself when the process it traces exits.

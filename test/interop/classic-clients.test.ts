@@ -49,7 +49,7 @@ describe('classic clients accept the line', () => {
   });
 
   test('the classic Python client receives one CRLF line, then EOF', async (t) => {
-    if (!hasPython) return t.skip('python3 is not installed');
+    if (!hasPython) return missingPeer(t, 'python3 is not installed (apt-get install python3)');
     const { stdout } = await run('python3', ['-c', PYTHON_CLIENT, String(port)], { timeout: 30_000 });
     // repr() shows the CRLF as \\r\\n.
     assert.match(stdout, /^'\w{3} \w{3} [ \d]\d \d\d:\d\d:\d\d \d{4}\\r\\n'$/);

@@ -2,25 +2,24 @@ import assert from 'node:assert/strict';
 import { once } from 'node:events';
 import { readlinkSync } from 'node:fs';
 import net from 'node:net';
+import { constants } from 'node:os';
 import { test } from 'node:test';
 import { ENTER_GETEVENTS, indexDistance, nextIndex, Ring } from '../../src/kernel/uring.ts';
-import { quietRounds, RingLoop } from '../../src/kernel/uring-loop.ts';
+import { EBADR, RingLoop } from '../../src/kernel/uring-loop.ts';
 import { prepNop } from '../../src/kernel/uring-requests.ts';
 import { uringSupport } from '../../src/kernel/uring-support.ts';
 import type { UringSyscalls } from '../../src/kernel/uring-syscalls.ts';
 import { RawSocket, SOCK_STREAM } from '../../src/lab/raw-socket.ts';
-import { UringReplies } from '../../src/server/accept/uring-replies.ts';
+import { UringReplies } from '../../src/tcp/accept/uring-replies.ts';
 import { URING_UNAVAILABLE } from '../helpers/accept.ts';
 import { recordingHooks } from '../helpers/full-connection.ts';
+import { missingPeer } from '../helpers/peers.ts';
 
 // The ring code itself, on real rings, with the kernel's answers it cannot be made to give on demand
 // (a failed mapping, EBUSY, EBADR) put in front of the real system calls.
 
 const support = await uringSupport();
-const EBUSY = 16;
-const EBADR = 53;
-const ENOMEM = 12;
-const EBADF = 9;
+const { EBUSY, ENOMEM, EBADF } = constants.errno;
 
 // The real system calls, with `enter` and `map` answerable by the test.
 function faulty(sys: UringSyscalls) {
@@ -102,7 +101,7 @@ test("ring indexes wrap at 2^32 as the kernel's u32 counters do", () => {
 });
 
 test('a mapping that fails closes the ring descriptor and reports its own errno', async (t) => {
-  if (!support.ok) return t.skip(URING_UNAVAILABLE ?? 'no io_uring');
+  if (!support.ok) return missingPeer(t, URING_UNAVAILABLE ?? 'no io_uring');
   for (const failMap of [0, 1, 2]) {
     const { state, sys } = faulty(support.sys);
     state.failMap = failMap;
@@ -120,7 +119,7 @@ test('a mapping that fails closes the ring descriptor and reports its own errno'
 });
 
 test('a full submission ring refuses a request instead of overwriting one not yet submitted', async (t) => {
-  if (!support.ok) return t.skip(URING_UNAVAILABLE ?? 'no io_uring');
+  if (!support.ok) return missingPeer(t, URING_UNAVAILABLE ?? 'no io_uring');
   const { state, sys } = faulty(support.sys);
   const ring = Ring.create(sys, 8);
   assert.ok(ring instanceof Ring);
@@ -142,7 +141,7 @@ test('a full submission ring refuses a request instead of overwriting one not ye
 });
 
 test('an owner that throws: its completion is not handed to it again, the rest are', async (t) => {
-  if (!support.ok) return t.skip(URING_UNAVAILABLE ?? 'no io_uring');
+  if (!support.ok) return missingPeer(t, URING_UNAVAILABLE ?? 'no io_uring');
   const seen: number[] = [];
   const loop = RingLoop.open(
     support.sys,
@@ -168,7 +167,7 @@ test('an owner that throws: its completion is not handed to it again, the rest a
 });
 
 test('completions the kernel dropped (EBADR) are reported to the owner, and the round goes on', async (t) => {
-  if (!support.ok) return t.skip(URING_UNAVAILABLE ?? 'no io_uring');
+  if (!support.ok) return missingPeer(t, URING_UNAVAILABLE ?? 'no io_uring');
   const { state, sys } = faulty(support.sys);
   const seen: number[] = [];
   const dropped: number[] = [];
@@ -192,7 +191,7 @@ test('completions the kernel dropped (EBADR) are reported to the owner, and the 
 });
 
 test('a reply the ring has no room for is written at once, and the connection closed', async (t) => {
-  if (!support.ok) return t.skip(URING_UNAVAILABLE ?? 'no io_uring');
+  if (!support.ok) return missingPeer(t, URING_UNAVAILABLE ?? 'no io_uring');
   const { sys: real, calls } = support;
   const { state, sys } = faulty(real);
   const listener = await RawSocket.inet(SOCK_STREAM);
@@ -230,13 +229,5 @@ test('a reply the ring has no room for is written at once, and the connection cl
     loop.close();
     replies.free();
     client.destroy();
-  }
-});
-
-test('rounds turn the eventfd off only where the kernel orders it (x86-64, DEFER_TASKRUN)', () => {
-  assert.equal(quietRounds('x64', true), true);
-  assert.equal(quietRounds('x64', false), false, 'completions posted by other threads');
-  for (const arch of ['arm64', 'arm', 'ppc64', 's390x', 'riscv64', 'loong64', 'ia32']) {
-    assert.equal(quietRounds(arch, true), false, arch);
   }
 });

@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { endianness } from 'node:os';
 import { test } from 'node:test';
 import { parseTrustList, trustsAddress, trustsSockaddr } from '../../src/net/cidr.ts';
 
@@ -34,10 +35,13 @@ test('a network given as IPv4-mapped IPv6 is an IPv4 network; /0 is everyone of 
   assert.equal(trustsAddress(any, '2001:db8::1'), true);
 });
 
+// The family is in the host's byte order, the port and address in network order.
+const LE = endianness() === 'LE';
+
 test('the address as accept4 writes it (struct sockaddr_in / sockaddr_in6) is matched without a string', () => {
   const list = parseTrustList('10.77.0.0/16,2001:db8::/48');
   const in4 = new DataView(new ArrayBuffer(28));
-  in4.setUint16(0, 2, true);
+  in4.setUint16(0, 2, LE);
   in4.setUint8(4, 10);
   in4.setUint8(5, 77);
   in4.setUint8(6, 3);
@@ -46,7 +50,7 @@ test('the address as accept4 writes it (struct sockaddr_in / sockaddr_in6) is ma
   in4.setUint8(5, 78);
   assert.equal(trustsSockaddr(list, in4), false);
   const in6 = new DataView(new ArrayBuffer(28));
-  in6.setUint16(0, 10, true);
+  in6.setUint16(0, 10, LE);
   in6.setUint32(8, 0x20010db8, false);
   in6.setUint32(12, 0x00000001, false);
   assert.equal(trustsSockaddr(list, in6), true);

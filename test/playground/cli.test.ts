@@ -4,16 +4,17 @@ import { once } from 'node:events';
 import { createInterface } from 'node:readline';
 import { test } from 'node:test';
 import { CLI_ENV, ROOT, runCli } from '../helpers/cli.ts';
+import { waitFor } from '../helpers/proc.ts';
 import { alive, api, hasSs, request, ssListener, waitForState } from './support.ts';
 
 const linux = process.platform === 'linux';
 
 // The built bin with the pinned Node, in a process group of its own as a shell runs it (Ctrl-C is
 // SIGINT to the group). Not through npx: npm's own process dies of the signal without waiting.
-async function startPlayground(args: string[] = []) {
+async function startPlayground(args: string[] = [], env: NodeJS.ProcessEnv = CLI_ENV) {
   const child = spawn(`${ROOT}node_modules/.bin/node`, [`${ROOT}dist/cli.js`, 'playground', ...args], {
     cwd: '/',
-    env: CLI_ENV,
+    env,
     stdio: ['ignore', 'pipe', 'pipe'],
     detached: true,
   });
@@ -64,6 +65,33 @@ for (const signal of ['SIGINT', 'SIGTERM'] as const) {
     }
   });
 }
+
+test('daytime playground --open where no browser opens: it says so, with the address to open by hand', {
+  skip: !linux && 'Linux only',
+}, async () => {
+  // No desktop, and a $BROWSER that fails: xdg-open finds no browser (exit 4). Where xdg-open is not
+  // installed, starting it fails instead; either way no browser opens.
+  const env: NodeJS.ProcessEnv = { ...CLI_ENV, BROWSER: 'false' };
+  for (const name of ['DISPLAY', 'WAYLAND_DISPLAY', 'XDG_CURRENT_DESKTOP', 'DESKTOP_SESSION'])
+    delete env[name];
+  const { child, first, closed, stderr } = await startPlayground(['--open', '--port', '0'], env);
+  try {
+    const url = first.replace(/^playground: /, '');
+    assert.match(url, /^http:\/\/127\.0\.0\.1:\d+\/\?token=/);
+    const said = await waitFor(stderr, (text) => text.includes('could not open a browser'));
+    const line = said.split('\n').find((l) => l.includes('could not open a browser'));
+    assert.match(
+      line ?? said,
+      /^playground: could not open a browser \((no xdg-open here|xdg-open exited with status \d+)\); /,
+    );
+    assert.ok(line?.endsWith(`; open ${url} by hand`), line);
+    process.kill(-(child.pid as number), 'SIGTERM');
+    const [code] = await closed;
+    assert.equal(code, 0, 'the playground ran on without a browser');
+  } finally {
+    if (child.exitCode === null && child.signalCode === null) process.kill(child.pid as number, 'SIGKILL');
+  }
+});
 
 test('npx daytime playground prints its address first, as the README says', {
   skip: !linux && 'Linux only',

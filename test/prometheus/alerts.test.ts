@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { netnsUnavailable } from '../../src/kernel/netns.ts';
 import { CLI_ENV, ROOT } from '../helpers/cli.ts';
 import { missingPeer } from '../helpers/peers.ts';
 import { freePort } from '../helpers/ports.ts';
@@ -15,8 +16,7 @@ import { freePort } from '../helpers/ports.ts';
 // network namespace of its own, so the kernel's ListenOverflows counter is this test's alone;
 // otherwise in the host's, where other traffic could add to it.
 const hasPrometheus = spawnSync('prometheus', ['--version'], { stdio: 'ignore' }).status === 0;
-const useNamespace =
-  process.getuid?.() === 0 && spawnSync('ip', ['netns', 'list'], { stdio: 'ignore' }).status === 0;
+const useNamespace = netnsUnavailable('ip netns') === undefined;
 const NS = `dtprom${process.pid % 100000}`;
 const inNs = (command: string, args: string[]): [string, string[]] =>
   useNamespace ? ['ip', ['netns', 'exec', NS, command, ...args]] : [command, args];
@@ -42,6 +42,15 @@ function alerts(): Record<string, string> {
     data: { alerts: { labels: { alertname: string }; state: string }[] };
   };
   return Object.fromEntries(body.data.alerts.map((a) => [a.labels.alertname, a.state]));
+}
+
+// When Prometheus last evaluated every rule group (seconds since the epoch): the earliest group's.
+function lastEvaluation(): number {
+  const body = JSON.parse(get(`http://127.0.0.1:${PROMETHEUS_PORT}/api/v1/rules`)) as {
+    data: { groups: { lastEvaluation: string }[] };
+  };
+  const times = body.data.groups.map((g) => Date.parse(g.lastEvaluation) / 1000);
+  return times.length > 0 ? Math.min(...times) : 0;
 }
 
 function query(expr: string): { metric: Record<string, string>; value: [number, string] }[] {
@@ -148,7 +157,16 @@ test('Prometheus fires DaytimeListenOverflows and DaytimeAcceptQueueFilling for 
       const run = bench(3000, 4, 10);
       await once(run, 'close');
     }
-    await sleep(4000);
+    // What the alerts say once Prometheus has scraped after the load and evaluated the rules after
+    // that scrape: the whole load is in what they looked at.
+    const loadEnded = Date.now() / 1000;
+    const scraped = await waitUntil(
+      'a scrape after the load',
+      () => Number(query('timestamp(up{job="daytime"})')[0]?.value[1] ?? 0),
+      (at) => at > loadEnded,
+      30_000,
+    );
+    await waitUntil('the rules evaluated after that scrape', lastEvaluation, (at) => at > scraped, 30_000);
     const healthy = alerts();
     assert.equal(healthy.DaytimeListenOverflows, undefined, JSON.stringify(healthy));
     assert.equal(healthy.DaytimeAcceptQueueFilling, undefined, JSON.stringify(healthy));

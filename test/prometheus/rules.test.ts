@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { test } from 'node:test';
-import { ROOT, startCliServer } from '../helpers/cli.ts';
+import { ROOT } from '../helpers/cli.ts';
+import { startCliServer } from '../helpers/cli-server.ts';
 import { missingPeer } from '../helpers/peers.ts';
 import { freePort } from '../helpers/ports.ts';
 

@@ -2,17 +2,18 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { loadSocketCalls } from '../../src/kernel/socket-calls.ts';
-import { waitToWrite } from '../../src/server/accept/libc-pending-write.ts';
+import { waitToWrite } from '../../src/tcp/accept/libc-pending-write.ts';
 import { fullConnection, isOpen, readsFillerThenReply, recordingHooks } from '../helpers/full-connection.ts';
+import { missingPeer } from '../helpers/peers.ts';
 import { waitFor } from '../helpers/proc.ts';
 
 // The libc path's write that cannot complete at once, on a real connection whose send buffer was filled
 // first (helpers/full-connection.ts).
 const calls = await loadSocketCalls().catch(() => undefined);
-const skip = calls ? undefined : 'the libc accept path (koffi, Linux) does not load here';
+const skip = 'the libc accept path (koffi, Linux) does not load here';
 
 test('a reply the kernel cannot take waits, and is sent whole once the client reads', async (t) => {
-  if (!calls) return t.skip(skip);
+  if (!calls) return missingPeer(t, skip);
   const { fd, client, filled } = await fullConnection(calls);
   const { seen, hooks } = recordingHooks();
   const reply = Buffer.from('Fri Nov 27 14:56:57 2026\r\n');
@@ -27,7 +28,7 @@ test('a reply the kernel cannot take waits, and is sent whole once the client re
 });
 
 test('a client that never reads: the write timeout closes the descriptor, once', async (t) => {
-  if (!calls) return t.skip(skip);
+  if (!calls) return missingPeer(t, skip);
   const { fd, client } = await fullConnection(calls);
   const { seen, hooks } = recordingHooks();
   waitToWrite(calls, hooks, fd, Buffer.from('x\r\n'));
@@ -45,6 +46,7 @@ test('a client that never reads: the write timeout closes the descriptor, once',
   await waitFor(
     () => client.readableEnded || client.destroyed,
     (ended) => ended,
+    'the client sees the connection end',
   );
   client.destroy();
 });

@@ -2,27 +2,25 @@ import assert from 'node:assert/strict';
 import { readdirSync, statSync } from 'node:fs';
 import { test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { startQuietServer } from '../helpers/cli.ts';
+import { startQuietServer } from '../helpers/cli-server.ts';
 import { sample, scrape } from '../helpers/metrics.ts';
+import { missingPeer } from '../helpers/peers.ts';
 import { freePort } from '../helpers/ports.ts';
 import { HAS_STRACE, straceCalls } from '../helpers/strace.ts';
 
 const noCount = statSync('/proc/self/fd', { throwIfNoEntry: false })?.size
   ? undefined
   : 'this kernel gives no count as the size of /proc/self/fd (Linux 6.2): the directory is listed there';
-const skip =
-  process.platform !== 'linux'
-    ? 'Linux only'
-    : !HAS_STRACE && process.env.CI !== 'true'
-      ? 'strace is not installed (apt-get install strace)'
-      : noCount;
+const skip = process.platform !== 'linux' && 'Linux only';
 
 // prom-client's process_open_fds lists /proc/self/fd on every scrape: 6 ms for 3,000 open descriptors
 // here, on the event loop, while the uring path holds that many in a burst. The descriptor watch (once
 // a second) listed it too.
 test('neither a scrape nor the descriptor watch lists /proc/self/fd; process_open_fds is still the count', {
   skip,
-}, async () => {
+}, async (t) => {
+  if (!HAS_STRACE) return missingPeer(t, 'strace is not installed (apt-get install strace)');
+  if (noCount) return missingPeer(t, noCount);
   const metrics = await freePort();
   const server = await startQuietServer(['--metrics', `127.0.0.1:${metrics}`]);
   try {

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { ReplyLimiter } from '../../src/server/rate-limit.ts';
+import { ReplyLimiter } from '../../src/udp/rate-limit.ts';
 
 test('one source gets its burst, then its rate, and no more', () => {
   const limiter = new ReplyLimiter({ perSource: 5, global: 1000 }, 0);

@@ -1,22 +1,13 @@
 import assert from 'node:assert/strict';
-import { endianness } from 'node:os';
 import { test } from 'node:test';
-import { ipv6Groups } from '../../src/net/address.ts';
-import { ReplyLimiter } from '../../src/server/rate-limit.ts';
-import { addressKey, sockaddrKey } from '../../src/server/udp/source-key.ts';
+import { SOCKADDR_IN6, writeSockaddr } from '../../src/net/ip.ts';
+import { ReplyLimiter } from '../../src/udp/rate-limit.ts';
+import { addressKey, sockaddrKey } from '../../src/udp/source-key.ts';
 
-const LE = endianness() === 'LE';
-
-// struct sockaddr_in / sockaddr_in6 as the kernel writes them: family in host order, the rest in network order.
+// struct sockaddr_in / sockaddr_in6 as the kernel writes them (their layout: test/net/ip.test.ts).
 function sockaddr(address: string): DataView {
-  const view = new DataView(new ArrayBuffer(28));
-  if (!address.includes(':')) {
-    view.setUint16(0, 2, LE);
-    for (const [i, octet] of address.split('.').entries()) view.setUint8(4 + i, Number(octet));
-    return view;
-  }
-  view.setUint16(0, 10, LE);
-  for (const [i, group] of ipv6Groups(address).entries()) view.setUint16(8 + 2 * i, group);
+  const view = new DataView(new ArrayBuffer(SOCKADDR_IN6));
+  assert.ok(writeSockaddr(view, 0, address, 9), address);
   return view;
 }
 
@@ -33,11 +24,9 @@ test('a source has one key whether it comes as a sockaddr (mmsg) or as text (dgr
   assert.notEqual(addressKey('::c000:207'), addressKey('192.0.2.7'));
 });
 
-test('ipv6Groups reads compressed, full, zoned and IPv4-tailed forms', () => {
-  assert.deepEqual(ipv6Groups('::1'), [0, 0, 0, 0, 0, 0, 0, 1]);
-  assert.deepEqual(ipv6Groups('2001:db8:0:0:1:0:0:2'), [0x2001, 0xdb8, 0, 0, 1, 0, 0, 2]);
-  assert.deepEqual(ipv6Groups('fe80::1%eth0'), [0xfe80, 0, 0, 0, 0, 0, 0, 1]);
-  assert.deepEqual(ipv6Groups('::ffff:192.0.2.1'), [0, 0, 0, 0, 0, 0xffff, 0xc000, 0x201]);
+test('a link-local source keeps its key whatever interface Node names with it', () => {
+  assert.equal(addressKey('fe80::1%eth0'), addressKey('fe80::1'));
+  assert.equal(sockaddrKey(sockaddr('fe80::1'), 0), addressKey('fe80::1%eth0'));
 });
 
 test('the limiter keys sources by number as by text: one bucket per source either way', () => {

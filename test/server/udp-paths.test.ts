@@ -3,9 +3,9 @@ import dgram from 'node:dgram';
 import { once } from 'node:events';
 import { test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { udpPaths } from '../../src/server/accept/choose.ts';
-import { type DropReason, ReplyLimiter } from '../../src/server/rate-limit.ts';
-import type { DatagramHooks, UdpChoice } from '../../src/server/udp/types.ts';
+import { udpPaths } from '../../src/udp/choose.ts';
+import { type DropReason, ReplyLimiter } from '../../src/udp/rate-limit.ts';
+import type { DatagramHooks, UdpChoice } from '../../src/udp/types.ts';
 import { TESTED_UDP_PATHS } from '../helpers/accept.ts';
 
 // A path driven directly, with a limiter of the test's own (the server's table holds 65,536 sources).

@@ -5,7 +5,9 @@ import { test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { createDaytimeServer, decodeTime } from '../../src/index.ts';
 import { TESTED_UDP_PATHS } from '../helpers/accept.ts';
+import { waitFor } from '../helpers/proc.ts';
 import { CTIME_LINE } from '../helpers/raw-client.ts';
+import { repliesOnceStopped } from '../helpers/udp-replies.ts';
 
 async function udpClient(address = '127.0.0.1') {
   const socket = dgram.createSocket(address.includes(':') ? 'udp6' : 'udp4');
@@ -34,9 +36,12 @@ async function startUdpServer(
   return { server, port, listeners };
 }
 
-const waitFor = async (done: () => boolean) => {
-  for (let i = 0; i < 200 && !done(); i++) await sleep(25);
-};
+const received = (server: { stats(): { udpReceived: number } }, count: number) =>
+  waitFor(
+    () => server.stats().udpReceived,
+    (n) => n >= count,
+    `${count} datagrams received`,
+  );
 
 for (const udpIo of TESTED_UDP_PATHS) {
   test(`--udp-io ${udpIo}: UDP shares the TCP port numbers and answers every datagram, the empty one included, once`, async () => {
@@ -48,12 +53,12 @@ for (const udpIo of TESTED_UDP_PATHS) {
     socket.send(Buffer.alloc(0), port('daytime', 'udp'), '127.0.0.1');
     socket.send('any text at all', port('daytime', 'udp'), '127.0.0.1');
     socket.send(Buffer.alloc(0), port('time', 'udp'), '127.0.0.1');
-    await waitFor(() => replies.length >= 3);
+    await received(server, 3);
     const answeredAt = Date.now();
-    await sleep(200); // a fourth reply would be a bug
-    socket.close();
     await server.close();
-    assert.equal(replies.length, 3);
+    // Every reply the server sent is here now; a fourth would still be queued for the client.
+    assert.deepEqual(await repliesOnceStopped([{ socket, replies }], 3), { read: 3, dropped: 0, queued: 0 });
+    socket.close();
     const lines = replies.filter((r) => r.length !== 4);
     const times = replies.filter((r) => r.length === 4);
     assert.equal(lines.length, 2);
@@ -70,15 +75,17 @@ for (const udpIo of TESTED_UDP_PATHS) {
     const { server, port } = await startUdpServer(udpIo, { udpRate: 5 });
     const { socket, replies } = await udpClient();
     for (let i = 0; i < 200; i++) socket.send(Buffer.alloc(0), port('daytime', 'udp'), '127.0.0.1');
-    await waitFor(() => server.stats().udpReceived >= 200);
-    await sleep(200);
-    socket.close();
+    await received(server, 200);
     await server.close();
     const stats = server.stats();
+    const answered = 200 - (stats.udpDropped.source_rate ?? 0);
     // A burst of 10 plus 5 a second for however long the sending took.
-    assert.ok(replies.length >= 10 && replies.length <= 30, `replies ${replies.length}`);
+    assert.ok(answered >= 10 && answered <= 30, `answered ${answered}`);
     assert.equal(stats.udpReceived, 200);
-    assert.equal(stats.udpDropped.source_rate, 200 - replies.length);
+    // What the server did not count as dropped, the client got.
+    const got = await repliesOnceStopped([{ socket, replies }], answered);
+    socket.close();
+    assert.deepEqual(got, { read: answered, dropped: 0, queued: 0 });
   });
 
   test(`--udp-io ${udpIo}: many sources are capped by the global limit`, async () => {
@@ -88,13 +95,13 @@ for (const udpIo of TESTED_UDP_PATHS) {
     for (let round = 0; round < 20; round++) {
       for (const { socket } of clients) socket.send(Buffer.alloc(0), port('daytime', 'udp'), '127.0.0.1');
     }
-    await waitFor(() => server.stats().udpReceived >= 200);
-    await sleep(200);
-    const answered = clients.reduce((n, c) => n + c.replies.length, 0);
-    for (const { socket } of clients) socket.close();
+    await received(server, 200);
     await server.close();
+    const answered = 200 - (server.stats().udpDropped.global_rate ?? 0);
     assert.ok(answered >= 20 && answered <= 40, `answered ${answered}`);
-    assert.equal(server.stats().udpDropped.global_rate, 200 - answered);
+    const got = await repliesOnceStopped(clients, answered);
+    for (const { socket } of clients) socket.close();
+    assert.deepEqual(got, { read: answered, dropped: 0, queued: 0 });
   });
 
   test(`--udp-io ${udpIo}: IPv6 and IPv4-mapped sources on one dual-stack socket, each limited as its own source`, async () => {
@@ -107,13 +114,12 @@ for (const udpIo of TESTED_UDP_PATHS) {
       v4.socket.send(Buffer.alloc(0), port('daytime', 'udp'), '127.0.0.1');
       v6.socket.send(Buffer.alloc(0), port('daytime', 'udp'), '::1');
     }
-    await waitFor(() => server.stats().udpReceived >= 10);
-    await sleep(200);
+    await received(server, 10);
+    await server.close();
+    for (const client of [v4, v6])
+      assert.deepEqual(await repliesOnceStopped([client], 2), { read: 2, dropped: 0, queued: 0 });
     v4.socket.close();
     v6.socket.close();
-    await server.close();
-    assert.equal(v4.replies.length, 2);
-    assert.equal(v6.replies.length, 2);
     for (const r of [...v4.replies, ...v6.replies]) assert.match(r.toString('latin1'), CTIME_LINE);
     assert.equal(server.stats().udpDropped.source_rate, 6);
   });
@@ -127,7 +133,11 @@ for (const udpIo of TESTED_UDP_PATHS) {
     const until = Date.now() + 50;
     while (Date.now() < until); // the loop blocked: nothing is read
     await server.close();
-    await waitFor(() => replies.length >= 50);
+    await waitFor(
+      () => replies.length,
+      (n) => n >= 50,
+      'the 50 replies',
+    );
     socket.close();
     assert.equal(replies.length, 50);
     assert.equal(server.stats().udpReceived, 50);

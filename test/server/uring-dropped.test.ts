@@ -3,12 +3,14 @@ import { once } from 'node:events';
 import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
 import net from 'node:net';
 import { test } from 'node:test';
+import { EBADR } from '../../src/kernel/uring-loop.ts';
 import { uringSupport } from '../../src/kernel/uring-support.ts';
 import type { UringSyscalls } from '../../src/kernel/uring-syscalls.ts';
-import type { ConnectionHooks } from '../../src/server/accept/types.ts';
-import { isAcceptor } from '../../src/server/accept/types.ts';
-import { ACCEPTS, uringPath } from '../../src/server/accept/uring-path.ts';
+import type { ConnectionHooks } from '../../src/tcp/accept/types.ts';
+import { isAcceptor } from '../../src/tcp/accept/types.ts';
+import { ACCEPTS, uringAcceptPath } from '../../src/tcp/accept/uring-accept-path.ts';
 import { URING_UNAVAILABLE } from '../helpers/accept.ts';
+import { missingPeer } from '../helpers/peers.ts';
 import { waitFor } from '../helpers/proc.ts';
 import { CTIME_LINE, rawQuery } from '../helpers/raw-client.ts';
 
@@ -18,7 +20,6 @@ import { CTIME_LINE, rawQuery } from '../helpers/raw-client.ts';
 // cancels every accept and arms them all anew, counts the error, and keeps serving.
 
 const support = await uringSupport();
-const EBADR = 53;
 const reply = Buffer.from('Fri Nov 27 14:56:57 2026\r\n');
 
 // Accept requests in flight on this process's rings, from the kernel's fdinfo (op 13: ACCEPT).
@@ -36,7 +37,7 @@ function acceptsInFlight(): number | undefined {
 }
 
 test('completions dropped by the kernel: every accept is armed anew, the error counted, clients served', async (t) => {
-  if (!support.ok) return t.skip(URING_UNAVAILABLE ?? 'no io_uring');
+  if (!support.ok) return missingPeer(t, URING_UNAVAILABLE ?? 'no io_uring');
   let dropNext = false;
   let errno: number | undefined;
   const sys: UringSyscalls = {
@@ -73,7 +74,7 @@ test('completions dropped by the kernel: every accept is armed anew, the error c
   server.listen(0, '127.0.0.1');
   await once(server, 'listening');
   const { port } = server.address() as net.AddressInfo;
-  const acceptor = uringPath(sys, support.calls).take(server, hooks);
+  const acceptor = uringAcceptPath(sys, support.calls).take(server, hooks);
   assert.ok(isAcceptor(acceptor));
   try {
     assert.match((await rawQuery(port)).data.toString('latin1'), CTIME_LINE);

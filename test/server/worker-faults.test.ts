@@ -7,11 +7,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { CLI_ENV, collect, ROOT, runBin, startCliServer } from '../helpers/cli.ts';
+import { makeNetns, netnsUnavailable } from '../../src/kernel/netns.ts';
+import { CLI_ENV, collect, ROOT, runBin } from '../helpers/cli.ts';
+import { startCliServer } from '../helpers/cli-server.ts';
 import { keepAlive, sample, scrape, totals } from '../helpers/metrics.ts';
-import { makeNetns, netnsUnavailable } from '../helpers/netns.ts';
 import { missingPeer } from '../helpers/peers.ts';
-import { freePort } from '../helpers/ports.ts';
+import { bound, freePort } from '../helpers/ports.ts';
 import { isAlive, waitFor } from '../helpers/proc.ts';
 import { CTIME_LINE, rawQuery } from '../helpers/raw-client.ts';
 import { becomeSubreaper, zombieExit } from '../helpers/subreaper.ts';
@@ -59,7 +60,12 @@ test('a scrape while a worker dies under a stopped primary: the primary goes on 
   const answer = scraper.get();
   await sleep(100);
   process.kill(pids[0] ?? 0, 'SIGKILL');
-  await sleep(300);
+  // Dead, and not reaped: its parent, the primary, is stopped.
+  await waitFor(
+    () => zombieExit(pids[0] ?? 0),
+    (exit) => exit !== undefined,
+    'the worker dead',
+  );
   process.kill(server.pid, 'SIGCONT');
   assert.match(await answer, /^HTTP\/1.1 200/);
   await sleep(500);
@@ -102,6 +108,7 @@ test('a worker killed and replaced: no _total goes down, and the dead worker kee
   await waitFor(
     () => server.logs.filter((l) => /^worker 1 ready/.test(String(l.msg))).length,
     (n) => n >= 2,
+    'worker 1 replaced',
   );
   const after = totals(await scrape(metricsPort));
   for (const [name, value] of before)
@@ -118,7 +125,7 @@ test('a worker killed and replaced: no _total goes down, and the dead worker kee
 test('the primary SIGKILLed: each worker drains and exits 0, quietly, and the port is free', {
   skip,
 }, async (t) => {
-  if (!(await becomeSubreaper())) return t.skip('prctl(PR_SET_CHILD_SUBREAPER) is not available');
+  if (!(await becomeSubreaper())) return missingPeer(t, 'prctl(PR_SET_CHILD_SUBREAPER) is not available');
   const { server, pids } = await startWorkers(['--quiet']);
   process.kill(server.pid, 'SIGKILL');
   const { stderr } = await server.stop('SIGKILL');
@@ -202,7 +209,7 @@ test('--workers under socket activation is bad input: exit 2, one line', { skip 
     { env: CLI_ENV, stdio: ['ignore', 'pipe', 'pipe'] },
   );
   const result = collect(child);
-  await sleep(300);
+  await bound(port);
   // The first connection makes systemd-socket-activate start the server.
   net.connect(port, '127.0.0.1').on('error', () => {});
   const { code, stderr } = await result;
@@ -216,8 +223,8 @@ test('--workers under socket activation is bad input: exit 2, one line', { skip 
 test('serve --workers says at start when net.ipv4.tcp_migrate_req is 0, and not when it is 1', {
   skip,
 }, async (t) => {
-  const why = netnsUnavailable();
-  if (why) return t.skip(why);
+  const why = netnsUnavailable('ip netns');
+  if (why) return missingPeer(t, why);
   for (const value of [0, 1]) {
     const ns = makeNetns(`m${value}`, { 'net.ipv4.tcp_migrate_req': value });
     try {

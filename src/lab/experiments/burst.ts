@@ -26,13 +26,16 @@ export const burst: Experiment = {
   title: 'listen(1) vs listen(5) vs listen(511) behind a slow serial acceptor',
   questions: ['Q1', 'Q3'],
   expected: 'all clients get in; with backlog 1 most wait ≥ 1 s for SYN retransmissions, with 511 none',
-  async run({ progress }) {
+  counters: ['TcpExtSyncookiesSent', 'TcpExtTCPReqQFullDoCookies', 'TcpExtListenOverflows'],
+  async run({ progress, signal }) {
     const clients: BurstClient[] = [];
     const cookies: Record<
       number,
       { syncookiesSent?: number; reqQFullDoCookies?: number; listenOverflows?: number }
     > = {};
     for (const backlog of BURST_BACKLOGS) {
+      // A stop between two bursts: the run is cut short, not reported as if whole.
+      signal.throwIfAborted();
       progress({ step: 'backlog', backlog, clients: CLIENTS, acceptEveryMs: ACCEPT_EVERY_MS });
       const before = readKernelCounters();
       clients.push(...(await runBurst(backlog)));

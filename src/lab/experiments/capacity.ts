@@ -30,6 +30,7 @@ export const capacity: Experiment = {
   title: 'Accept-queue capacity per backlog',
   questions: ['Q1', 'Q2'],
   expected: 'backlog + 1 on Linux: 0→1, 1→2, 2→3, 5→6, 10→11; Recv-Q = Send-Q + 1 when full',
+  counters: ['TcpExtListenOverflows', 'TcpExtListenDrops'],
   async run({ progress, signal }) {
     const rows: CapacityRow[] = [];
     for (const backlog of CAPACITY_BACKLOGS) {

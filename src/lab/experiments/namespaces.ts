@@ -1,5 +1,6 @@
-import { existsSync } from 'node:fs';
-import { netnsUnavailable, runInNetns } from '../netns.ts';
+import { netnsUnavailable } from '../../kernel/netns.ts';
+import { readSysctl } from '../../kernel/sysctl.ts';
+import { runInNetns } from '../netns.ts';
 import type { Experiment } from '../types.ts';
 import type { CapacityRow } from './capacity.ts';
 
@@ -9,7 +10,7 @@ export const nsSomaxconn: Experiment = {
   title: 'somaxconn = 8 in a private network namespace',
   questions: ['Q3'],
   expected: 'listen(100) and listen(-1) give Send-Q 8; capacity at backlog 10 is 9',
-  unavailable: netnsUnavailable,
+  unavailable: () => netnsUnavailable('unshare'),
   isolated: true,
   async run({ signal }) {
     const clamp = await runInNetns('somaxconn-clamp', { 'net.core.somaxconn': 8 }, signal);
@@ -35,9 +36,9 @@ export const nsClassicRetry: Experiment = {
   expected: 'connect latency ≈1, 3, 7 s for draining after 0.5/1.5/3.5 s',
   isolated: true,
   unavailable: () => {
-    const why = netnsUnavailable();
+    const why = netnsUnavailable('unshare');
     if (why) return why;
-    return existsSync('/proc/sys/net/ipv4/tcp_syn_linear_timeouts')
+    return readSysctl('net.ipv4.tcp_syn_linear_timeouts') !== undefined
       ? undefined
       : 'this kernel has no tcp_syn_linear_timeouts (before Linux 6.5: the schedule is already exponential)';
   },
@@ -60,7 +61,7 @@ export const nsAbortOnOverflow: Experiment = {
   title: 'tcp_abort_on_overflow = 1 does not turn SYN drops into resets',
   questions: ['Q1'],
   expected: 'clients beyond the queue are still neither connected nor refused',
-  unavailable: netnsUnavailable,
+  unavailable: () => netnsUnavailable('unshare'),
   isolated: true,
   async run({ signal }) {
     const result = await runInNetns('capacity', { 'net.ipv4.tcp_abort_on_overflow': 1 }, signal);

@@ -1,13 +1,5 @@
-import { readFileSync } from 'node:fs';
+import { readSysctl } from '../../kernel/sysctl.ts';
 import type { Experiment } from '../types.ts';
-
-const read = (name: string): number | undefined => {
-  try {
-    return Number(readFileSync(`/proc/sys/net/ipv4/${name}`, 'utf8'));
-  } catch {
-    return undefined;
-  }
-};
 
 // How long a client whose SYNs keep being dropped tries before ETIMEDOUT. Waiting it out would take
 // minutes, so it is computed from this kernel's sysctls (the lab's own clients use short timeouts).
@@ -17,8 +9,8 @@ export const synGiveUp: Experiment = {
   questions: ['Q1'],
   expected: 'about 131 s with tcp_syn_retries=6 and tcp_syn_linear_timeouts=4 (127 s before Linux 6.5)',
   async run() {
-    const retries = read('tcp_syn_retries') ?? 6;
-    const linear = read('tcp_syn_linear_timeouts') ?? 0;
+    const retries = readSysctl('net.ipv4.tcp_syn_retries') ?? 6;
+    const linear = readSysctl('net.ipv4.tcp_syn_linear_timeouts') ?? 0;
     // net/ipv4/tcp_timer.c: SYN_SENT retransmits syn_retries + linear_timeouts times; the first `linear`
     // RTOs stay at 1 s, then they double (capped at 120 s); the connection fails one RTO after the last.
     const rtos: number[] = [];

@@ -14,6 +14,7 @@ export const udpRcvbuf: Experiment = {
   title: "UDP's limit is the receive buffer",
   questions: ['Q4'],
   expected: 'most of 2000 datagrams dropped, counted as UdpRcvbufErrors',
+  counters: ['UdpRcvbufErrors'],
   async run() {
     const receiver = await RawSocket.inet(SOCK_DGRAM);
     const sender = dgram.createSocket('udp4');

@@ -1,0 +1,77 @@
+import { execFileSync, spawnSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { writeSysctl } from './sysctl.ts';
+
+// Network namespaces of our own, where the lab, the playground, the fleet, the harness and the tests
+// put traffic, sysctls and kernel counters that must not touch the host's. Made one of two ways:
+// `unshare --net` runs one process (and its children) in a namespace with no name, gone with its last
+// process (the lab's experiments, the playground's engine); `ip netns add` makes a named one that
+// several processes join and that must be removed (the harness, the tests, the fleet).
+export type NetnsTool = 'unshare' | 'ip netns';
+
+// Why a namespace cannot be made here with `tool`; undefined when it can.
+export function netnsUnavailable(tool: NetnsTool): string | undefined {
+  if (process.platform !== 'linux') return 'needs Linux';
+  if (process.getuid?.() !== 0)
+    return `needs root, to create a private network namespace (${tool === 'unshare' ? 'unshare --net' : 'ip netns add'})`;
+  if (tool === 'ip netns')
+    return spawnSync('ip', ['netns', 'list'], { stdio: 'ignore' }).status === 0
+      ? undefined
+      : 'needs ip netns (iproute2)';
+  for (const [command, version] of [
+    ['unshare', '--help'],
+    ['ip', '-V'],
+  ] as const) {
+    try {
+      execFileSync(command, [version], { stdio: 'ignore' });
+    } catch {
+      return `needs ${command} (util-linux, iproute2)`;
+    }
+  }
+  return undefined;
+}
+
+// unshare's arguments to run a script with this very Node in a new network namespace of its own. The
+// namespace has no name and no mount: it goes away with the last process in it.
+export function unshareArgs(script: URL, args: string[]): string[] {
+  return ['--net', '--', process.execPath, fileURLToPath(script), ...args];
+}
+
+// A script next to the calling module: the .ts source when running from src, the built .js in dist.
+export function siblingScript(name: string, moduleUrl: string): URL {
+  return new URL(`./${name}${moduleUrl.endsWith('.ts') ? '.ts' : '.js'}`, moduleUrl);
+}
+
+// Inside a fresh namespace (the script unshare started): loopback up, then the given sysctls (dotted
+// names), which are the namespace's own, so the host's stay as they are.
+export function prepareNamespace(sysctls: Record<string, number>): void {
+  execFileSync('ip', ['link', 'set', 'lo', 'up']);
+  for (const [name, value] of Object.entries(sysctls)) writeSysctl(name, value);
+}
+
+export interface Netns {
+  name: string;
+  // The command line that runs `command` inside the namespace.
+  exec(command: string[]): string[];
+  remove(): void;
+}
+
+// A named namespace with loopback up and the given sysctls (per namespace: somaxconn, tcp_*), named
+// for this process so that parallel runs never meet; remove() deletes it and every socket in it.
+export function makeNetns(tag: string, sysctls: Record<string, string | number> = {}): Netns {
+  const name = `dt${tag}${process.pid}`;
+  execFileSync('ip', ['netns', 'add', name]);
+  try {
+    execFileSync('ip', ['-n', name, 'link', 'set', 'lo', 'up']);
+    for (const [key, value] of Object.entries(sysctls))
+      execFileSync('ip', ['netns', 'exec', name, 'sysctl', '-qw', `${key}=${value}`]);
+  } catch (error) {
+    spawnSync('ip', ['netns', 'del', name]);
+    throw error;
+  }
+  return {
+    name,
+    exec: (command) => ['ip', 'netns', 'exec', name, ...command],
+    remove: () => void spawnSync('ip', ['netns', 'del', name]),
+  };
+}
