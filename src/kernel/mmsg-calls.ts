@@ -12,7 +12,7 @@ export interface DatagramCalls extends SocketCalls {
   sendmmsg(fd: number, vector: number, count: number, flags: number): number;
 }
 
-export const MSG_DONTWAIT = 0x40;
+export { MSG_DONTWAIT } from './msg-flags.ts';
 
 // struct mmsghdr on LP64 Linux (x86-64, arm64...): a struct msghdr, then msg_len, padded to 64 bytes.
 export const MMSGHDR = {

@@ -23,6 +23,8 @@ export const OP_FIXED_FD_INSTALL = 54;
 export const IOSQE_FIXED_FILE = 1 << 0;
 export const IOSQE_IO_LINK = 1 << 2;
 export const IOSQE_CQE_SKIP_SUCCESS = 1 << 6;
+// A link of a chain that reports only its failure (a chain's last request reports for it).
+export const CHAIN = IOSQE_IO_LINK | IOSQE_CQE_SKIP_SUCCESS;
 // A completion's flags: a multishot request goes on after this completion.
 export const CQE_F_MORE = 1 << 1;
 // IORING_ASYNC_CANCEL_*: every request matching, matched by descriptor, a direct descriptor.

@@ -6,8 +6,8 @@ import { AF_INET, loadSocketCalls, SOCK_NONBLOCK, SOCK_STREAM } from '../../src/
 import { SOCKADDR_IN, writeSockaddr } from '../../src/net/ip.ts';
 import { ACCEPT_BATCH } from '../../src/tcp/accept/accept4.ts';
 import { libcPath } from '../../src/tcp/accept/libc-path.ts';
-import type { ConnectionHooks } from '../../src/tcp/accept/types.ts';
 import { isAcceptor } from '../../src/tcp/accept/types.ts';
+import { plainHooks } from '../helpers/hooks.ts';
 import { missingPeer } from '../helpers/peers.ts';
 import { waitFor } from '../helpers/proc.ts';
 
@@ -23,22 +23,12 @@ test('a full accept queue is taken at most ACCEPT_BATCH connections per loop tur
   await new Promise<void>((resolve) => server.listen({ host: '127.0.0.1', port: 0, backlog: 4096 }, resolve));
   const { port } = server.address() as net.AddressInfo;
   let admitted = 0;
-  const hooks: ConnectionHooks = {
-    reply: () => Buffer.from('x\r\n'),
+  const hooks = plainHooks(Buffer.from('x\r\n'), {
     admit: () => {
       admitted++;
       return true;
     },
-    full: () => false,
-    keep: () => true,
-    served: () => {},
-    error: () => {},
-    acceptError: () => {},
-    pending: () => () => {},
-    closed: () => {},
-    header: () => {},
-    refused: () => {},
-  };
+  });
   const acceptor = libcPath(calls).take(server, hooks);
   assert.ok(isAcceptor(acceptor), 'the libc path takes the listener');
   // Raw connects through libc: the kernel completes each handshake at once on loopback, and nothing

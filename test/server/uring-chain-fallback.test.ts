@@ -5,10 +5,10 @@ import { test } from 'node:test';
 import { uringSupport } from '../../src/kernel/uring-support.ts';
 import { acceptPaths, takeListener } from '../../src/tcp/accept/choose.ts';
 import { libcPath } from '../../src/tcp/accept/libc-path.ts';
-import type { ConnectionHooks } from '../../src/tcp/accept/types.ts';
 import { uringAcceptPath } from '../../src/tcp/accept/uring-accept-path.ts';
 import { UringUnavailable, withUringFallback } from '../../src/tcp/accept/uring-choice.ts';
 import { CHAINS_UNAVAILABLE, URING_UNAVAILABLE } from '../helpers/accept.ts';
+import { plainHooks } from '../helpers/hooks.ts';
 import { CTIME_LINE, rawQuery } from '../helpers/raw-client.ts';
 
 // Where the kernel cannot serve whole connections in the ring (before Linux 6.8: no
@@ -18,19 +18,7 @@ import { CTIME_LINE, rawQuery } from '../helpers/raw-client.ts';
 
 const support = await uringSupport();
 const reply = Buffer.from('Fri Nov 27 14:56:57 2026\r\n');
-const hooks = (): ConnectionHooks => ({
-  reply: () => reply,
-  admit: () => true,
-  full: () => false,
-  keep: () => true,
-  served: () => {},
-  error: () => {},
-  acceptError: () => {},
-  pending: () => () => {},
-  closed: () => {},
-  header: () => {},
-  refused: () => {},
-});
+const hooks = () => plainHooks(reply);
 
 async function listening(): Promise<net.Server> {
   const server = net.createServer();

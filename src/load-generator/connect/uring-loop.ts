@@ -1,5 +1,6 @@
 import { constants } from 'node:os';
 import { getSystemErrorName } from 'node:util';
+import { MSG_WAITALL } from '../../kernel/msg-flags.ts';
 import { SOCK_STREAM } from '../../kernel/socket-calls.ts';
 import { ENTER_GETEVENTS, Ring } from '../../kernel/uring.ts';
 import {
@@ -33,7 +34,6 @@ const KIND_CHAIN = 1;
 const KIND_CANCEL = 2;
 // The reply check needs at most 512 bytes and EOF: one more byte means the reply is too long.
 const ROOM = 513;
-const MSG_WAITALL = 0x100;
 const { ECANCELED } = constants.errno;
 
 export async function runUringLoop(

@@ -9,7 +9,7 @@ import { ACCEPT_BATCH, acceptBatch, dupListeningFd } from './accept4.ts';
 import { DEFER_HOLD_MS, deferAccept } from './defer-accept.ts';
 import { NativeReply } from './native-reply.ts';
 import { PeerAddress } from './peer-address.ts';
-import { HeaderTable, refusalOf, reportHeader } from './proxy-waiting.ts';
+import { HEADER_ROOM, HeaderTable, refusalOf, reportHeader } from './proxy-waiting.ts';
 import {
   type AcceptFallback,
   type Acceptor,
@@ -18,9 +18,6 @@ import {
   cannotTake,
   type ProxyRequirement,
 } from './types.ts';
-
-// A v2 header with the usual TLVs, or any v1 line, in one read; a longer one is finished on a socket.
-const HEADER_ROOM = 536;
 
 // Behind a balancer at the plain path's cost: per connection accept4 (with the peer's address, checked
 // against --proxy-from without a string), one read of the header (TCP_DEFER_ACCEPT has the kernel wake

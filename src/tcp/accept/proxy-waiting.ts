@@ -7,6 +7,8 @@ import type { ConnectionHooks, ProxyRefusal, ProxyRequirement } from './types.ts
 // A balancer sends its header with the connection, so a connection that has waited this long without
 // one is the first to go when too many wait; a younger one may simply not have been read yet.
 export const GRACE_MS = 50;
+// A v2 header with the usual TLVs, or any v1 line, in one read; a longer one is finished on a socket.
+export const HEADER_ROOM = 536;
 
 interface Waiting {
   accepted: number;

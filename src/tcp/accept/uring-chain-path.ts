@@ -1,16 +1,10 @@
 import type net from 'node:net';
 import { constants } from 'node:os';
 import { getSystemErrorName } from 'node:util';
+import { REPLY_SEND_FLAGS } from '../../kernel/msg-flags.ts';
 import { SOCK_NONBLOCK, type SocketCalls } from '../../kernel/socket-calls.ts';
 import { RING_ENTRIES } from '../../kernel/uring-loop.ts';
-import {
-  IOSQE_CQE_SKIP_SUCCESS,
-  IOSQE_FIXED_FILE,
-  IOSQE_IO_LINK,
-  prepAccept,
-  prepClose,
-  prepSend,
-} from '../../kernel/uring-requests.ts';
+import { CHAIN, IOSQE_FIXED_FILE, prepAccept, prepClose, prepSend } from '../../kernel/uring-requests.ts';
 import { errnoName, ringRefusal } from '../../kernel/uring-support.ts';
 import type { UringSyscalls } from '../../kernel/uring-syscalls.ts';
 import { dupListeningFd } from './accept4.ts';
@@ -31,11 +25,10 @@ import { kindOf, slotOf, TAG, tagged } from './uring-tags.ts';
 // A send that cannot complete at once fails instead of waiting in the kernel, where no write timeout
 // could reach it (MSG_DONTWAIT), and a short send is a failure too (MSG_WAITALL): its completion carries
 // the bytes sent and the close does not run.
-const SEND_FLAGS = 0x4000 | 0x40 | 0x100; // MSG_NOSIGNAL | MSG_DONTWAIT | MSG_WAITALL
+const SEND_FLAGS = REPLY_SEND_FLAGS;
 // SOCK_CLOEXEC is refused (EINVAL) for an accept into a direct descriptor: it is in no descriptor table.
 const ACCEPT_FLAGS = SOCK_NONBLOCK;
 const { EAGAIN } = constants.errno;
-const CHAIN = IOSQE_IO_LINK | IOSQE_CQE_SKIP_SUCCESS;
 
 export function uringChainPath(sys: UringSyscalls, calls: SocketCalls): AcceptPath {
   return { name: 'uring', take: (server, hooks) => ChainAcceptor.take(sys, calls, server, hooks) };

@@ -1,12 +1,12 @@
 import net from 'node:net';
 import { constants } from 'node:os';
 import { getSystemErrorName } from 'node:util';
+import { MSG_DONTWAIT, REPLY_SEND_FLAGS } from '../../kernel/msg-flags.ts';
 import { type NativeMemory, SOCK_NONBLOCK, type SocketCalls } from '../../kernel/socket-calls.ts';
 import { RING_ENTRIES } from '../../kernel/uring-loop.ts';
 import {
-  IOSQE_CQE_SKIP_SUCCESS,
+  CHAIN,
   IOSQE_FIXED_FILE,
-  IOSQE_IO_LINK,
   prepAccept,
   prepClose,
   prepRecv,
@@ -20,7 +20,7 @@ import { parseProxyHeader } from '../../protocol/proxy.ts';
 import { dupListeningFd } from './accept4.ts';
 import { DEFER_HOLD_MS, deferAccept } from './defer-accept.ts';
 import { waitToWrite } from './libc-pending-write.ts';
-import { HeaderTable, refusalOf, reportHeader } from './proxy-waiting.ts';
+import { HEADER_ROOM, HeaderTable, refusalOf, reportHeader } from './proxy-waiting.ts';
 import {
   type Acceptor,
   type AcceptPath,
@@ -40,12 +40,10 @@ import { kindOf, slotOf, TAG, tagged } from './uring-tags.ts';
 // not whole yet, like a reply that cannot go at once, leaves its slot for the descriptor table and the
 // path that can wait (proxy-waiting.ts, under --proxy-timeout). Linux 6.8.
 
-const SEND_FLAGS = 0x4000 | 0x40 | 0x100; // MSG_NOSIGNAL | MSG_DONTWAIT | MSG_WAITALL
+const SEND_FLAGS = REPLY_SEND_FLAGS;
 // The receive never waits in the ring (a silent client would hold its slot): nothing there is EAGAIN.
-const RECV_FLAGS = 0x40; // MSG_DONTWAIT
-const HEADER_ROOM = 536;
+const RECV_FLAGS = MSG_DONTWAIT;
 const { EAGAIN } = constants.errno;
-const CHAIN = IOSQE_IO_LINK | IOSQE_CQE_SKIP_SUCCESS;
 
 export function proxyUringPath(proxy: ProxyRequirement, sys: UringSyscalls, calls: SocketCalls): AcceptPath {
   return {

@@ -1,8 +1,9 @@
 import { constants } from 'node:os';
 import { getSystemErrorName } from 'node:util';
+import { REPLY_SEND_FLAGS } from '../../kernel/msg-flags.ts';
 import type { NativeMemory, SocketCalls } from '../../kernel/socket-calls.ts';
 import type { RingLoop } from '../../kernel/uring-loop.ts';
-import { IOSQE_CQE_SKIP_SUCCESS, IOSQE_IO_LINK, prepClose, prepSend } from '../../kernel/uring-requests.ts';
+import { CHAIN, prepClose, prepSend } from '../../kernel/uring-requests.ts';
 import { waitToWrite } from './libc-pending-write.ts';
 import { NativeReply } from './native-reply.ts';
 import type { ConnectionHooks } from './types.ts';
@@ -21,12 +22,8 @@ import { TAG } from './uring-tags.ts';
 // queued: EBUSY, EAGAIN), the connection is answered at once with write(2) and close(2), as the libc path
 // answers every connection: nothing is queued over a request not yet submitted.
 
-// A send that cannot complete at once fails instead of waiting in the kernel, where no write timeout
-// could reach it: with MSG_DONTWAIT it fails with EAGAIN, and with MSG_WAITALL a short send is a failure
-// too (its completion carries the bytes sent, and the linked close is cancelled) rather than a success
-// that would close the connection on half a reply. A fresh connection's empty send buffer always takes a
-// daytime line whole, so this is the exception.
-const SEND_FLAGS = 0x4000 | 0x40 | 0x100; // MSG_NOSIGNAL | MSG_DONTWAIT | MSG_WAITALL
+// Sent with REPLY_SEND_FLAGS (msg-flags.ts says why): a reply that cannot go at once is handed back.
+const SEND_FLAGS = REPLY_SEND_FLAGS;
 const REPLY_ROOM = 512;
 const { EAGAIN, ECANCELED } = constants.errno;
 
@@ -66,7 +63,7 @@ export class UringReplies {
     let copy = this.#copies[this.#current];
     if (copy?.source !== reply) copy = this.#use(reply);
     const tag = this.#current << 8;
-    const link = IOSQE_IO_LINK | IOSQE_CQE_SKIP_SUCCESS;
+    const link = CHAIN;
     const buffer = copy.memory.address;
     prepSend(ring, {
       fd,
