@@ -3,11 +3,11 @@ import { parseTarget, type Target } from '../net/address.ts';
 import { parseTrustList } from '../net/cidr.ts';
 import { DEFAULT_PORT } from '../net/default-ports.ts';
 import { portOption } from '../net/service-port.ts';
-import { groupOption, userOption } from '../process/privileges.ts';
 import { DAYTIME_FORMATS } from '../protocol/daytime.ts';
 import { SERVICES } from '../protocol/replies.ts';
 import { ACCEPT_CHOICES } from '../tcp/accept/types.ts';
 import { UDP_CHOICES } from '../udp/types.ts';
+import { groupOption, userOption } from './accounts.ts';
 import type { OptionTable } from './declare.ts';
 import { choiceOption, hostOption, integerOption, type NumberInput, secondsOption } from './validate.ts';
 

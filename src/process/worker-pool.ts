@@ -5,8 +5,8 @@ import type { PathFallback } from '../observability/listener-info.ts';
 import type { ServerLogger } from '../observability/logger.ts';
 import type { ServerStats } from '../observability/stats.ts';
 import { retire, sumStats } from '../observability/stats-sum.ts';
+import type { Identity } from '../options/accounts.ts';
 import type { DaytimeServerConfig } from '../server/options.ts';
-import type { Identity } from './privileges.ts';
 
 // What the primary tells a worker (in DAYTIME_WORKER) and what they say over IPC.
 export interface WorkerAssignment {

@@ -1,11 +1,11 @@
 import { InvalidOptionError } from '../errors.ts';
 import { formatHostPort, type Target } from '../net/address.ts';
 import { DEFAULT_PORT } from '../net/default-ports.ts';
+import { type Identity, identityOf } from '../options/accounts.ts';
 import { optionRules, optionValue } from '../options/declare.ts';
 import { checkOptionRules } from '../options/rules.ts';
 import { SERVE_OPTIONS } from '../options/serve.ts';
 import { choiceOption, type NumberInput } from '../options/validate.ts';
-import { type Identity, identityOf } from '../process/privileges.ts';
 import type { DaytimeFormat } from '../protocol/daytime.ts';
 import { maxWaitingForHeaders } from '../tcp/accept/proxy-waiting.ts';
 import { type AcceptPlan, PROXY_CHOICES } from '../tcp/accept/types.ts';

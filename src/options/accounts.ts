@@ -1,0 +1,63 @@
+import { spawnSync } from 'node:child_process';
+import { DaytimeError, InvalidOptionError } from '../errors.ts';
+
+// The accounts `serve --user NAME [--group NAME]` names, looked up and checked with the other options,
+// before any socket; process/privileges.ts becomes them once every socket is bound.
+
+export interface Account {
+  name: string;
+  id: number;
+}
+
+export interface User extends Account {
+  // The user's own (primary) group, from its passwd entry: the group unless --group names another.
+  group: Account;
+}
+
+// Who the server runs as once its sockets are bound.
+export interface Identity {
+  user: Account;
+  group: Account;
+}
+
+// A user or group name, or a number, as `getent` takes them: through the system's name services
+// (/etc/passwd, LDAP, systemd's DynamicUser...), not /etc/passwd alone. Bad input when there is no
+// such entry, before any socket.
+function lookUp(database: 'passwd' | 'group', name: string, value: string): string[] {
+  if (!/^[\w.][\w.-]{0,63}\$?$/.test(value))
+    throw new InvalidOptionError(name, `a ${database === 'passwd' ? 'user' : 'group'} name or id`, value);
+  const result = spawnSync('getent', [database, value], { encoding: 'utf8' });
+  if (result.error)
+    throw new DaytimeError(
+      'ERR_UNSUPPORTED',
+      `looking up ${value} needs getent (glibc's or musl's): ${result.error.message}`,
+    );
+  const fields = result.status === 0 ? result.stdout.split('\n')[0]?.split(':') : undefined;
+  if (!fields || fields.length < 4) {
+    const what = database === 'passwd' ? 'a user' : 'a group';
+    throw new InvalidOptionError(
+      name,
+      `${what} this system knows (getent ${database} ${value} finds none)`,
+      value,
+    );
+  }
+  return fields;
+}
+
+export function userOption(name: string, value: string): User {
+  const [user = value, , uid, gid = ''] = lookUp('passwd', name, value);
+  // A primary group without a group entry (it happens in containers) is named by its number.
+  const group = spawnSync('getent', ['group', gid], { encoding: 'utf8' }).stdout?.split(':')[0] || gid;
+  return { name: user, id: Number(uid), group: { name: group, id: Number(gid) } };
+}
+
+export function groupOption(name: string, value: string): Account {
+  const [group = value, , gid] = lookUp('group', name, value);
+  return { name: group, id: Number(gid) };
+}
+
+// The identity --user and --group make: the user's own group unless --group names one.
+export const identityOf = (user: User, group: Account | undefined): Identity => ({
+  user: { name: user.name, id: user.id },
+  group: group ?? user.group,
+});
