@@ -43,6 +43,8 @@ export class ChainRing {
   readonly #installed = new Map<number, { then: (fd: number) => void; holds: boolean }>();
   #refusing = false;
   #resume: NodeJS.Timeout | undefined;
+  // What waits for #resume: arming, and a slot's free or hand-over that found the ring full.
+  readonly #afterPause: (() => void)[] = [];
   #byCall: NativeReply | undefined;
   #closing = false;
   // Connections moved out of their slots end through these: their slots' capacity comes back.
@@ -235,11 +237,17 @@ export class ChainRing {
     for (let slot = 0; slot < this.slots.count; slot++) this.free(slot);
   }
 
-  #later(ms: number, then: () => void = () => this.arm()): void {
-    if (this.#resume || this.#closing) return;
+  // Runs `then` after `ms` (or with the pause already pending), then arms: one timer, every request kept.
+  // A slot's free or hand-over that found the ring full must not be lost to a pause that was already
+  // waiting: the slot would stay busy for good, its connection held in the ring.
+  #later(ms: number, then?: () => void): void {
+    if (this.#closing) return;
+    if (then) this.#afterPause.push(then);
+    if (this.#resume) return;
     this.#resume = setTimeout(() => {
       this.#resume = undefined;
-      then();
+      for (const run of this.#afterPause.splice(0)) run();
+      this.arm();
       this.loop.run();
     }, ms);
   }
