@@ -1,10 +1,22 @@
-import { existsSync, readdirSync } from 'node:fs';
+import { existsSync, readdirSync, readlinkSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 
 export const HAS_PROC = existsSync('/proc/self/fd');
 
 export function openDescriptors(pid: number): number {
   return readdirSync(`/proc/${pid}/fd`).length;
+}
+
+// What each descriptor of a process is (socket:[inode], anon_inode:[io_uring], a path), for a failure
+// message that says which descriptor stayed.
+export function descriptorTargets(pid: number): string[] {
+  return readdirSync(`/proc/${pid}/fd`).map((fd) => {
+    try {
+      return `${fd} ${readlinkSync(`/proc/${pid}/fd/${fd}`)}`;
+    } catch {
+      return `${fd} (gone)`;
+    }
+  });
 }
 
 export function isAlive(pid: number): boolean {
