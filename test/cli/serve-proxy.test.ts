@@ -103,7 +103,10 @@ test('a flood of clients that connect and say nothing cannot take the descriptor
       (n) => n <= baseline,
     ).catch(() => openDescriptors(pid));
     const stayed = descriptorTargets(pid).filter((d) => !before.includes(d));
-    assert.ok(after <= baseline, `descriptors back to ${baseline}: ${after}; new since: ${stayed.join(', ')}`);
+    assert.ok(
+      after <= baseline,
+      `descriptors back to ${baseline}: ${after}; new since: ${stayed.join(', ')}`,
+    );
   } finally {
     for (const socket of idle) socket.destroy();
     process.kill(pid, 'SIGTERM');
