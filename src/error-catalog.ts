@@ -90,7 +90,7 @@ export const ERROR_CATALOG = {
   ERR_PRIVILEGES: {
     exit: 'failure',
     meaning:
-      'serve --user could not become the user and group it names: the process is not root (nor has CAP_SETUID and CAP_SETGID), or the switch did not hold. Said before any socket is bound where it can be known then.',
+      'serve --user could not become the user and group it names: the process is not root, or the switch did not hold (or could be undone: root regained). Said before any socket is bound where it can be known then.',
     action:
       'Start serve as root with --user; or leave --user out and start it as that user, with socket activation or CAP_NET_BIND_SERVICE for ports below 1024.',
   },

@@ -23,16 +23,29 @@ export interface Identity {
 // A user or group name, or a number, as `getent` takes them: through the system's name services
 // (/etc/passwd, LDAP, systemd's DynamicUser...), not /etc/passwd alone. Bad input when there is no
 // such entry, before any socket.
-function lookUp(database: 'passwd' | 'group', name: string, value: string): string[] {
-  if (!/^[\w.][\w.-]{0,63}\$?$/.test(value))
-    throw new InvalidOptionError(name, `a ${database === 'passwd' ? 'user' : 'group'} name or id`, value);
-  const result = spawnSync('getent', [database, value], { encoding: 'utf8' });
-  if (result.error)
-    throw new DaytimeError(
-      'ERR_UNSUPPORTED',
-      `looking up ${value} needs getent (glibc's or musl's): ${result.error.message}`,
-    );
+// A name as the name services give them: POSIX's portable characters, and `@` for the user@domain of
+// SSSD or winbind; nothing a shell or getent would take for something else.
+const ACCOUNT = /^[\w.][\w.@-]{0,255}\$?$/;
+// A name service that does not answer (an LDAP server away) must not hold the start for ever.
+const LOOKUP_TIMEOUT_MS = 10_000;
+
+function getent(database: 'passwd' | 'group', value: string): string[] | undefined {
+  const result = spawnSync('getent', [database, value], { encoding: 'utf8', timeout: LOOKUP_TIMEOUT_MS });
+  if (result.error) {
+    const why =
+      (result.error as NodeJS.ErrnoException).code === 'ETIMEDOUT'
+        ? `getent ${database} ${value} did not answer within ${LOOKUP_TIMEOUT_MS / 1000} s (a name service away?)`
+        : `looking up ${value} needs getent (glibc's or musl's): ${result.error.message}`;
+    throw new DaytimeError('ERR_UNSUPPORTED', why);
+  }
   const fields = result.status === 0 ? result.stdout.split('\n')[0]?.split(':') : undefined;
+  return fields && fields.length >= 4 ? fields : undefined;
+}
+
+function lookUp(database: 'passwd' | 'group', name: string, value: string): string[] {
+  if (!ACCOUNT.test(value))
+    throw new InvalidOptionError(name, `a ${database === 'passwd' ? 'user' : 'group'} name or id`, value);
+  const fields = getent(database, value);
   if (!fields || fields.length < 4) {
     const what = database === 'passwd' ? 'a user' : 'a group';
     throw new InvalidOptionError(
@@ -47,11 +60,15 @@ function lookUp(database: 'passwd' | 'group', name: string, value: string): stri
 export function userOption(name: string, value: string): User {
   const [user = value, , uid, gid = ''] = lookUp('passwd', name, value);
   // A primary group without a group entry (it happens in containers) is named by its number.
-  const group = spawnSync('getent', ['group', gid], { encoding: 'utf8' }).stdout?.split(':')[0] || gid;
+  const group = getent('group', gid)?.[0] || gid;
   return { name: user, id: Number(uid), group: { name: group, id: Number(gid) } };
 }
 
+// A group by name, or by number: a number with no group entry is still a gid the kernel takes, as a
+// user's primary group without an entry is (userOption), so both ways of naming it agree.
 export function groupOption(name: string, value: string): Account {
+  if (/^\d{1,10}$/.test(value) && Number(value) < 2 ** 32 - 1 && !getent('group', value))
+    return { name: value, id: Number(value) };
   const [group = value, , gid] = lookUp('group', name, value);
   return { name: group, id: Number(gid) };
 }

@@ -1,7 +1,9 @@
 import { DaytimeError } from '../errors.ts';
 import { loadSocketCalls, type SocketCalls } from '../kernel/socket-calls.ts';
+import { loadMetrics } from '../observability/load-metrics.ts';
 import type { ServerLogger } from '../observability/logger.ts';
 import type { ServeConfig } from '../server/options.ts';
+import { preloadProxyUring } from '../tcp/accept/uring-choice.ts';
 import { bindHeld } from './held-socket.ts';
 import { cannotSwitch, dropPrivileges, unreachableBy } from './privileges.ts';
 import { WorkerSockets } from './worker-sockets.ts';
@@ -16,9 +18,10 @@ export function socketCallsFor(feature: string): Promise<SocketCalls> {
   });
 }
 
-// Said once at start by a server that runs as root and was not told to stop being root.
+// Said once at start by a server that runs as root and was not told to stop being root (--user root,
+// or any account with uid 0, is not stopping).
 export function warnIfRoot(logger: ServerLogger | undefined, config: ServeConfig): void {
-  if (process.geteuid?.() !== 0 || config.identity) return;
+  if (process.geteuid?.() !== 0 || (config.identity && config.identity.user.id !== 0)) return;
   logger?.warn(
     { root: true },
     'running as root: with --user NAME the server binds its sockets and then runs as NAME; ' +
@@ -89,10 +92,10 @@ export async function bindThenDrop(
   logger: ServerLogger | undefined,
 ): Promise<{ config: ServeConfig; metricsFd: number | undefined }> {
   const calls = await socketCallsFor('--user');
-  // What is loaded later is loaded now, while the package can surely be read (from a clone under a
-  // 0700 /root the user could not).
-  if (config.metrics) await import('../observability/metrics.ts');
-  if (config.accept.path === 'proxy') await import('../tcp/accept/uring-proxy-path.ts');
+  // What is loaded later is loaded now, through the same imports, while the package can surely be read
+  // (from a clone under a 0700 /root the user could not).
+  if (config.metrics) await loadMetrics();
+  if (config.accept.path === 'proxy') await preloadProxyUring();
   // Under socket activation systemd bound the service's sockets already.
   const sockets = config.listenFds ? undefined : await WorkerSockets.bind(calls, config, 1);
   const metricsFd = await dropOnceBound(calls, config, logger, sockets);

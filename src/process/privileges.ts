@@ -47,7 +47,7 @@ export function dropPrivileges(identity: Identity): void {
   } catch (error) {
     throw new DaytimeError(
       'ERR_PRIVILEGES',
-      `cannot switch to ${who}: ${(error as Error).message} (--user needs root, or CAP_SETUID and CAP_SETGID)`,
+      `cannot switch to ${who}: ${(error as Error).message} (--user needs root)`,
       { cause: error },
     );
   }
@@ -73,11 +73,10 @@ export function cannotSwitch(identity: Identity): string | undefined {
   if (holds(identity)) return undefined;
   const euid = process.geteuid?.();
   if (euid === 0) return undefined;
-  const capabilities = /^CapEff:\s*([0-9a-f]+)$/m.exec(readFileSync('/proc/self/status', 'utf8'))?.[1];
-  // CAP_SETGID is bit 6, CAP_SETUID bit 7.
-  const effective = capabilities === undefined ? 0n : BigInt(`0x${capabilities}`);
-  if ((effective & 0xc0n) === 0xc0n) return undefined;
-  return `--user ${identity.user.name} needs root (or CAP_SETUID and CAP_SETGID); this process runs as uid ${euid}`;
+  // Not root: CAP_SETUID and CAP_SETGID would let the switch happen, but they outlive it (the process
+  // never had uid 0 to lose them with), so it could become root again: refused before any socket, as
+  // dropPrivileges would refuse it after the bind.
+  return `--user ${identity.user.name} needs root; this process runs as uid ${euid}`;
 }
 
 // The first path the identity could not reach: a directory on the way it may not search, or the file

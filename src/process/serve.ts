@@ -6,6 +6,7 @@ import { readSysctl } from '../kernel/sysctl.ts';
 import { loadTcpInfo } from '../kernel/tcp-info.ts';
 import { formatHostPort } from '../net/address.ts';
 import { logListening } from '../observability/listener-log.ts';
+import { loadMetrics } from '../observability/load-metrics.ts';
 import { LoopDelay } from '../observability/loop-delay.ts';
 import type { MetricsSource } from '../observability/metrics.ts';
 import { logReady } from '../observability/ready-line.ts';
@@ -165,8 +166,7 @@ const aborted = async (signal: AbortSignal) => {
 async function startMetrics(config: ServeConfig, source: MetricsSource, fd?: number) {
   const target = config.metrics;
   if (!target) return undefined;
-  // prom-client is loaded only when metrics are asked for: it is most of an idle server's memory otherwise.
-  const { serveMetrics } = await import('../observability/metrics.ts');
+  const { serveMetrics } = await loadMetrics();
   const server: http.Server = await serveMetrics(source, target, fd);
   // Every interface ('') is named by the address bound: [::] where IPv6 is, 0.0.0.0 otherwise.
   const { address, port } = server.address() as net.AddressInfo;

@@ -6,10 +6,12 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { makeNetns, type Netns, netnsUnavailable } from '../../src/kernel/netns.ts';
 import { parseProcNet } from '../../src/kernel/proc-net.ts';
+import { groupOption, userOption } from '../../src/options/accounts.ts';
 import { processIds, unreachableBy } from '../../src/process/privileges.ts';
 import { collect, ROOT, runBin } from '../helpers/cli.ts';
 import { startCliServer, startQuietServer } from '../helpers/cli-server.ts';
 import { missingPeer } from '../helpers/peers.ts';
+import { freePort } from '../helpers/ports.ts';
 import { waitFor } from '../helpers/proc.ts';
 
 // serve --user: every socket bound as root, then the process (and each worker) runs as the user, with
@@ -166,6 +168,10 @@ test('serve as root without --user warns once; with --user, or not as root, it d
   const dropped = await startQuietServer(['--user', 'nobody']);
   assert.equal((await dropped.stop()).code, 0);
   assert.ok(!dropped.logs.some((l) => l.root === true));
+  // --user root (or any uid 0) stays root: still warned.
+  const still = await startQuietServer(['--user', 'root']);
+  assert.equal((await still.stop()).code, 0);
+  assert.equal(still.logs.filter((l) => l.root === true).length, 1);
 });
 
 test('a user or group this system does not know is bad input: exit 2, one line, no socket made', async (t) => {
@@ -207,12 +213,24 @@ test('a user or group this system does not know is bad input: exit 2, one line, 
   }
 });
 
+test('a group by number: one without a group entry is taken as its gid, as a primary group without one is', () => {
+  let free = 4000;
+  while (spawnSync('getent', ['group', String(free)]).status === 0) free++;
+  assert.deepEqual(groupOption('group', String(free)), { name: String(free), id: free });
+  assert.throws(
+    () => groupOption('group', 'no-such-group-daytime'),
+    /group must be a group this system knows/,
+  );
+  // user@domain (SSSD, winbind) is a name to look up, not a malformed one.
+  assert.throws(() => userOption('user', 'nobody@example.invalid'), /user must be a user this system knows/);
+});
+
 test('--user that this process cannot take: exit 1 with the reason, before any socket', async (t) => {
   const root = process.geteuid?.() === 0;
   if (!root) {
     const result = await runBin(['serve', '--port', '0', '--user', 'root']);
     assert.equal(result.code, 1);
-    assert.match(result.stderr, /^daytime serve: --user root needs root \(or CAP_SETUID and CAP_SETGID\)/);
+    assert.match(result.stderr, /^daytime serve: --user root needs root; this process runs as uid \d+\n$/);
     return;
   }
   if (!nobody || !daemon) return t.skip('needs the user nobody and the group daemon');
@@ -222,21 +240,70 @@ test('--user that this process cannot take: exit 1 with the reason, before any s
   const asNobody = ['setpriv', `--reuid=${nobody.id}`, `--regid=${nobody.gid}`, '--clear-groups'];
   const result = await runBin(['serve', '--port', '0', '--user', 'daemon'], { prefix: asNobody });
   assert.equal(result.code, 1, result.stderr);
-  assert.match(
-    result.stderr,
-    /^daytime serve: --user daemon needs root \(or CAP_SETUID and CAP_SETGID\); this process runs as uid \d+\n$/,
-  );
+  assert.match(result.stderr, /^daytime serve: --user daemon needs root; this process runs as uid \d+\n$/);
+  // CAP_SETUID and CAP_SETGID without root: the switch would happen, but the capabilities outlive it
+  // and root could be had again, so this is refused too, before any socket (it used to bind and then
+  // fail after the switch).
+  const withCaps = [...asNobody, '--inh-caps=+setuid,+setgid', '--ambient-caps=+setuid,+setgid'];
+  const capable = await runBin(['serve', '--port', '0', '--user', 'daemon'], { prefix: withCaps });
+  assert.equal(capable.code, 1, capable.stderr);
+  assert.match(capable.stderr, /^daytime serve: --user daemon needs root; this process runs as uid \d+\n$/);
+  assert.doesNotMatch(capable.stdout, /listening on/);
+});
+
+// A copy of the package in a directory only root may enter, as a clone under /root is.
+function unreadableCopy(): string {
+  const dir = mkdtempSync(join(tmpdir(), 'daytime-0700-'));
+  chmodSync(dir, 0o700);
+  cpSync(`${ROOT}dist`, join(dir, 'dist'), { recursive: true });
+  cpSync(`${ROOT}package.json`, join(dir, 'package.json'));
+  symlinkSync(`${ROOT}node_modules`, join(dir, 'node_modules'));
+  return dir;
+}
+
+test('--user from a copy the user cannot read: metrics and PROXY on the ring still load (before the switch)', async (t) => {
+  if (process.geteuid?.() !== 0 || !nobody) return t.skip('needs root and a user nobody');
+  const dir = unreadableCopy();
+  try {
+    const args = ['--host', '127.0.0.1', '--port', '0', '--quiet', '--user', 'nobody'];
+    const metricsPort = await freePort();
+    const command = [NODE, join(dir, 'dist', 'cli.js')];
+    const server = await startCliServer(
+      [...args, '--metrics', `127.0.0.1:${metricsPort}`, '--proxy-protocol', '--proxy-from', '127.0.0.1'],
+      undefined,
+      command,
+    );
+    try {
+      assert.deepEqual(ids(server.pid).uid, Array(4).fill(nobody.id), 'running as nobody');
+      const body = await (await fetch(`http://127.0.0.1:${metricsPort}/metrics`)).text();
+      assert.match(body, /^daytime_connections_total /m);
+      const ready = server.logs.find((l) => l.ready === true);
+      const plain = await startCliServer([
+        '--host',
+        '127.0.0.1',
+        '--port',
+        '0',
+        '--quiet',
+        '--proxy-protocol',
+        '--proxy-from',
+        '127.0.0.1',
+      ]);
+      const unswitched = plain.logs.find((l) => l.ready === true)?.acceptPath;
+      assert.equal((await plain.stop()).code, 0);
+      // The path the same flags take without --user (proxy-uring where the kernel has the chains).
+      assert.equal(ready?.acceptPath, unswitched);
+    } finally {
+      assert.equal((await server.stop()).code, 0);
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });
 
 test('--workers --user where the user cannot read the CLI: exit 1 naming the directory, before any socket', async (t) => {
   if (process.geteuid?.() !== 0 || !nobody) return t.skip('needs root and a user nobody');
-  // A copy of the package in a directory only root may enter, as a clone under /root is.
-  const dir = mkdtempSync(join(tmpdir(), 'daytime-0700-'));
+  const dir = unreadableCopy();
   try {
-    chmodSync(dir, 0o700);
-    cpSync(`${ROOT}dist`, join(dir, 'dist'), { recursive: true });
-    cpSync(`${ROOT}package.json`, join(dir, 'package.json'));
-    symlinkSync(`${ROOT}node_modules`, join(dir, 'node_modules'));
     const child = spawn(
       NODE,
       [join(dir, 'dist', 'cli.js'), 'serve', '--port', '0', '--workers', '2', '--user', 'nobody'],

@@ -35,8 +35,16 @@ async function load(path: AcceptPathName, needsChains: boolean, make: (ready: Re
 
 export const loadUringChainPath = () => load('uring', true, (s) => uringChainPath(s.sys, s.calls));
 export const loadUringAcceptPath = () => load('uring-accept', false, (s) => uringAcceptPath(s.sys, s.calls));
+// The PROXY ring path's module, loaded once through this import (serve --user loads it while still root:
+// see observability/load-metrics.ts for why it must be the same import).
+let proxyModule: Promise<typeof import('./uring-proxy-path.ts')> | undefined;
+export const preloadProxyUring = () => {
+  proxyModule ??= import('./uring-proxy-path.ts');
+  return proxyModule;
+};
+
 export const loadProxyUringPath = async (proxy: ProxyRequirement) => {
-  const { proxyUringPath } = await import('./uring-proxy-path.ts');
+  const { proxyUringPath } = await preloadProxyUring();
   return load('proxy-uring', true, (s) => proxyUringPath(proxy, s.sys, s.calls));
 };
 
