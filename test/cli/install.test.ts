@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, readlinkSync, realpathSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, readlinkSync, realpathSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
 import { test } from 'node:test';
@@ -105,6 +105,8 @@ test('npm install -g of the npm pack tarball: daytime on PATH, serving and query
     assert.equal(install.code, 0, install.stderr);
     assert.doesNotMatch(install.stderr, /npm (error|ERR)/);
     assert.equal(readlinkSync(join(prefix, 'bin', 'daytime')), '../lib/node_modules/daytime/dist/cli.js');
+    // `man daytime` comes with it (npm links package.json's `man` into the prefix's share/man).
+    assert.ok(existsSync(join(prefix, 'share', 'man', 'man1', 'daytime.1')), 'the man page is installed');
 
     // `daytime` by name: the prefix's bin on PATH, a Node 24 (the pinned one) as the machine's node.
     const path = `${join(prefix, 'bin')}${delimiter}${pinnedPath}`;
@@ -145,6 +147,7 @@ test("the README's install line in a clone: daytime on PATH runs this checkout",
     assert.equal(install.code, 0, install.stderr);
     // A link to the clone: `git pull && npm ci` updates what is on PATH.
     assert.equal(realpathSync(join(dir, 'lib', 'node_modules', 'daytime')), realpathSync(ROOT));
+    assert.ok(existsSync(join(dir, 'share', 'man', 'man1', 'daytime.1')), 'the man page is installed');
     const path = `${join(dir, 'bin')}${delimiter}${PINNED}${delimiter}${MACHINE_PATH}`;
     const version = await run('daytime', ['--version'], { cwd: tmpdir(), env: npmEnv(path) });
     assert.equal(version.code, 0, version.stderr);
