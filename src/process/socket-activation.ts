@@ -45,7 +45,7 @@ export function takeListenFds(env: NodeJS.ProcessEnv = process.env, pid = proces
   if (!Number.isInteger(count) || count < 1) {
     return {
       fds: undefined,
-      ignored: `LISTEN_FDS is ${JSON.stringify(env.LISTEN_FDS ?? '')}: no sockets to serve`,
+      ignored: `LISTEN_FDS is ${JSON.stringify(fdsText ?? '')}: no sockets to serve`,
     };
   }
   return { fds: Array.from({ length: count }, (_, i) => ({ fd: FIRST_FD + i, name: names[i] })) };

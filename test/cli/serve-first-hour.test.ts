@@ -5,6 +5,7 @@ import { readFileSync } from 'node:fs';
 import net from 'node:net';
 import { test } from 'node:test';
 import { queryDaytime } from '../../src/index.ts';
+import { takeListenFds } from '../../src/process/socket-activation.ts';
 import { CLI_ENV, collect, ROOT, runCli, spawnCli, stdoutShows } from '../helpers/cli.ts';
 import { startCliServer, startQuietServer } from '../helpers/cli-server.ts';
 import { scrape } from '../helpers/metrics.ts';
@@ -239,4 +240,12 @@ test('LISTEN_PID naming another process: one warning line, and --port is bound i
   assert.match(String(warnings[0]?.msg), /LISTEN_PID is 1, not this process/);
   assert.match((await rawQuery(server.port)).data.toString('latin1'), CTIME_LINE);
   assert.equal((await server.stop()).code, 0);
+});
+
+test('LISTEN_FDS that is not a count: the warning quotes the value given', () => {
+  const env = { LISTEN_PID: '4242', LISTEN_FDS: 'abc' };
+  const taken = takeListenFds(env, 4242);
+  assert.equal(taken.fds, undefined);
+  assert.equal(taken.ignored, 'LISTEN_FDS is "abc": no sockets to serve');
+  assert.equal(env.LISTEN_FDS, undefined, 'removed, so that workers do not take them');
 });
