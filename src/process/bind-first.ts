@@ -22,10 +22,13 @@ export function socketCallsFor(feature: string): Promise<SocketCalls> {
 // or any account with uid 0, is not stopping).
 export function warnIfRoot(logger: ServerLogger | undefined, config: ServeConfig): void {
   if (process.geteuid?.() !== 0 || (config.identity && config.identity.user.id !== 0)) return;
+  // Under socket activation systemd bound the sockets already: the unit is what should not be root.
+  const ways = config.listenFds
+    ? 'or give the unit User= or DynamicUser=yes (systemd bound the sockets already: deploy/daytime.service)'
+    : 'or let systemd bind them (socket activation), or give node CAP_NET_BIND_SERVICE';
   logger?.warn(
     { root: true },
-    'running as root: with --user NAME the server binds its sockets and then runs as NAME; ' +
-      'or let systemd bind them (socket activation), or give node CAP_NET_BIND_SERVICE',
+    `running as root: with --user NAME the server binds its sockets and then runs as NAME; ${ways}`,
   );
 }
 

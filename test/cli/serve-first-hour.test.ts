@@ -200,6 +200,12 @@ test("the README's socket activation line: the socket handed over is served", as
   child.kill('SIGTERM');
   const { stdout } = await result;
   assert.match(stdout, /inherited from systemd/);
+  // As root, the warning points at the unit, not at socket activation, which is already in use.
+  const warning = stdout.split('\n').find((line) => line.includes('"root":true'));
+  if (process.geteuid?.() === 0) {
+    assert.match(String(warning), /DynamicUser=yes/);
+    assert.doesNotMatch(String(warning), /let systemd bind them/);
+  }
 });
 
 test('socket activation through npx, which loses the sockets: one line saying so, exit 1, nothing bound', async (t) => {
