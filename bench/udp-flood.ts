@@ -79,7 +79,7 @@ const runs: Run[] = [
   { name: 'serve (no --udp)', args: [] },
 ].map((r, i) => ({
   ...r,
-  netns: made(makeNetns(`flood${i}-`)),
+  netns: made(makeNetns(`flood${i}`)),
   cpuPerDatagram: [],
   busyLessLoad: [],
   threadsLost: 0,

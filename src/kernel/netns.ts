@@ -56,10 +56,40 @@ export interface Netns {
   remove(): void;
 }
 
+// The name makeNetns gives: the maker's PID last, after a dash, so that a namespace whose maker is
+// gone can be told.
+const OURS = /^dt[\w-]*-(\d+)$/;
+
+// Namespaces makeNetns named for a process that no longer runs and in which nothing runs: their maker
+// was killed before its remove() (SIGKILL, a timeout's kill), which no handler can catch. Removed
+// before a new one is made; a PID in use again, or a process inside, keeps the namespace.
+export function removeStaleNetns(): string[] {
+  const listed = spawnSync('ip', ['netns', 'list'], { encoding: 'utf8' }).stdout ?? '';
+  const removed: string[] = [];
+  for (const name of listed.split('\n').map((line) => line.split(' ')[0] ?? '')) {
+    const pid = Number(OURS.exec(name)?.[1] ?? 0);
+    if (pid === 0 || alive(pid)) continue;
+    const inside = spawnSync('ip', ['netns', 'pids', name], { encoding: 'utf8' }).stdout?.trim();
+    if (inside) continue;
+    if (spawnSync('ip', ['netns', 'del', name]).status === 0) removed.push(name);
+  }
+  return removed;
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code !== 'ESRCH';
+  }
+}
+
 // A named namespace with loopback up and the given sysctls (per namespace: somaxconn, tcp_*), named
 // for this process so that parallel runs never meet; remove() deletes it and every socket in it.
 export function makeNetns(tag: string, sysctls: Record<string, string | number> = {}): Netns {
-  const name = `dt${tag}${process.pid}`;
+  removeStaleNetns();
+  const name = `dt${tag}-${process.pid}`;
   execFileSync('ip', ['netns', 'add', name]);
   try {
     execFileSync('ip', ['-n', name, 'link', 'set', 'lo', 'up']);

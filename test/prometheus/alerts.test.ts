@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { netnsUnavailable } from '../../src/kernel/netns.ts';
+import { makeNetns, type Netns, netnsUnavailable } from '../../src/kernel/netns.ts';
 import { CLI_ENV, ROOT } from '../helpers/cli.ts';
 import { missingPeer } from '../helpers/peers.ts';
 import { freePort } from '../helpers/ports.ts';
@@ -17,9 +17,11 @@ import { freePort } from '../helpers/ports.ts';
 // otherwise in the host's, where other traffic could add to it.
 const hasPrometheus = spawnSync('prometheus', ['--version'], { stdio: 'ignore' }).status === 0;
 const useNamespace = netnsUnavailable('ip netns') === undefined;
-const NS = `dtprom${process.pid % 100000}`;
-const inNs = (command: string, args: string[]): [string, string[]] =>
-  useNamespace ? ['ip', ['netns', 'exec', NS, command, ...args]] : [command, args];
+let ns: Netns | undefined;
+const inNs = (command: string, args: string[]): [string, string[]] => {
+  const [file = command, ...rest] = ns ? ns.exec([command, ...args]) : [command, ...args];
+  return [file, rest];
+};
 // Fixed ports inside the namespace (nobody else is there); free ones in the host's.
 const [SERVER_PORT, METRICS_PORT, PROMETHEUS_PORT] = useNamespace
   ? [9313, 9464, 9390]
@@ -99,10 +101,7 @@ test('Prometheus fires DaytimeListenOverflows and DaytimeAcceptQueueFilling for 
     return missingPeer(t, 'curl is missing');
   const dir = mkdtempSync(join(tmpdir(), 'daytime-prometheus-'));
   const children: ChildProcess[] = [];
-  if (useNamespace) {
-    execFileSync('ip', ['netns', 'add', NS]);
-    execFileSync('ip', ['-n', NS, 'link', 'set', 'lo', 'up']);
-  }
+  if (useNamespace) ns = makeNetns('prom');
   try {
     // The deploy rules with every `for:` at 2 s, so the test takes seconds, not minutes.
     const rules = readFileSync(`${ROOT}deploy/prometheus/daytime-rules.yml`, 'utf8').replace(
@@ -200,7 +199,7 @@ test('Prometheus fires DaytimeListenOverflows and DaytimeAcceptQueueFilling for 
     await Promise.all(
       children.map((c) => (c.exitCode === null && c.signalCode === null ? once(c, 'close') : null)),
     );
-    if (useNamespace) spawnSync('ip', ['netns', 'del', NS]);
+    ns?.remove();
     rmSync(dir, { recursive: true, force: true });
   }
 });
