@@ -86,6 +86,7 @@ export class RingLoop {
   readonly #budget: number;
   #poll: PollHandle | undefined;
   readonly #watched: PollHandle[] = [];
+  #wakeResume: NodeJS.Timeout | undefined;
   #retry: NodeJS.Timeout | undefined;
   #readByCall = false;
   #expected = 0;
@@ -191,6 +192,18 @@ export class RingLoop {
     if (!this.#closed) this.#watched.push(this.#calls.poll(fd, { readable: true }, this.run));
   }
 
+  // Stops waking on the watched descriptors for `ms`: while the owner will not take what a listener
+  // holds (no descriptor left: EMFILE), its level-triggered readiness would run a round on every turn
+  // of Node's loop, a core spinning for the whole pause. Completions still wake the loop.
+  pauseWake(ms: number): void {
+    if (this.#closed || this.#wakeResume) return;
+    for (const watched of this.#watched) watched.stop();
+    this.#wakeResume = setTimeout(() => {
+      this.#wakeResume = undefined;
+      if (!this.#closed) for (const watched of this.#watched) watched.start({ readable: true }, this.run);
+    }, ms);
+  }
+
   // The owner queued `count` requests whose completions come at once (a send and its close): a wait for
   // the next event counts them in.
   expect(count: number): void {
@@ -253,6 +266,7 @@ export class RingLoop {
     if (this.#closed) return;
     this.#closed = true;
     clearTimeout(this.#retry);
+    clearTimeout(this.#wakeResume);
     this.#poll?.close();
     this.#poll = undefined;
     for (const watched of this.#watched.splice(0)) watched.close();

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { execFileSync, spawnSync } from 'node:child_process';
 import { once } from 'node:events';
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import net from 'node:net';
 import { test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -146,6 +146,46 @@ for (const accept of TESTED_ACCEPT_PATHS)
       const times = exhausted().map((l) => Number(l.time));
       for (let i = 1; i < times.length; i++)
         assert.ok((times[i] ?? 0) - (times[i - 1] ?? 0) >= 900, `lines at ${times.join(', ')}`);
+    });
+  });
+
+// The server's CPU on the scheduler's clock (schedstat summed over its threads), in ms.
+const cpuMs = (pid: number) =>
+  readdirSync(`/proc/${pid}/task`).reduce(
+    (sum, tid) =>
+      sum + Number(readFileSync(`/proc/${pid}/task/${tid}/schedstat`, 'utf8').split(' ')[0]) / 1e6,
+    0,
+  );
+
+// The paths that pause themselves on EMFILE (libuv's handle and socket paths have their own answer).
+for (const accept of TESTED_ACCEPT_PATHS.filter((path) => path !== 'handle' && path !== 'socket'))
+  test(`--accept ${accept}: out of descriptors with clients queued, the server waits instead of spinning`, async (t) => {
+    if (!HAS_PROC) return t.skip('needs /proc for the descriptors and the CPU');
+    if (spawnSync('prlimit', ['--version'], { stdio: 'ignore' }).status !== 0)
+      return missingPeer(t, 'prlimit (util-linux) is missing');
+    await withServer(['--accept', accept], async (server) => {
+      const lowestFree = readDescriptorUse(server.pid)?.lowestFree ?? 0;
+      execFileSync('prlimit', ['--pid', String(server.pid), `--nofile=${lowestFree}:4096`]);
+      if (accept === 'uring-accept') await sleep(1500);
+      const clients = Array.from({ length: 50 }, () => {
+        const socket = net.connect(server.port, '127.0.0.1');
+        socket.on('error', () => {});
+        return socket;
+      });
+      try {
+        await sleep(500);
+        // Two seconds of a listener readable and no descriptor to take its connections with: the
+        // uring-accept path's wake-up on the listener ran a round on every turn of the loop, a whole
+        // core (1,998 ms of CPU in 2 s); paused, it is a few ms. Half a core is far from either.
+        const before = cpuMs(server.pid);
+        await sleep(2000);
+        const used = cpuMs(server.pid) - before;
+        assert.ok(used < 1000, `${used.toFixed(0)} ms of CPU in 2 s while out of descriptors`);
+        assert.ok(isAlive(server.pid));
+      } finally {
+        for (const socket of clients) socket.destroy();
+        execFileSync('prlimit', ['--pid', String(server.pid), '--nofile=4096:4096']);
+      }
     });
   });
 

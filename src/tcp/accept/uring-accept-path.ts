@@ -223,6 +223,7 @@ class UringAcceptor implements Acceptor {
   // the pause one accept tries again; the rest follow once it has taken a connection.
   #pause(ms = PAUSE_MS): void {
     if (this.#resume || this.#closing) return;
+    this.#loop.pauseWake(ms);
     this.#resume = setTimeout(() => {
       this.#resume = undefined;
       this.#arm(true, ms === PAUSE_MS ? 1 : ACCEPTS);

@@ -244,6 +244,7 @@ export class ChainRing {
     if (this.#closing) return;
     if (then) this.#afterPause.push(then);
     if (this.#resume) return;
+    this.loop.pauseWake(ms);
     this.#resume = setTimeout(() => {
       this.#resume = undefined;
       for (const run of this.#afterPause.splice(0)) run();
