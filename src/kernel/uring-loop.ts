@@ -25,8 +25,8 @@ import type { UringSyscalls } from './uring-syscalls.ts';
 
 // What a ring's owner is told.
 export interface RingOwner {
-  // A completion: the request's 64-bit user_data as two halves, its result (-errno on failure), flags.
-  completed(tag: number, tagHi: number, result: number, flags: number): void;
+  // A completion: the request's 64-bit user_data as two halves, and its result (-errno on failure).
+  completed(tag: number, tagHi: number, result: number): void;
   // The kernel dropped `count` completions (no memory to hold them while the ring was full): the owner
   // cannot know which requests ended, so it re-arms what it keeps armed and says so.
   dropped(count: number): void;
@@ -45,6 +45,12 @@ export interface RingOwner {
 // completions, each of which queues at most three requests (a send, a close, the next accept), and a
 // full ring is submitted before more is queued. Small rings lock little memory (RLIMIT_MEMLOCK).
 export const RING_ENTRIES = 256;
+// Completions handled per readiness; then Node's loop runs its timers, signals and other sockets (a
+// metrics scrape) before the next batch. See bench/README.md for how it was chosen.
+export const URING_BUDGET = 64;
+// How long an accept path's close() waits for its ring to finish what it holds (sends in flight, the
+// cancelled accepts).
+export const CLOSE_WAIT_MS = 2000;
 
 export interface RingLoopOptions {
   entries: number;
@@ -222,7 +228,7 @@ export class RingLoop {
           // A kernel whose eventfd cannot be read without waiting: read it with a system call instead.
           if (result < 0 && result !== -EAGAIN) this.#readByCall = true;
         } else {
-          owner.completed(tag, ring.dataHi(i), ring.result(i), ring.cqeFlags(i));
+          owner.completed(tag, ring.dataHi(i), ring.result(i));
         }
       }
     } finally {

@@ -25,13 +25,10 @@ export const IOSQE_IO_LINK = 1 << 2;
 export const IOSQE_CQE_SKIP_SUCCESS = 1 << 6;
 // A link of a chain that reports only its failure (a chain's last request reports for it).
 export const CHAIN = IOSQE_IO_LINK | IOSQE_CQE_SKIP_SUCCESS;
-// A completion's flags: a multishot request goes on after this completion.
-export const CQE_F_MORE = 1 << 1;
 // IORING_ASYNC_CANCEL_*: every request matching, matched by descriptor, a direct descriptor.
 export const CANCEL_ALL = 1 << 0;
 export const CANCEL_FD = 1 << 1;
 export const CANCEL_FD_FIXED = 1 << 3;
-const ACCEPT_MULTISHOT = 1 << 0;
 
 interface Tagged {
   tag: number;
@@ -47,9 +44,6 @@ export interface AcceptRequest extends Tagged {
   // Where the peer's address goes (a sockaddr_storage and its length), or 0 for none.
   address?: number;
   lengthAddress?: number;
-  // One request that accepts until cancelled or failed (Linux 5.19), each connection a completion with
-  // CQE_F_MORE. It can only put connections into the descriptor table (or allocate direct slots).
-  multishot?: boolean;
   // Into this direct descriptor slot (0-based) instead of the descriptor table (Linux 5.15): a later
   // request names it with IOSQE_FIXED_FILE. Installing into a slot in use replaces its socket silently.
   slot?: number;
@@ -66,7 +60,7 @@ export function prepAccept(ring: Ring, r: AcceptRequest): boolean {
     r.tag,
     r.tagHi ?? 0,
     r.lengthAddress ?? 0,
-    r.multishot ? ACCEPT_MULTISHOT : 0,
+    0, // single-shot: a multishot accept keeps taking connections a killed worker would lose
     r.slot === undefined ? 0 : r.slot + 1,
   );
 }

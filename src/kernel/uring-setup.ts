@@ -4,9 +4,8 @@ import type { Mapping, UringSyscalls } from './uring-syscalls.ts';
 // Setting an io_uring instance up: io_uring_setup, then the three mappings of its memory. Layouts from
 // the kernel's uapi <linux/io_uring.h>; liburing's setup.c does the same.
 
-export const SETUP_SINGLE_ISSUER = 1 << 12;
-export const SETUP_DEFER_TASKRUN = 1 << 13;
-const SETUP_TASKRUN_FLAG = 1 << 9;
+const SETUP_SINGLE_ISSUER = 1 << 12;
+const SETUP_DEFER_TASKRUN = 1 << 13;
 const SETUP_CQSIZE = 1 << 3;
 const FEAT_SINGLE_MMAP = 1 << 0;
 const { EINVAL } = constants.errno;
@@ -20,8 +19,8 @@ const SQES_OFFSET = 0x10000000;
 // answers EINVAL. DEFER_TASKRUN (6.1) runs the ring's work only inside io_uring_enter on this thread.
 // Without it, the kernel wakes the thread to run that work (COOP_TASKRUN is not tried: it leaves a
 // thread asleep in epoll_wait unwoken, and the connections waiting).
-// TASKRUN_FLAG: the kernel marks the SQ ring's flags while it holds work for this thread.
-const SETUPS = [SETUP_SINGLE_ISSUER | SETUP_DEFER_TASKRUN | SETUP_TASKRUN_FLAG, 0];
+// (No TASKRUN_FLAG: nothing reads the SQ flag it sets; a round ends when nothing came.)
+const SETUPS = [SETUP_SINGLE_ISSUER | SETUP_DEFER_TASKRUN, 0];
 
 // Native memory for the setup parameters, later for the arguments of enter and register.
 export interface Scratch {

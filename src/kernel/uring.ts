@@ -1,5 +1,5 @@
 import { constants } from 'node:os';
-import { SETUP_DEFER_TASKRUN, setUpRing } from './uring-setup.ts';
+import { setUpRing } from './uring-setup.ts';
 import type { Mapping, UringSyscalls } from './uring-syscalls.ts';
 
 // One io_uring instance, its rings mapped once and read and written from JavaScript as memory: queuing
@@ -12,7 +12,6 @@ import type { Mapping, UringSyscalls } from './uring-syscalls.ts';
 // writer while JavaScript reads it. Without it (older kernels) completions may be posted from the
 // kernel's own threads: the ring indexes are read and written with Atomics either way.
 
-export { SETUP_DEFER_TASKRUN, SETUP_SINGLE_ISSUER } from './uring-setup.ts';
 export const ENTER_GETEVENTS = 1 << 0;
 const ENTER_EXT_ARG = 1 << 3;
 export const FEAT_NODROP = 1 << 1;
@@ -210,10 +209,6 @@ export class Ring {
     return this.#cqI32[this.#at(i) + 2] ?? 0;
   }
 
-  cqeFlags(i: number): number {
-    return this.#cq[this.#at(i) + 3] ?? 0;
-  }
-
   // Hands `count` reaped entries back to the kernel.
   advance(count: number): void {
     this.#cqHead = nextIndex(this.#cqHead, count);
@@ -225,11 +220,6 @@ export class Ring {
   // nothing will say so.
   dropped(): number {
     return Atomics.load(this.#cq, this.#cqOverflowAt);
-  }
-
-  // DEFER_TASKRUN (with TASKRUN_FLAG): completions are posted only inside io_uring_enter on this thread.
-  get deferred(): boolean {
-    return (this.setupFlags & SETUP_DEFER_TASKRUN) !== 0;
   }
 
   // Which operations this kernel knows (IORING_REGISTER_PROBE), by opcode.

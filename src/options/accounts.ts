@@ -46,7 +46,7 @@ function lookUp(database: 'passwd' | 'group', name: string, value: string): stri
   if (!ACCOUNT.test(value))
     throw new InvalidOptionError(name, `a ${database === 'passwd' ? 'user' : 'group'} name or id`, value);
   const fields = getent(database, value);
-  if (!fields || fields.length < 4) {
+  if (!fields) {
     const what = database === 'passwd' ? 'a user' : 'a group';
     throw new InvalidOptionError(
       name,
@@ -67,8 +67,10 @@ export function userOption(name: string, value: string): User {
 // A group by name, or by number: a number with no group entry is still a gid the kernel takes, as a
 // user's primary group without an entry is (userOption), so both ways of naming it agree.
 export function groupOption(name: string, value: string): Account {
-  if (/^\d{1,10}$/.test(value) && Number(value) < 2 ** 32 - 1 && !getent('group', value))
-    return { name: value, id: Number(value) };
+  if (/^\d{1,10}$/.test(value) && Number(value) < 2 ** 32 - 1) {
+    const [group = value] = getent('group', value) ?? [];
+    return { name: group, id: Number(value) };
+  }
   const [group = value, , gid] = lookUp('group', name, value);
   return { name: group, id: Number(gid) };
 }

@@ -2,7 +2,8 @@ import net from 'node:net';
 import { fromSystemError } from '../errors.ts';
 import type { SocketCalls } from '../kernel/socket-calls.ts';
 import { formatHostPort } from '../net/address.ts';
-import { closeServer, listenerFd } from '../tcp/accept/types.ts';
+import { dupListeningFd } from '../tcp/accept/accept4.ts';
+import { closeServer } from '../tcp/accept/types.ts';
 import { udpSocketFd } from '../udp/types.ts';
 import { bindUdp } from '../udp/udp-service.ts';
 
@@ -28,8 +29,7 @@ export async function bindHeld(
     server.listen({ host, port, backlog, reusePort: reusePort || undefined }, resolve);
   });
   const address = server.address() as net.AddressInfo;
-  const nodeFd = listenerFd(server);
-  const fd = nodeFd === undefined ? -1 : calls.dup(nodeFd);
+  const fd = dupListeningFd(calls, server);
   await closeServer(server);
   if (fd < 0) throw fromSystemError(undefined, 'cannot keep a copy of the listening socket');
   return { fd, address };

@@ -3,7 +3,7 @@ import { constants } from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { PAUSE_MS } from '../../kernel/polled-socket.ts';
 import { SOCK_CLOEXEC, SOCK_NONBLOCK, type SocketCalls } from '../../kernel/socket-calls.ts';
-import { RING_ENTRIES, RingLoop } from '../../kernel/uring-loop.ts';
+import { CLOSE_WAIT_MS, RING_ENTRIES, RingLoop, URING_BUDGET } from '../../kernel/uring-loop.ts';
 import {
   CANCEL_ALL,
   CANCEL_FD,
@@ -36,13 +36,8 @@ import { kindOf, slotOf, TAG } from './uring-tags.ts';
 // An accept's tag: its kind (uring-tags.ts), its slot, and the generation of the accepts (bumped when the
 // kernel dropped completions and every accept is armed anew).
 const ACCEPT_FLAGS = SOCK_NONBLOCK | SOCK_CLOEXEC;
-// Completions handled per readiness; then Node's loop runs its timers, signals and other sockets (a
-// metrics scrape) before the next batch. See bench/README.md for how it was chosen.
-export const URING_BUDGET = 64;
 // Single accepts in flight: what a killed worker can lose at most, and what one io_uring_enter can take.
 export const ACCEPTS = 16;
-// How long close() waits for the ring to finish what it holds (sends in flight, the cancelled accepts).
-const CLOSE_WAIT_MS = 2000;
 const { ECANCELED } = constants.errno;
 // An accept request takes the descriptor limit of when it was queued (the kernel reads RLIMIT_NOFILE
 // once, when it prepares the request), so a limit changed at run time (prlimit) reaches the accepts

@@ -86,20 +86,24 @@ class ChainAcceptor implements Acceptor {
     const peer = this.#core.slots.peers?.[slot];
     if (!ring.reserve(3)) return false;
     peer?.prepare();
-    const fd = this.#core.fd;
-    const { address, lengthAddress } = peer ?? {};
     prepAccept(ring, {
-      fd,
+      fd: this.#core.fd,
       flags: ACCEPT_FLAGS,
       slot,
-      address,
-      lengthAddress,
+      address: peer?.address,
+      lengthAddress: peer?.lengthAddress,
       tag: tagged(TAG.accept, slot),
       link: CHAIN,
     });
     const reply = this.#reply;
-    const send = { fd: slot, buffer: reply.address, length: reply.length, flags: SEND_FLAGS };
-    prepSend(ring, { ...send, tag: tagged(TAG.send, slot), link: IOSQE_FIXED_FILE | CHAIN });
+    prepSend(ring, {
+      fd: slot,
+      buffer: reply.address,
+      length: reply.length,
+      flags: SEND_FLAGS,
+      tag: tagged(TAG.send, slot),
+      link: IOSQE_FIXED_FILE | CHAIN,
+    });
     prepClose(ring, { slot, tag: tagged(TAG.close, slot) });
     return true;
   }

@@ -3,7 +3,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { getSystemErrorName } from 'node:util';
 import { PAUSE_MS } from '../../kernel/polled-socket.ts';
 import { SOCK_CLOEXEC, SOCK_NONBLOCK, type SocketCalls } from '../../kernel/socket-calls.ts';
-import { RING_ENTRIES, RingLoop } from '../../kernel/uring-loop.ts';
+import { CLOSE_WAIT_MS, RING_ENTRIES, RingLoop, URING_BUDGET } from '../../kernel/uring-loop.ts';
 import { CANCEL_ALL, CANCEL_FD, prepAccept, prepCancel } from '../../kernel/uring-requests.ts';
 import { errnoName } from '../../kernel/uring-support.ts';
 import type { UringSyscalls } from '../../kernel/uring-syscalls.ts';
@@ -29,7 +29,6 @@ const { ECANCELED } = constants.errno;
 // A busy round's wait for closes: longer than uring-accept's 0.2 ms, since nothing waits on it (the
 // clients were answered in the kernel). Measured beside 0.2 ms: fewer system calls per connection.
 const CHAIN_LINGER_MS = 1;
-const CLOSE_WAIT_MS = 2000;
 const ACCEPT_FLAGS = SOCK_NONBLOCK | SOCK_CLOEXEC;
 
 export class ChainRing {
@@ -64,7 +63,7 @@ export class ChainRing {
     const loop = RingLoop.open(
       sys,
       calls,
-      { entries: RING_ENTRIES, budget: 64 },
+      { entries: RING_ENTRIES, budget: URING_BUDGET },
       {
         completed: (tag, _hi, result) => {
           if (core) core.#completed(tag, result);

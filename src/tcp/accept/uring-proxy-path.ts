@@ -144,8 +144,8 @@ class ProxyChainAcceptor implements Acceptor {
       link: CHAIN,
     });
     const buffer = this.#headers.address + slot * HEADER_ROOM;
-    const recv = { fd: slot, buffer, length: HEADER_ROOM, flags: RECV_FLAGS };
-    prepRecv(ring, { ...recv, tag: tagged(TAG.recv, slot), link: IOSQE_FIXED_FILE });
+    const tag = tagged(TAG.recv, slot);
+    prepRecv(ring, { fd: slot, buffer, length: HEADER_ROOM, flags: RECV_FLAGS, tag, link: IOSQE_FIXED_FILE });
     return true;
   }
 
@@ -217,8 +217,14 @@ class ProxyChainAcceptor implements Acceptor {
       return;
     }
     const reply = this.#reply;
-    const send = { fd: slot, buffer: reply.address, length: reply.length, flags: SEND_FLAGS };
-    prepSend(ring, { ...send, tag: tagged(TAG.send, slot), link: IOSQE_FIXED_FILE | CHAIN });
+    prepSend(ring, {
+      fd: slot,
+      buffer: reply.address,
+      length: reply.length,
+      flags: SEND_FLAGS,
+      tag: tagged(TAG.send, slot),
+      link: IOSQE_FIXED_FILE | CHAIN,
+    });
     prepClose(ring, { slot, tag: tagged(TAG.close, slot) });
   }
 
